@@ -1,0 +1,89 @@
+"""Whether a subscription can be renewed on a quote today, with every reason when it cannot."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from renewquote.domain.errors import Code, Violation, violation
+from renewquote.domain.model import (
+    Channel,
+    Customer,
+    OfferingKind,
+    Subscription,
+    SubscriptionStatus,
+    Term,
+)
+
+OPENS_BEFORE_END = timedelta(days=90)
+_GRACE_AFTER_END = {Term.MONTHLY: timedelta(days=30)}
+_DEFAULT_GRACE = timedelta(days=45)
+
+
+def renewal_window(end_date: date, term: Term) -> tuple[date, date]:
+    """Return the first and last days on which a subscription ending on `end_date` renews."""
+    return end_date - OPENS_BEFORE_END, end_date + _GRACE_AFTER_END.get(term, _DEFAULT_GRACE)
+
+
+def as_date(value: date | str) -> date:
+    """Accept a date, or the ISO text some databases hand back for one."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def renewal_reasons(
+    *,
+    end_date: date,
+    term: Term,
+    status: SubscriptionStatus,
+    offering_kind: OfferingKind,
+    renewed: bool,
+    channel: Channel,
+    today: date,
+) -> tuple[Violation, ...]:
+    """Return every reason a subscription cannot be renewed on a quote today; empty if it can.
+
+    The customer's region is judged once per quote, not here (see `region_reasons`).
+    """
+    reasons: list[Violation] = []
+    opens, closes = renewal_window(end_date, term)
+    if status is SubscriptionStatus.CANCELLED:
+        reasons.append(violation(Code.NOT_RENEWABLE, detail="cancelled"))
+    if today < opens:
+        detail = "already_renewed" if renewed else "window_not_open"
+        reasons.append(violation(Code.NOT_RENEWABLE, detail=detail, opens=opens, end_date=end_date))
+    elif today > closes:
+        reasons.append(
+            violation(Code.NOT_RENEWABLE, detail="window_closed", closes=closes, end_date=end_date)
+        )
+    if channel is Channel.SELF_SERVICE and offering_kind is not OfferingKind.STANDARD:
+        reasons.append(violation(Code.INELIGIBLE_OFFERING, kind=offering_kind.value))
+    return tuple(reasons)
+
+
+def region_reasons(customer: Customer, channel: Channel) -> tuple[Violation, ...]:
+    """Refuse self-service quoting where the customer's country has not enabled it."""
+    if channel is Channel.SELF_SERVICE and not customer.self_service_enabled:
+        return (violation(Code.REGION_NOT_ENABLED, country=customer.country),)
+    return ()
+
+
+def subscription_reasons(
+    subscription: Subscription, customer: Customer, channel: Channel, today: date
+) -> tuple[Violation, ...]:
+    """Return every reason `subscription` cannot go on a renewal quote made through `channel`."""
+    own = renewal_reasons(
+        end_date=subscription.end_date,
+        term=subscription.term,
+        status=subscription.status,
+        offering_kind=subscription.offering_kind,
+        renewed=subscription.renewed_by_order is not None,
+        channel=channel,
+        today=today,
+    )
+    return tuple(
+        _concerning(reason, subscription.id)
+        for reason in (*region_reasons(customer, channel), *own)
+    )
+
+
+def _concerning(reason: Violation, subscription_id: str) -> Violation:
+    return Violation(reason.code, (subscription_id,), reason.detail, reason.params)

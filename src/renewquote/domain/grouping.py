@@ -1,0 +1,127 @@
+"""Renewal groups: eligible subscriptions by customer, currency, purchase method and partner."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+from renewquote.domain.eligibility import as_date, renewal_reasons
+from renewquote.domain.errors import Violation
+from renewquote.domain.model import Channel, OfferingKind, SubscriptionStatus, Term
+
+MAX_LINES_PER_QUOTE = 100
+
+
+class RenewalCandidate(Protocol):
+    """What grouping reads of a subscription; storage rows and `Subscription` both qualify."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def customer_csn(self) -> str: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def purchase_method(self) -> str: ...
+    @property
+    def partner_csn(self) -> str | None: ...
+    @property
+    def end_date(self) -> date | str: ...
+    @property
+    def term(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def offering_kind(self) -> str: ...
+    @property
+    def renewed_by_order(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class GroupKey:
+    """What every subscription of one renewal quote shares."""
+
+    customer_csn: str
+    currency: str
+    purchase_method: str
+    partner_csn: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RenewalGroup:
+    """Subscriptions that can renew together on one quote (at most 100)."""
+
+    key: GroupKey
+    subscription_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IneligibleSubscription:
+    """A subscription that cannot renew on a quote now, with every reason."""
+
+    subscription_id: str
+    reasons: tuple[Violation, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RenewalGroups:
+    """The renewal groups of a book, and the subscriptions left out with their reasons."""
+
+    groups: tuple[RenewalGroup, ...]
+    ineligible: tuple[IneligibleSubscription, ...]
+
+
+def group_renewals(
+    candidates: Iterable[RenewalCandidate],
+    *,
+    channel: Channel,
+    today: date,
+    region_reasons: tuple[Violation, ...] = (),
+    max_per_group: int = MAX_LINES_PER_QUOTE,
+) -> RenewalGroups:
+    """Group the eligible candidates in their given order; list the others with their reasons.
+
+    `region_reasons` are the customer's own reasons (self-service not enabled in its country):
+    when there are any, nothing is eligible and every subscription carries them.
+    """
+    # Many subscriptions share an end date, term, status and kind: judge each combination once.
+    judged: dict[tuple[object, ...], tuple[Violation, ...]] = {}
+    buckets: dict[GroupKey, list[str]] = {}
+    keys: dict[tuple[str, str, str, str | None], GroupKey] = {}
+    ineligible: list[IneligibleSubscription] = []
+    for c in candidates:
+        facts = (c.end_date, c.term, c.status, c.offering_kind, c.renewed_by_order is not None)
+        reasons = judged.get(facts)
+        if reasons is None:
+            own = renewal_reasons(
+                end_date=as_date(c.end_date),
+                term=Term(c.term),
+                status=SubscriptionStatus(c.status),
+                offering_kind=OfferingKind(c.offering_kind),
+                renewed=facts[4],
+                channel=channel,
+                today=today,
+            )
+            reasons = judged[facts] = (*region_reasons, *own)
+        if reasons:
+            # The reasons are shared between subscriptions alike; the entry names which one.
+            ineligible.append(IneligibleSubscription(c.id, reasons))
+            continue
+        raw_key = (c.customer_csn, c.currency, c.purchase_method, c.partner_csn)
+        key = keys.get(raw_key)
+        if key is None:
+            key = keys[raw_key] = GroupKey(*raw_key)
+            buckets[key] = []
+        buckets[key].append(c.id)
+    groups = tuple(
+        RenewalGroup(key, tuple(ids[i : i + max_per_group]))
+        for key, ids in sorted(buckets.items(), key=lambda item: _order(item[0]))
+        for i in range(0, len(ids), max_per_group)
+    )
+    return RenewalGroups(groups, tuple(ineligible))
+
+
+def _order(key: GroupKey) -> tuple[str, str, str, str]:
+    return (key.customer_csn, key.currency, key.purchase_method, key.partner_csn or "")

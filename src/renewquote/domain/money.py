@@ -1,0 +1,62 @@
+"""Exact money: `Decimal` amounts rounded once, per line, to the currency's minor unit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
+
+from babel.numbers import get_currency_precision
+
+ZERO = Decimal("0")
+
+
+@cache
+def minor_unit_exponent(currency: str) -> Decimal:
+    """Return the quantum of one minor unit of `currency` (EUR -> 0.01, JPY -> 1)."""
+    return Decimal(1).scaleb(-get_currency_precision(currency))
+
+
+def round_money(amount: Decimal, currency: str) -> Decimal:
+    """Round `amount` half up to the minor unit of `currency`; the only rounding of money."""
+    return amount.quantize(minor_unit_exponent(currency), rounding=ROUND_HALF_UP)
+
+
+def parse_amount(text: str) -> Decimal:
+    """Read a decimal string (never a float) into a `Decimal`, refusing what is not a number."""
+    value = Decimal(text)
+    if not value.is_finite():
+        raise ValueError(f"{text!r} is not a finite amount")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """An amount in one currency; adding two currencies is refused."""
+
+    amount: Decimal
+    currency: str
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        """Return nothing, in `currency`."""
+        return cls(round_money(ZERO, currency), currency)
+
+    def _same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise ValueError(f"cannot combine {self.currency} with {other.currency}")
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def rounded(self) -> Money:
+        """Return this amount rounded to the currency's minor unit."""
+        return Money(round_money(self.amount, self.currency), self.currency)
+
+    def __str__(self) -> str:
+        return f"{self.rounded().amount} {self.currency}"

@@ -1,0 +1,15 @@
+"""Settings read from the environment (RENEWQUOTE_*), with defaults for a laptop."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where renewquote keeps its data and sends its mail."""
+
+    model_config = SettingsConfigDict(env_prefix="RENEWQUOTE_")
+
+    database_url: str = "sqlite:///renewquote.db"
+    smtp_url: str = "smtp://127.0.0.1:8025"
+    public_url: str = "http://127.0.0.1:8000"
