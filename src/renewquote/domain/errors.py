@@ -92,7 +92,8 @@ class Violation:
     code: Code
     subscription_ids: tuple[str, ...] = ()
     detail: str | None = None
-    params: Mapping[str, object] = field(default=_EMPTY)
+    # A factory, not a default: Python 3.11 refuses an unhashable mappingproxy as a default.
+    params: Mapping[str, object] = field(default_factory=lambda: _EMPTY)
 
     def message(self, language: str = "en") -> str:
         """Say what is wrong in a sentence a buyer understands, in French or English."""

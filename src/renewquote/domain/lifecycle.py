@@ -84,5 +84,5 @@ def quote_number(year: int, sequence: int) -> str:
 
 def parse_quote_number(number: str) -> tuple[int, int] | None:
     """Return the year and sequence of a quote number, or None if it is not one."""
-    match = _NUMBER.match(number)
+    match = _NUMBER.fullmatch(number)  # `$` alone would let a trailing newline through
     return (int(match[1]), int(match[2])) if match else None

@@ -113,6 +113,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This quote expired on {expires_at}.",
         "fr": "Ce devis a expiré le {expires_at}.",
     },
+    # For callers that cannot know the date (the lifecycle table refusing an action).
+    "quote_expired.plain": {
+        "en": "This quote has expired.",
+        "fr": "Ce devis a expiré.",
+    },
     "quote_superseded": {
         "en": "This quote was superseded by another order or quote.",
         "fr": "Ce devis a été remplacé par une autre commande ou un autre devis.",
@@ -184,10 +189,15 @@ def _shown(value: object, language: str) -> object:
 def render(code: str, detail: str | None, language: str, params: Mapping[str, object]) -> str:
     """Fill the sentence for `code` (and its `detail`) in `language`, English by default."""
     lang = language if language in LANGUAGES else "en"
-    templates = MESSAGES.get(f"{code}.{detail}") or MESSAGES[code]
     shown = {key: _shown(value, lang) for key, value in params.items()}
-    try:
-        return templates[lang].format_map(shown)
-    except KeyError:
-        # A sentence missing a detail still says what rule was broken.
-        return MESSAGES[code][lang] if f"{code}.{detail}" in MESSAGES else code
+    # The most precise sentence whose parameters are all given: a sentence missing a detail
+    # still says what rule was broken, in words rather than as a bare code.
+    for key in (f"{code}.{detail}", code, f"{code}.plain"):
+        templates = MESSAGES.get(key)
+        if templates is None:
+            continue
+        try:
+            return templates[lang].format_map(shown)
+        except KeyError:
+            continue
+    return code

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 
 from babel.numbers import get_currency_precision
@@ -24,7 +24,14 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
 
 def parse_amount(text: str) -> Decimal:
     """Read a decimal string (never a float) into a `Decimal`, refusing what is not a number."""
-    value = Decimal(text)
+    if not isinstance(text, str):
+        # A float has already lost the amount's exact digits; refuse it rather than guess.
+        raise ValueError(f"{text!r} is not a decimal string")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        # One exception type for every refusal, so callers can list each bad amount.
+        raise ValueError(f"{text!r} is not a number") from None
     if not value.is_finite():
         raise ValueError(f"{text!r} is not a finite amount")
     return value

@@ -29,6 +29,8 @@ from renewquote.domain.pricing import LinePricing, PricedLine, Totals, price_lin
 
 SELF_SERVICE_RECIPIENTS = 4
 PARTNER_EXTRA_RECIPIENTS = 5
+# Far above any real order; beyond it a line's amount outgrows Decimal's 28 digits.
+MAX_SEATS_PER_LINE = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,11 +114,13 @@ def build_quote(request: QuoteRequest, ctx: QuoteContext) -> PricedQuote:
     lines: list[LinePricing] = []
     line_subs: list[Subscription] = []
     for line in request.lines:
-        found, sub_problems = _line(line, request, ctx)
+        pricing, sub, sub_problems = _line(line, request, ctx)
         problems += sub_problems
-        if found is not None:
-            lines.append(found[0])
-            line_subs.append(found[1])
+        # A line with its own problems still counts when comparing lines (currency, customer...).
+        if sub is not None:
+            line_subs.append(sub)
+        if pricing is not None:
+            lines.append(pricing)
     currency, purchase_method, partner_csn, mixed = _shared(line_subs, request, ctx)
     problems += mixed
     if problems:
@@ -204,22 +208,21 @@ def recipient_problems(
     return problems
 
 
-def _line(
-    line: LineRequest, request: QuoteRequest, ctx: QuoteContext
-) -> tuple[tuple[LinePricing, Subscription] | None, list[Violation]]:
+_Line = tuple[LinePricing | None, Subscription | None, list[Violation]]
+
+
+def _line(line: LineRequest, request: QuoteRequest, ctx: QuoteContext) -> _Line:
     if line.kind is LineKind.RENEWAL:
         return _renewal_line(line, request, ctx)
     return _new_line(line, request, ctx)
 
 
-def _renewal_line(
-    line: LineRequest, request: QuoteRequest, ctx: QuoteContext
-) -> tuple[tuple[LinePricing, Subscription] | None, list[Violation]]:
+def _renewal_line(line: LineRequest, request: QuoteRequest, ctx: QuoteContext) -> _Line:
     sid = line.subscription_id
     assert sid is not None
     sub = ctx.subscriptions.get(sid)
     if sub is None:
-        return None, [violation(Code.NOT_FOUND, sid, thing="subscription")]
+        return None, None, [violation(Code.NOT_FOUND, sid, thing="subscription")]
     # The customer's region was judged once for the whole quote.
     problems = [
         r
@@ -247,7 +250,7 @@ def _renewal_line(
             )
         )
     if problems or price is None:
-        return None, problems
+        return None, sub, problems
     pricing = LinePricing(
         kind=LineKind.RENEWAL,
         offering_code=sub.offering_code,
@@ -259,19 +262,17 @@ def _renewal_line(
         unit_price=price.for_line(LineKind.RENEWAL),
         subscription_id=sid,
     )
-    return (pricing, sub), []
+    return pricing, sub, []
 
 
-def _new_line(
-    line: LineRequest, request: QuoteRequest, ctx: QuoteContext
-) -> tuple[tuple[LinePricing, Subscription] | None, list[Violation]]:
+def _new_line(line: LineRequest, request: QuoteRequest, ctx: QuoteContext) -> _Line:
     problems: list[Violation] = []
     anchor: Subscription | None = None
     if line.align_to_subscription_id is not None:
         aid = line.align_to_subscription_id
         anchor = ctx.subscriptions.get(aid)
         if anchor is None:
-            return None, [violation(Code.NOT_FOUND, aid, thing="subscription")]
+            return None, None, [violation(Code.NOT_FOUND, aid, thing="subscription")]
         if (
             anchor.status is not SubscriptionStatus.ACTIVE
             or anchor.end_date < ctx.today
@@ -280,14 +281,12 @@ def _new_line(
             problems.append(violation(Code.COTERM_MISMATCH, aid))
     offering = ctx.offerings.get(line.offering_code or "")
     if offering is None:
-        return None, [
-            *problems,
-            violation(
-                Code.INVALID_INPUT,
-                field="offering",
-                problem=f"unknown offering {line.offering_code!r}",
-            ),
-        ]
+        unknown = f"unknown offering {line.offering_code!r}"
+        return (
+            None,
+            anchor,
+            [*problems, violation(Code.INVALID_INPUT, field="offering", problem=unknown)],
+        )
     if ctx.channel is Channel.SELF_SERVICE and offering.kind is not OfferingKind.STANDARD:
         problems.append(violation(Code.INELIGIBLE_OFFERING, kind=offering.kind.value))
     term = line.term or (anchor.term if anchor else None)
@@ -307,6 +306,14 @@ def _new_line(
         problems.append(
             violation(Code.INVALID_INPUT, field="quantity", problem="at least one seat")
         )
+    elif quantity > MAX_SEATS_PER_LINE:
+        problems.append(
+            violation(
+                Code.INVALID_INPUT,
+                field="quantity",
+                problem=f"at most {MAX_SEATS_PER_LINE} seats",
+            )
+        )
     if line.start_date is not None and line.start_date != ctx.today:
         problems.append(violation(Code.START_DATE_NOT_ALLOWED, expected=ctx.today))
     price = ctx.prices.get((offering.code, term, currency)) if term and currency else None
@@ -317,7 +324,7 @@ def _new_line(
             )
         )
     if problems or price is None or term is None:
-        return None, problems
+        return None, anchor, problems
     kind = LineKind.CO_TERM if anchor else LineKind.NEW
     pricing = LinePricing(
         kind=kind,
@@ -330,7 +337,7 @@ def _new_line(
         unit_price=price.new,
         align_to_subscription_id=anchor.id if anchor else None,
     )
-    return (pricing, anchor or _bought(offering, term, price.currency, quantity, ctx)), []
+    return pricing, anchor or _bought(offering, term, price.currency, quantity, ctx), []
 
 
 def _bought(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -294,19 +295,23 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(2000))
 
 
-countries = Country.__table__
-currencies = Currency.__table__
-partners = Partner.__table__
-customers = Customer.__table__
-users = User.__table__
-offerings = Offering.__table__
-prices = Price.__table__
-promotions = Promotion.__table__
-subscriptions = Subscription.__table__
-quotes = Quote.__table__
-quote_lines = QuoteLine.__table__
-quote_recipients = QuoteRecipient.__table__
-quote_events = QuoteEvent.__table__
-orders = Order.__table__
-subscription_renewals = SubscriptionRenewal.__table__
-outbox = OutboxMessage.__table__
+def _table(model: type[Base]) -> Table:
+    return cast(Table, model.__table__)
+
+
+countries = _table(Country)
+currencies = _table(Currency)
+partners = _table(Partner)
+customers = _table(Customer)
+users = _table(User)
+offerings = _table(Offering)
+prices = _table(Price)
+promotions = _table(Promotion)
+subscriptions = _table(Subscription)
+quotes = _table(Quote)
+quote_lines = _table(QuoteLine)
+quote_recipients = _table(QuoteRecipient)
+quote_events = _table(QuoteEvent)
+orders = _table(Order)
+subscription_renewals = _table(SubscriptionRenewal)
+outbox = _table(OutboxMessage)

@@ -1,0 +1,527 @@
+"""Creating, editing, sending, cancelling and replacing quotes; and ending stale ones."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from renewquote.domain.errors import Code, RuleViolation, violation
+from renewquote.domain.lifecycle import (
+    OPEN_STATUSES,
+    Action,
+    QuoteStatus,
+    next_status,
+    quote_number,
+)
+from renewquote.domain.model import Channel, QuoteType, Term
+from renewquote.domain.quoting import (
+    LineRequest,
+    PricedQuote,
+    QuoteContext,
+    QuoteRequest,
+    build_quote,
+    quote_expiry,
+    recipient_problems,
+)
+from renewquote.services.actors import Actor
+from renewquote.storage import repository
+from renewquote.storage.database import Database
+from renewquote.storage.quote_records import (
+    QuoteView,
+    Recipient,
+    insert_quote,
+    load_quote,
+    record_event,
+    replace_lines,
+    replace_recipients,
+    set_status,
+)
+from renewquote.storage.tables import outbox, quote_events, quotes
+
+LANGUAGES = ("en", "fr")
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteDraft:
+    """What a buyer, partner or staff member asks for when creating or editing a quote."""
+
+    type: QuoteType
+    lines: tuple[LineRequest, ...]
+    customer_csn: str | None = None
+    currency: str | None = None
+    recipients: tuple[Recipient, ...] = ()
+    contact_email: str | None = None
+    language: str | None = None
+
+
+def create_quote(
+    db: Database, actor: Actor, draft: QuoteDraft, *, today: date, now: datetime
+) -> QuoteView:
+    """Check and price a new quote and store it as a draft; a refused one leaves nothing."""
+    actor.require_buyer()
+    csn = _customer_for(actor, draft.customer_csn)
+    with db.write() as conn:
+        ctx, address = _context(conn, actor, csn, draft, today)
+        priced = build_quote(_request(draft), ctx)
+        language = _language(draft.language, ctx.customer.language)
+        values = {
+            "year": now.year,
+            "type": priced.type.value,
+            "status": QuoteStatus.DRAFT.value,
+            "channel": actor.channel.value,
+            "customer_csn": priced.customer_csn,
+            "partner_csn": priced.partner_csn,
+            "currency": priced.currency,
+            "purchase_method": priced.purchase_method.value,
+            "language": language,
+            "created_by": actor.user_id,
+            "contact_email": draft.contact_email,
+            **address,
+            "tax_rate": ctx.customer.tax_rate,
+            "subtotal": priced.totals.subtotal,
+            "discount_total": priced.totals.discount_total,
+            "tax": priced.totals.tax,
+            "total": priced.totals.total,
+            "expires_at": priced.expires_at,
+            "created_at": now,
+            "sent_at": None,
+            "replaces_quote_id": None,
+        }
+        quote_id = insert_quote(conn, values)
+        replace_lines(conn, quote_id, priced.lines)
+        replace_recipients(conn, quote_id, _recipients(actor, draft))
+        record_event(
+            conn,
+            quote_id,
+            actor=actor.email,
+            action="created",
+            at=now,
+            detail={"lines": len(priced.lines), "total": str(priced.totals.total)},
+        )
+        return load_quote_by_id(conn, quote_id)
+
+
+def edit_draft(
+    db: Database,
+    actor: Actor,
+    number: str,
+    *,
+    lines: Sequence[LineRequest] | None = None,
+    recipients: Sequence[Recipient] | None = None,
+    contact_email: str | None = None,
+    address: Mapping[str, str | None] | None = None,
+    language: str | None = None,
+    today: date,
+    now: datetime,
+) -> QuoteView:
+    """Change a draft's lines, recipients, contact, address or language, and re-price it."""
+    actor.require_buyer()
+    with db.write() as conn:
+        quote = _visible(conn, actor, number, lock=True)
+        if address is not None and quote.status is not QuoteStatus.DRAFT:
+            raise RuleViolation.one(Code.ADDRESS_LOCKED)
+        next_status(quote.status, Action.EDIT)
+        draft = QuoteDraft(
+            type=QuoteType(quote.type),
+            lines=tuple(lines) if lines is not None else _line_requests(quote),
+            customer_csn=quote.customer_csn,
+            currency=quote.currency,
+            recipients=tuple(recipients)
+            if recipients is not None
+            else tuple(r for r in quote.recipients if r.role == "extra"),
+            contact_email=contact_email if contact_email is not None else quote.contact_email,
+            language=language or quote.language,
+        )
+        ctx, _ = _context(conn, actor, quote.customer_csn, draft, today, channel=quote.channel)
+        priced = build_quote(_request(draft), ctx)
+        replace_lines(conn, quote.id, priced.lines, priced.totals)
+        replace_recipients(conn, quote.id, _recipients(actor, draft, keep=quote.recipients))
+        changes: dict[str, Any] = {
+            "contact_email": draft.contact_email,
+            "language": _language(draft.language, quote.language),
+            "expires_at": priced.expires_at,
+        }
+        if address is not None:
+            changes.update({k: address.get(k) for k in _ADDRESS_FIELDS if k in address})
+        conn.execute(update(quotes).where(quotes.c.id == quote.id).values(**changes))
+        record_event(
+            conn,
+            quote.id,
+            actor=actor.email,
+            action="edited",
+            at=now,
+            detail={
+                "lines": lines is not None,
+                "recipients": recipients is not None,
+                "address": address is not None,
+                "total": str(priced.totals.total),
+            },
+        )
+        return load_quote_by_id(conn, quote.id)
+
+
+def send_quote(db: Database, actor: Actor, number: str, *, today: date, now: datetime) -> QuoteView:
+    """Send a draft: check it again, fix its validity, queue its e-mails; end what it replaces."""
+    actor.require_buyer()
+    with db.write() as conn:
+        quote = _visible(conn, actor, number, lock=True)
+        status = next_status(quote.status, Action.SEND)
+        draft = QuoteDraft(
+            type=QuoteType(quote.type),
+            lines=_line_requests(quote),
+            customer_csn=quote.customer_csn,
+            currency=quote.currency,
+            recipients=tuple(r for r in quote.recipients if r.role == "extra"),
+            contact_email=quote.contact_email,
+        )
+        ctx, _ = _context(conn, actor, quote.customer_csn, draft, today, channel=quote.channel)
+        # The rules are checked again on the day of sending; the prices stay as quoted.
+        priced = build_quote(_request(draft), ctx)
+        if ctx.channel is not Channel.SELF_SERVICE and quote.contact_email is None:
+            raise RuleViolation.one(
+                Code.INVALID_INPUT,
+                field="contact",
+                problem="a partner's quote goes to one contact of the customer",
+            )
+        expires_at = quote_expiry(today, _anchors(ctx, priced), priced.lines)
+        set_status(conn, quote.id, status, sent_at=now, expires_at=expires_at)
+        record_event(
+            conn,
+            quote.id,
+            actor=actor.email,
+            action="sent",
+            at=now,
+            detail={"to": [r.email for r in quote.recipients], "expires_at": str(expires_at)},
+        )
+        if quote.replaces is not None:
+            _supersede_replaced(conn, quote, actor, now)
+        enqueue(
+            conn,
+            "quote.sent",
+            {"quote": quote.number, "recipients": [r.email for r in quote.recipients]},
+            now,
+        )
+        return load_quote_by_id(conn, quote.id)
+
+
+def cancel_quote(db: Database, actor: Actor, number: str, *, now: datetime) -> QuoteView:
+    """Cancel a quote: only the partner or the vendor's staff may."""
+    with db.write() as conn:
+        quote = _visible(conn, actor, number, lock=True)
+        if actor.kind == "customer":
+            raise RuleViolation.one(Code.CANCELLATION_NOT_SELF_SERVICE)
+        status = next_status(quote.status, Action.CANCEL)
+        set_status(conn, quote.id, status)
+        record_event(conn, quote.id, actor=actor.email, action="cancelled", at=now)
+        enqueue(conn, "quote.cancelled", {"quote": quote.number}, now)
+        return load_quote_by_id(conn, quote.id)
+
+
+def replace_quote(
+    db: Database,
+    actor: Actor,
+    number: str,
+    address: Mapping[str, str | None],
+    *,
+    today: date,
+    now: datetime,
+) -> QuoteView:
+    """Start a new draft with a sent quote's lines and a new address; sending it ends the old."""
+    actor.require_buyer()
+    unknown = set(address) - set(_ADDRESS_FIELDS)
+    if unknown:
+        raise RuleViolation.one(
+            Code.INVALID_INPUT, field="address", problem=f"unknown fields {sorted(unknown)}"
+        )
+    with db.read() as conn:
+        old = _visible(conn, actor, number)
+    if old.status is not QuoteStatus.SENT:
+        next_status(old.status, Action.SUPERSEDE)  # refuses ended quotes with their own code
+        raise RuleViolation.one(Code.QUOTE_NOT_SENT)
+    draft = QuoteDraft(
+        type=QuoteType(old.type),
+        lines=_line_requests(old),
+        customer_csn=old.customer_csn,
+        currency=old.currency,
+        recipients=tuple(r for r in old.recipients if r.role == "extra"),
+        contact_email=old.contact_email,
+        language=old.language,
+    )
+    with db.write() as conn:
+        ctx, current = _context(conn, actor, old.customer_csn, draft, today, channel=old.channel)
+        priced = build_quote(_request(draft), ctx)
+        new_address = {**current, **{k: address.get(k) for k in address}}
+        new_id = insert_quote(
+            conn,
+            {
+                "year": now.year,
+                "type": old.type,
+                "status": QuoteStatus.DRAFT.value,
+                "channel": old.channel,
+                "customer_csn": old.customer_csn,
+                "partner_csn": old.partner_csn,
+                "currency": old.currency,
+                "purchase_method": old.purchase_method,
+                "language": old.language,
+                "created_by": actor.user_id,
+                "contact_email": old.contact_email,
+                **new_address,
+                "tax_rate": ctx.customer.tax_rate,
+                "subtotal": priced.totals.subtotal,
+                "discount_total": priced.totals.discount_total,
+                "tax": priced.totals.tax,
+                "total": priced.totals.total,
+                "expires_at": priced.expires_at,
+                "created_at": now,
+                "sent_at": None,
+                "replaces_quote_id": old.id,
+            },
+        )
+        replace_lines(conn, new_id, priced.lines)
+        replace_recipients(conn, new_id, old.recipients)
+        record_event(
+            conn,
+            new_id,
+            actor=actor.email,
+            action="created",
+            at=now,
+            detail={"replaces": old.number, "address": dict(address)},
+        )
+        return load_quote_by_id(conn, new_id)
+
+
+def get_quote(db: Database, actor: Actor, number: str) -> QuoteView:
+    """Return a quote the actor may see, or `not_found`."""
+    with db.read() as conn:
+        return _visible(conn, actor, number)
+
+
+def quote_history(db: Database, actor: Actor, number: str) -> list[dict[str, Any]]:
+    """Return a quote's audit trail, oldest first."""
+    with db.read() as conn:
+        quote = _visible(conn, actor, number)
+        rows = conn.execute(
+            select(quote_events)
+            .where(quote_events.c.quote_id == quote.id)
+            .order_by(quote_events.c.id)
+        )
+        return [
+            {"at": r.at, "actor": r.actor, "action": r.action, "detail": r.detail} for r in rows
+        ]
+
+
+def expire_quotes(db: Database, *, today: date, now: datetime) -> list[str]:
+    """End every open quote whose validity has passed; return their numbers."""
+    with db.write() as conn:
+        query = (
+            select(quotes.c.id, quotes.c.year)
+            .where(quotes.c.status.in_([s.value for s in OPEN_STATUSES]))
+            .where(quotes.c.expires_at < today)
+            .order_by(quotes.c.id)
+            .with_for_update(skip_locked=True)
+        )
+        expired = conn.execute(query).all()
+        if not expired:
+            return []
+        ids = [r.id for r in expired]
+        conn.execute(
+            update(quotes).where(quotes.c.id.in_(ids)).values(status=QuoteStatus.EXPIRED.value)
+        )
+        conn.execute(
+            quote_events.insert(),
+            [
+                {"quote_id": i, "actor": "system", "action": "expired", "at": now, "detail": {}}
+                for i in ids
+            ],
+        )
+        return [quote_number(r.year, r.id) for r in expired]
+
+
+def enqueue(conn: Connection, topic: str, payload: Mapping[str, Any], now: datetime) -> None:
+    """Queue a message that leaves the process once this transaction commits."""
+    conn.execute(
+        outbox.insert(),
+        {
+            "topic": topic,
+            "payload": dict(payload),
+            "created_at": now,
+            "available_at": now,
+            "processed_at": None,
+            "attempts": 0,
+            "last_error": None,
+        },
+    )
+
+
+def load_quote_by_id(conn: Connection, quote_id: int) -> QuoteView:
+    """Read back a quote by its id within the caller's transaction."""
+    year = conn.execute(select(quotes.c.year).where(quotes.c.id == quote_id)).scalar_one()
+    return load_quote(conn, quote_number(year, quote_id))
+
+
+def visible_to(actor: Actor, quote: QuoteView) -> bool:
+    """Tell whether `actor` may see `quote`: its customer, the partner that made it, or staff."""
+    if actor.kind == "staff":
+        return True
+    if actor.kind == "customer":
+        return quote.customer_csn == actor.customer_csn
+    return quote.channel == Channel.PARTNER.value and quote.partner_csn == actor.partner_csn
+
+
+_ADDRESS_FIELDS = ("address_line1", "address_line2", "city", "postal_code")
+
+
+def _visible(conn: Connection, actor: Actor, number: str, *, lock: bool = False) -> QuoteView:
+    quote = load_quote(conn, number, lock=lock)
+    if not visible_to(actor, quote):
+        raise RuleViolation.one(Code.NOT_FOUND, thing="quote")
+    return quote
+
+
+def _customer_for(actor: Actor, customer_csn: str | None) -> str:
+    if actor.kind == "customer":
+        assert actor.customer_csn is not None
+        if customer_csn not in (None, actor.customer_csn):
+            raise RuleViolation.one(Code.NOT_FOUND, thing="customer")
+        return actor.customer_csn
+    if customer_csn is None:
+        raise RuleViolation.one(
+            Code.INVALID_INPUT, field="customer_csn", problem="name the customer to quote"
+        )
+    return customer_csn
+
+
+def _context(
+    conn: Connection,
+    actor: Actor,
+    customer_csn: str,
+    draft: QuoteDraft,
+    today: date,
+    *,
+    channel: str | None = None,
+) -> tuple[QuoteContext, dict[str, str | None]]:
+    """Read everything the rules need for `draft`, limited to what `actor` may see."""
+    customer, address = repository.load_customer_and_address(conn, customer_csn)
+    partner = actor.partner_csn if actor.kind == "partner" else None
+    if partner is not None and not repository.partner_resells_to(conn, partner, customer_csn):
+        raise RuleViolation.one(Code.NOT_FOUND, thing="customer")
+    ids = {
+        sid
+        for line in draft.lines
+        for sid in (line.subscription_id, line.align_to_subscription_id)
+        if sid is not None
+    }
+    subs = repository.load_subscriptions(
+        conn,
+        ids,
+        customer_csn=actor.customer_csn if actor.kind == "customer" else None,
+        partner_csn=partner,
+    )
+    new_codes = {line.offering_code for line in draft.lines if line.offering_code}
+    offerings = repository.load_offerings(conn, new_codes) if new_codes else {}
+    codes = new_codes | {s.offering_code for s in subs.values()}
+    currencies = {s.currency for s in subs.values()}
+    if draft.currency is not None:
+        currencies.add(draft.currency)
+    prices = repository.load_prices(conn, codes, currencies) if codes and currencies else {}
+    contacts = repository.contact_emails(conn, customer_csn) if draft.contact_email else frozenset()
+    ctx = QuoteContext(
+        channel=Channel(channel) if channel else actor.channel,
+        customer=customer,
+        today=today,
+        subscriptions=subs,
+        offerings=offerings,
+        prices=prices,
+        promotions=repository.load_promotions(conn, today),
+        contact_emails=contacts,
+        partner_csn=partner,
+        buyer_email=actor.email if actor.kind == "customer" else None,
+    )
+    return ctx, address
+
+
+def _request(draft: QuoteDraft) -> QuoteRequest:
+    return QuoteRequest(
+        type=draft.type,
+        lines=draft.lines,
+        currency=draft.currency,
+        recipients=tuple(r.email for r in draft.recipients),
+        contact_email=draft.contact_email,
+    )
+
+
+def _recipients(actor: Actor, draft: QuoteDraft, keep: Sequence[Recipient] = ()) -> list[Recipient]:
+    """The buyer (self-service) or the named contact first, then the others, each once."""
+    first: list[Recipient] = [r for r in keep if r.role == "buyer"]
+    if actor.kind == "customer" and not first:
+        first = [Recipient(actor.email, None, "buyer")]
+    if draft.contact_email:
+        first.append(Recipient(draft.contact_email, None, "contact"))
+    seen = {r.email.lower() for r in first}
+    extras = []
+    for r in draft.recipients:
+        if r.email.lower() not in seen:
+            seen.add(r.email.lower())
+            extras.append(replace(r, role="extra"))
+    return [*first, *extras]
+
+
+def _line_requests(quote: QuoteView) -> tuple[LineRequest, ...]:
+    return tuple(
+        LineRequest(
+            subscription_id=line.subscription_id,
+            offering_code=None if line.subscription_id else line.offering_code,
+            quantity=line.quantity,
+            term=Term(line.term),
+            align_to_subscription_id=line.align_to_subscription_id,
+        )
+        for line in quote.lines
+    )
+
+
+def _anchors(ctx: QuoteContext, priced: PricedQuote) -> list[Any]:
+    subs = []
+    for line in priced.lines:
+        sid = line.subscription_id or line.align_to_subscription_id
+        subs.append(ctx.subscriptions[sid] if sid else None)
+    return subs
+
+
+def _supersede_replaced(conn: Connection, quote: QuoteView, actor: Actor, now: datetime) -> None:
+    assert quote.replaces is not None
+    old = load_quote(conn, quote.replaces, lock=True)
+    if old.status in OPEN_STATUSES:
+        set_status(conn, old.id, next_status(old.status, Action.SUPERSEDE))
+        record_event(
+            conn,
+            old.id,
+            actor=actor.email,
+            action="superseded",
+            at=now,
+            detail={"by": quote.number},
+        )
+
+
+def recipient_check(actor: Actor, recipients: Sequence[Recipient], contact: str | None) -> None:
+    """Refuse too many recipients before anything is read (cheap, for huge requests)."""
+    problems = recipient_problems(
+        actor.channel,
+        [r.email for r in recipients],
+        contact,
+        frozenset([contact or ""]),
+        actor.email if actor.kind == "customer" else None,
+    )
+    if problems:
+        raise RuleViolation(problems)
+
+
+def _language(asked: str | None, fallback: str) -> str:
+    if asked is None:
+        return fallback if fallback in LANGUAGES else "en"
+    if asked not in LANGUAGES:
+        raise RuleViolation([violation(Code.INVALID_INPUT, field="language", problem="en or fr")])
+    return asked

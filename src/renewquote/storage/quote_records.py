@@ -1,0 +1,242 @@
+"""Storing quotes as priced and reading them back exactly as stored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from renewquote.domain.errors import Code, RuleViolation
+from renewquote.domain.lifecycle import QuoteStatus, parse_quote_number, quote_number
+from renewquote.domain.pricing import PricedLine, Totals
+from renewquote.storage.tables import quote_events, quote_lines, quote_recipients, quotes
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Someone the quote goes to, and why: the buyer, the contact a partner named, or another."""
+
+    email: str
+    name: str | None = None
+    role: str = "extra"
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteLineView:
+    """A stored quote line."""
+
+    position: int
+    kind: str
+    subscription_id: str | None
+    align_to_subscription_id: str | None
+    offering_code: str
+    offering_name: str
+    quantity: int
+    term: str
+    start_date: date
+    end_date: date
+    unit_price: Decimal
+    subtotal: Decimal
+    promotion_code: str | None
+    promotion_name: str | None
+    promotion_why: str | None
+    discount: Decimal
+    amount: Decimal
+    tax: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteView:
+    """A stored quote with its lines and recipients, as the API and the pages show it."""
+
+    id: int
+    number: str
+    type: str
+    status: QuoteStatus
+    channel: str
+    customer_csn: str
+    partner_csn: str | None
+    currency: str
+    purchase_method: str
+    language: str
+    contact_email: str | None
+    address: Mapping[str, str | None]
+    tax_rate: Decimal
+    subtotal: Decimal
+    discount_total: Decimal
+    tax: Decimal
+    total: Decimal
+    expires_at: date
+    created_at: datetime
+    sent_at: datetime | None
+    replaces: str | None
+    lines: tuple[QuoteLineView, ...]
+    recipients: tuple[Recipient, ...]
+
+    @property
+    def subscription_ids(self) -> tuple[str, ...]:
+        """Return the subscriptions this quote renews or aligns to."""
+        return tuple(
+            sid
+            for line in self.lines
+            for sid in (line.subscription_id, line.align_to_subscription_id)
+            if sid is not None
+        )
+
+
+_ADDRESS = ("address_line1", "address_line2", "city", "postal_code", "country")
+
+
+def line_rows(quote_id: int, lines: Sequence[PricedLine]) -> list[dict[str, Any]]:
+    """Turn priced lines into quote_lines rows."""
+    return [
+        {
+            "quote_id": quote_id,
+            "position": position,
+            "kind": line.kind.value,
+            "subscription_id": line.subscription_id,
+            "align_to_subscription_id": line.align_to_subscription_id,
+            "offering_code": line.offering_code,
+            "offering_name": line.offering_name,
+            "quantity": line.quantity,
+            "term": line.term.value,
+            "start_date": line.start_date,
+            "end_date": line.end_date,
+            "unit_price": line.unit_price,
+            "subtotal": line.subtotal,
+            "promotion_code": line.promotion.code if line.promotion else None,
+            "promotion_name": line.promotion.name if line.promotion else None,
+            "promotion_why": line.promotion.why if line.promotion else None,
+            "discount": line.discount,
+            "amount": line.amount,
+            "tax": line.tax,
+        }
+        for position, line in enumerate(lines, start=1)
+    ]
+
+
+def insert_quote(conn: Connection, values: Mapping[str, Any]) -> int:
+    """Insert a quote row and return its id (from which its number derives)."""
+    return int(conn.execute(insert(quotes).returning(quotes.c.id), dict(values)).scalar_one())
+
+
+def replace_lines(
+    conn: Connection, quote_id: int, lines: Sequence[PricedLine], totals: Totals | None = None
+) -> None:
+    """Store `lines` as the quote's lines, replacing any it had, and its totals."""
+    conn.execute(delete(quote_lines).where(quote_lines.c.quote_id == quote_id))
+    conn.execute(insert(quote_lines), line_rows(quote_id, lines))
+    if totals is not None:
+        conn.execute(
+            update(quotes)
+            .where(quotes.c.id == quote_id)
+            .values(
+                subtotal=totals.subtotal,
+                discount_total=totals.discount_total,
+                tax=totals.tax,
+                total=totals.total,
+            )
+        )
+
+
+def replace_recipients(conn: Connection, quote_id: int, recipients: Iterable[Recipient]) -> None:
+    """Store the quote's recipients, replacing any it had."""
+    conn.execute(delete(quote_recipients).where(quote_recipients.c.quote_id == quote_id))
+    rows = [
+        {"quote_id": quote_id, "email": r.email, "name": r.name, "role": r.role} for r in recipients
+    ]
+    if rows:
+        conn.execute(insert(quote_recipients), rows)
+
+
+def record_event(
+    conn: Connection,
+    quote_id: int,
+    *,
+    actor: str,
+    action: str,
+    at: datetime,
+    detail: Mapping[str, Any] | None = None,
+) -> None:
+    """Write the audit row for one change of a quote, in the caller's transaction."""
+    conn.execute(
+        insert(quote_events),
+        {"quote_id": quote_id, "actor": actor, "action": action, "at": at, "detail": detail or {}},
+    )
+
+
+def quote_id_for(number: str) -> tuple[int, int]:
+    """Return the year and id a quote number names, or `not_found`."""
+    parsed = parse_quote_number(number)
+    if parsed is None:
+        raise RuleViolation.one(Code.NOT_FOUND, thing="quote")
+    return parsed
+
+
+def load_quote(conn: Connection, number: str, *, lock: bool = False) -> QuoteView:
+    """Return the quote `number` as stored (locking its row if asked), or `not_found`."""
+    year, quote_id = quote_id_for(number)
+    query = select(quotes).where(quotes.c.id == quote_id, quotes.c.year == year)
+    if lock:
+        query = query.with_for_update()
+    row = conn.execute(query).one_or_none()
+    if row is None:
+        raise RuleViolation.one(Code.NOT_FOUND, thing="quote")
+    return _view(conn, dict(row._mapping))
+
+
+def _view(conn: Connection, q: Mapping[str, Any]) -> QuoteView:
+    lines = conn.execute(
+        select(quote_lines)
+        .where(quote_lines.c.quote_id == q["id"])
+        .order_by(quote_lines.c.position)
+    )
+    recipients = conn.execute(
+        select(quote_recipients)
+        .where(quote_recipients.c.quote_id == q["id"])
+        .order_by(quote_recipients.c.id)
+    )
+    replaces = None
+    if q["replaces_quote_id"] is not None:
+        year = conn.execute(
+            select(quotes.c.year).where(quotes.c.id == q["replaces_quote_id"])
+        ).scalar_one()
+        replaces = quote_number(year, q["replaces_quote_id"])
+    return QuoteView(
+        id=q["id"],
+        number=quote_number(q["year"], q["id"]),
+        type=q["type"],
+        status=QuoteStatus(q["status"]),
+        channel=q["channel"],
+        customer_csn=q["customer_csn"],
+        partner_csn=q["partner_csn"],
+        currency=q["currency"],
+        purchase_method=q["purchase_method"],
+        language=q["language"],
+        contact_email=q["contact_email"],
+        address={k: q[k] for k in _ADDRESS},
+        tax_rate=q["tax_rate"],
+        subtotal=q["subtotal"],
+        discount_total=q["discount_total"],
+        tax=q["tax"],
+        total=q["total"],
+        expires_at=q["expires_at"],
+        created_at=q["created_at"],
+        sent_at=q["sent_at"],
+        replaces=replaces,
+        lines=tuple(
+            QuoteLineView(**{f: r._mapping[f] for f in QuoteLineView.__slots__}) for r in lines
+        ),
+        recipients=tuple(Recipient(r.email, r.name, r.role) for r in recipients),
+    )
+
+
+def set_status(conn: Connection, quote_id: int, status: QuoteStatus, **values: Any) -> None:
+    """Move a quote to `status` (the caller checked the transition)."""
+    conn.execute(
+        update(quotes).where(quotes.c.id == quote_id).values(status=status.value, **values)
+    )

@@ -1,0 +1,241 @@
+"""Reading the book of business into the domain's frozen values, a few queries per use case."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Connection, Row, String, and_, func, or_, select, type_coerce
+from sqlalchemy.sql import Select
+
+from renewquote.domain.errors import Code, RuleViolation
+from renewquote.domain.model import (
+    Customer,
+    LineKind,
+    OfferingKind,
+    PaymentMethod,
+    Price,
+    Promotion,
+    PurchaseMethod,
+    Subscription,
+    SubscriptionStatus,
+    Term,
+)
+from renewquote.domain.quoting import Offering
+from renewquote.storage.tables import (
+    countries,
+    currencies,
+    customers,
+    offerings,
+    partners,
+    prices,
+    promotions,
+    subscriptions,
+    users,
+)
+
+
+def load_customer(conn: Connection, csn: str) -> Customer:
+    """Return the customer `csn` with its country's rules, or `not_found`."""
+    return load_customer_and_address(conn, csn)[0]
+
+
+def load_customer_and_address(conn: Connection, csn: str) -> tuple[Customer, dict[str, str | None]]:
+    """Return the customer `csn` and its billing address (as quotes copy it), or `not_found`."""
+    row = conn.execute(
+        select(
+            customers,
+            countries.c.self_service_quotes,
+            countries.c.tax_rate,
+            countries.c.language,
+        )
+        .join(countries, countries.c.code == customers.c.country)
+        .where(customers.c.csn == csn)
+    ).one_or_none()
+    if row is None:
+        raise RuleViolation.one(Code.NOT_FOUND, thing="customer")
+    customer = Customer(
+        csn=row.csn,
+        name=row.name,
+        country=row.country,
+        self_service_enabled=row.self_service_quotes,
+        tax_rate=row.tax_rate,
+        pays_by_invoice=row.pays_by_invoice,
+        language=row.language,
+    )
+    address = {
+        "address_line1": row.address_line1,
+        "address_line2": row.address_line2,
+        "city": row.city,
+        "postal_code": row.postal_code,
+        "country": row.country,
+    }
+    return customer, address
+
+
+def partner_resells_to(conn: Connection, partner_csn: str, customer_csn: str) -> bool:
+    """Tell whether the partner is reseller of record of any of the customer's subscriptions."""
+    found = conn.execute(
+        select(subscriptions.c.id)
+        .where(
+            subscriptions.c.customer_csn == customer_csn,
+            subscriptions.c.partner_csn == partner_csn,
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def contact_emails(conn: Connection, customer_csn: str) -> frozenset[str]:
+    """Return the lower-cased e-mails of the customer's contacts."""
+    rows = conn.execute(
+        select(func.lower(users.c.email)).where(users.c.customer_csn == customer_csn)
+    )
+    return frozenset(rows.scalars())
+
+
+def _subscription_query() -> Select[tuple[object, ...]]:
+    return select(
+        subscriptions,
+        offerings.c.name.label("offering_name"),
+        offerings.c.kind.label("offering_kind"),
+    ).join(offerings, offerings.c.code == subscriptions.c.offering_code)
+
+
+def _subscription(row: Row[tuple[object, ...]]) -> Subscription:
+    m = row._mapping
+    return Subscription(
+        id=m["id"],
+        customer_csn=m["customer_csn"],
+        offering_code=m["offering_code"],
+        offering_name=m["offering_name"],
+        offering_kind=OfferingKind(m["offering_kind"]),
+        quantity=m["quantity"],
+        term=Term(m["term"]),
+        currency=m["currency"],
+        purchase_method=PurchaseMethod(m["purchase_method"]),
+        partner_csn=m["partner_csn"],
+        start_date=m["start_date"],
+        end_date=m["end_date"],
+        status=SubscriptionStatus(m["status"]),
+        payment_method=PaymentMethod(m["payment_method"]),
+        auto_renew=m["auto_renew"],
+        renewed_by_order=None if m["renewed_by_order"] is None else str(m["renewed_by_order"]),
+    )
+
+
+def load_subscriptions(
+    conn: Connection,
+    ids: Collection[str],
+    *,
+    customer_csn: str | None = None,
+    partner_csn: str | None = None,
+    lock: bool = False,
+) -> dict[str, Subscription]:
+    """Return the subscriptions among `ids` that the caller may see, locked if asked."""
+    if not ids:
+        return {}
+    query = _subscription_query().where(subscriptions.c.id.in_(sorted(ids)))
+    if customer_csn is not None:
+        query = query.where(subscriptions.c.customer_csn == customer_csn)
+    if partner_csn is not None:
+        query = query.where(subscriptions.c.partner_csn == partner_csn)
+    if lock:
+        # Lock in id order so two checkouts never wait on each other in a circle.
+        query = query.order_by(subscriptions.c.id).with_for_update(of=subscriptions)
+    return {s.id: s for s in map(_subscription, conn.execute(query))}
+
+
+def load_offerings(conn: Connection, codes: Collection[str]) -> dict[str, Offering]:
+    """Return the offerings named in `codes`."""
+    rows = conn.execute(select(offerings).where(offerings.c.code.in_(sorted(codes))))
+    return {r.code: Offering(r.code, r.name, OfferingKind(r.kind)) for r in rows}
+
+
+def load_prices(
+    conn: Connection, codes: Collection[str], currencies_: Collection[str]
+) -> dict[tuple[str, Term, str], Price]:
+    """Return every term's prices for the offerings in `codes` and the given currencies."""
+    rows = conn.execute(
+        select(prices).where(
+            prices.c.offering_code.in_(sorted(codes)), prices.c.currency.in_(sorted(currencies_))
+        )
+    )
+    found: dict[tuple[str, Term, str], Price] = {}
+    for r in rows:
+        term = Term(r.term)
+        found[(r.offering_code, term, r.currency)] = Price(
+            r.offering_code, term, r.currency, r.new_price, r.renewal_price
+        )
+    return found
+
+
+def load_promotions(conn: Connection, today: date) -> list[Promotion]:
+    """Return the promotions running on `today`."""
+    rows = conn.execute(
+        select(promotions).where(
+            or_(promotions.c.starts.is_(None), promotions.c.starts <= today),
+            or_(promotions.c.ends.is_(None), promotions.c.ends >= today),
+        )
+    )
+    return [
+        Promotion(
+            code=r.code,
+            name=r.name,
+            percent_off=r.percent_off,
+            amount_off=r.amount_off,
+            starts=r.starts,
+            ends=r.ends,
+            offerings=frozenset(r.offerings),
+            terms=frozenset(Term(t) for t in r.terms),
+            currencies=frozenset(r.currencies),
+            countries=frozenset(r.countries),
+            quote_types=frozenset(LineKind(k) for k in r.quote_types),
+        )
+        for r in rows
+    ]
+
+
+def card_limit(conn: Connection, currency: str) -> Decimal | None:
+    """Return the card and PayPal limit of `currency`, or None when it has none."""
+    return conn.execute(
+        select(currencies.c.card_limit).where(currencies.c.code == currency)
+    ).scalar_one_or_none()
+
+
+def renewal_candidates(
+    conn: Connection, *, customer_csn: str | None, partner_csn: str | None
+) -> Iterable[Row[tuple[object, ...]]]:
+    """Stream what grouping needs of a customer's (or a partner's) subscriptions, by end date.
+
+    Columns come back as the driver gives them (dates as ISO text on SQLite): on 100,000
+    rows, per-value conversion would cost more than the query.
+    """
+    query = (
+        select(
+            subscriptions.c.id,
+            subscriptions.c.customer_csn,
+            subscriptions.c.currency,
+            subscriptions.c.purchase_method,
+            subscriptions.c.partner_csn,
+            type_coerce(subscriptions.c.end_date, String).label("end_date"),
+            subscriptions.c.term,
+            subscriptions.c.status,
+            offerings.c.kind.label("offering_kind"),
+            subscriptions.c.renewed_by_order,
+        )
+        .join(offerings, offerings.c.code == subscriptions.c.offering_code)
+        .order_by(subscriptions.c.end_date, subscriptions.c.id)
+    )
+    conditions = []
+    if customer_csn is not None:
+        conditions.append(subscriptions.c.customer_csn == customer_csn)
+    if partner_csn is not None:
+        conditions.append(subscriptions.c.partner_csn == partner_csn)
+    return conn.execute(query.where(and_(*conditions)))
+
+
+def partner_exists(conn: Connection, csn: str) -> bool:
+    """Tell whether a partner with this CSN exists."""
+    return conn.execute(select(partners.c.csn).where(partners.c.csn == csn)).first() is not None

@@ -1,0 +1,163 @@
+"""Renewal groups: by customer, currency, purchase method and partner; at most 100 each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from renewquote.domain.eligibility import region_reasons
+from renewquote.domain.errors import Code
+from renewquote.domain.grouping import GroupKey, group_renewals
+from renewquote.domain.model import (
+    Channel,
+    OfferingKind,
+    PurchaseMethod,
+    SubscriptionStatus,
+    Term,
+)
+from tests.unit.factories import (
+    CUSTOMER_CSN,
+    OTHER_CUSTOMER_CSN,
+    OTHER_PARTNER_CSN,
+    PARTNER_CSN,
+    TODAY,
+    customer,
+    resold,
+    subscription,
+)
+
+DIRECT = PurchaseMethod.DIRECT
+PARTNER = PurchaseMethod.PARTNER
+
+
+def test_subscriptions_are_grouped_by_customer_currency_method_and_partner() -> None:
+    book = [
+        subscription("S1"),
+        subscription("S2", currency="USD"),
+        subscription("S3"),
+        resold("S4"),
+        resold("S5", OTHER_PARTNER_CSN),
+        resold("S6"),
+        subscription("S7", customer_csn=OTHER_CUSTOMER_CSN),
+    ]
+    result = group_renewals(book, channel=Channel.STAFF, today=TODAY)
+    assert [(g.key, g.subscription_ids) for g in result.groups] == [
+        (GroupKey(CUSTOMER_CSN, "EUR", DIRECT, None), ("S1", "S3")),
+        (GroupKey(CUSTOMER_CSN, "EUR", PARTNER, PARTNER_CSN), ("S4", "S6")),
+        (GroupKey(CUSTOMER_CSN, "EUR", PARTNER, OTHER_PARTNER_CSN), ("S5",)),
+        (GroupKey(CUSTOMER_CSN, "USD", DIRECT, None), ("S2",)),
+        (GroupKey(OTHER_CUSTOMER_CSN, "EUR", DIRECT, None), ("S7",)),
+    ]
+    assert result.ineligible == ()
+
+
+def test_a_key_with_250_eligible_subscriptions_gives_groups_of_100_100_and_50() -> None:
+    book = [subscription(f"S{n:03d}") for n in range(250)]
+    result = group_renewals(book, channel=Channel.SELF_SERVICE, today=TODAY)
+    assert [len(g.subscription_ids) for g in result.groups] == [100, 100, 50]
+    assert [g.subscription_ids[0] for g in result.groups] == ["S000", "S100", "S200"]
+    assert {g.key for g in result.groups} == {GroupKey(CUSTOMER_CSN, "EUR", DIRECT, None)}
+
+
+def test_a_key_with_exactly_100_subscriptions_is_one_group() -> None:
+    book = [subscription(f"S{n:03d}") for n in range(100)]
+    result = group_renewals(book, channel=Channel.SELF_SERVICE, today=TODAY)
+    assert [len(g.subscription_ids) for g in result.groups] == [100]
+
+
+def test_ineligible_subscriptions_are_listed_with_every_reason() -> None:
+    book = [
+        subscription("OK"),
+        subscription("EARLY", end_date=date(2027, 6, 30)),
+        subscription("GONE", end_date=date(2026, 6, 30), status=SubscriptionStatus.CANCELLED),
+        subscription("FLEX", offering_kind=OfferingKind.FLEX),
+    ]
+    result = group_renewals(book, channel=Channel.SELF_SERVICE, today=TODAY)
+    assert [g.subscription_ids for g in result.groups] == [("OK",)]
+    reasons = {
+        i.subscription_id: [(r.code, r.detail) for r in i.reasons] for i in result.ineligible
+    }
+    assert reasons == {
+        "EARLY": [(Code.NOT_RENEWABLE, "window_not_open")],
+        "GONE": [(Code.NOT_RENEWABLE, "cancelled"), (Code.NOT_RENEWABLE, "window_closed")],
+        "FLEX": [(Code.INELIGIBLE_OFFERING, None)],
+    }
+
+
+def test_a_partner_groups_flex_subscriptions_it_may_quote() -> None:
+    book = [resold("FLEX", offering_kind=OfferingKind.FLEX)]
+    result = group_renewals(book, channel=Channel.PARTNER, today=TODAY)
+    assert [g.subscription_ids for g in result.groups] == [("FLEX",)]
+
+
+def test_region_not_enabled_makes_every_subscription_ineligible_in_self_service() -> None:
+    closed = region_reasons(customer(self_service_enabled=False), Channel.SELF_SERVICE)
+    book = [subscription("S1"), subscription("S2", end_date=date(2027, 6, 30))]
+    result = group_renewals(book, channel=Channel.SELF_SERVICE, today=TODAY, region_reasons=closed)
+    assert result.groups == ()
+    reasons = {
+        i.subscription_id: [(r.code, r.detail) for r in i.reasons] for i in result.ineligible
+    }
+    assert reasons == {
+        "S1": [(Code.REGION_NOT_ENABLED, None)],
+        "S2": [(Code.REGION_NOT_ENABLED, None), (Code.NOT_RENEWABLE, "window_not_open")],
+    }
+
+
+def test_a_monthly_subscription_closes_its_window_sooner_than_an_annual_one() -> None:
+    ended = date(2026, 10, 10)  # 36 days before TODAY
+    book = [
+        subscription("ANNUAL", end_date=ended),
+        subscription("MONTHLY", end_date=ended, term=Term.MONTHLY),
+    ]
+    result = group_renewals(book, channel=Channel.SELF_SERVICE, today=TODAY)
+    assert [g.subscription_ids for g in result.groups] == [("ANNUAL",)]
+    assert [i.subscription_id for i in result.ineligible] == ["MONTHLY"]
+
+
+@dataclass(frozen=True)
+class StoredRow:
+    """A storage row as a database hands it back: plain strings, ISO dates."""
+
+    id: str
+    customer_csn: str
+    currency: str
+    purchase_method: str
+    partner_csn: str | None
+    end_date: str
+    term: str
+    status: str
+    offering_kind: str
+    renewed_by_order: str | None = None
+
+
+def test_rows_of_plain_text_group_like_subscriptions() -> None:
+    rows = [
+        StoredRow(
+            "R1", CUSTOMER_CSN, "EUR", "direct", None, "2026-12-31", "annual", "active", "standard"
+        ),
+        StoredRow(
+            "R2", CUSTOMER_CSN, "EUR", "direct", None, "2026-12-31", "annual", "expired", "standard"
+        ),
+        StoredRow(
+            "R3",
+            CUSTOMER_CSN,
+            "EUR",
+            "direct",
+            None,
+            "2027-12-31",
+            "annual",
+            "active",
+            "standard",
+            "7",
+        ),
+    ]
+    result = group_renewals(rows, channel=Channel.SELF_SERVICE, today=TODAY)
+    assert [(g.key, g.subscription_ids) for g in result.groups] == [
+        (GroupKey(CUSTOMER_CSN, "EUR", "direct", None), ("R1", "R2"))
+    ]
+    (left_out,) = result.ineligible
+    assert left_out.subscription_id == "R3"
+    assert [(r.code, r.detail) for r in left_out.reasons] == [
+        (Code.NOT_RENEWABLE, "already_renewed")
+    ]
