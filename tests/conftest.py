@@ -39,7 +39,7 @@ def postgres_url(worker_id: str) -> Iterator[str]:
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL half skipped: RENEWQUOTE_TEST_POSTGRES_URL is not set")
     base = make_url(POSTGRES_URL)
-    name = f"{base.database}_rq_{worker_id}"
+    name = f"{base.database}_rq_{worker_id}_{os.getpid()}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -295,6 +295,48 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(2000))
 
 
+class ApiToken(Base):
+    """A bearer token, kept only as its SHA-256; it expires and can be revoked."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class IdempotencyKey(Base):
+    """The first answer to a POST sent with an Idempotency-Key, kept 24 hours."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (
+        UniqueConstraint("owner", "key"),
+        Index("ix_idempotency_keys_expires_at", "expires_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner: Mapped[str] = mapped_column(EMAIL)
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)  # null while the first is running
+    response_body: Mapped[str | None] = mapped_column(String)
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class SignInAttempt(Base):
+    """One sign-in attempt, counted per address and per account to slow down guessing."""
+
+    __tablename__ = "sign_in_attempts"
+    __table_args__ = (Index("ix_sign_in_attempts_subject_at", "subject", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject: Mapped[str] = mapped_column(String(300))  # "address:<ip>" or "account:<email>"
+    at: Mapped[datetime] = mapped_column(DateTime)
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+
+
 def _table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
@@ -315,3 +357,6 @@ quote_events = _table(QuoteEvent)
 orders = _table(Order)
 subscription_renewals = _table(SubscriptionRenewal)
 outbox = _table(OutboxMessage)
+api_tokens = _table(ApiToken)
+idempotency_keys = _table(IdempotencyKey)
+sign_in_attempts = _table(SignInAttempt)
