@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from functools import cache
 
 from dateutil.relativedelta import relativedelta
 
@@ -29,7 +30,13 @@ class Term(StrEnum):
 
     def end_for(self, start: date) -> date:
         """Return the last day of a term starting on `start`."""
-        return start + relativedelta(months=self.months) - timedelta(days=1)
+        return _term_end(self, start)
+
+
+@cache
+def _term_end(term: Term, start: date) -> date:
+    # Pure and asked for the same few dates again and again: remember the answers.
+    return start + relativedelta(months=term.months) - timedelta(days=1)
 
 
 _TERM_MONTHS = {Term.MONTHLY: 1, Term.ANNUAL: 12, Term.THREE_YEAR: 36}

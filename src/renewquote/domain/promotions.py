@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
 from renewquote.domain.model import LineKind, Promotion, Term
 from renewquote.domain.money import ZERO, round_money
@@ -74,6 +75,7 @@ def best_promotion(
     return best
 
 
+@cache
 def _why(promotion: Promotion) -> str:
     what = (
         f"{promotion.percent_off.normalize():f} % off"

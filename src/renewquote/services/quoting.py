@@ -33,8 +33,11 @@ from renewquote.storage.database import Database
 from renewquote.storage.quote_records import (
     QuoteView,
     Recipient,
+    insert_lines,
     insert_quote,
+    insert_recipients,
     load_quote,
+    new_quote_view,
     record_event,
     replace_lines,
     replace_recipients,
@@ -92,8 +95,9 @@ def create_quote(
             "replaces_quote_id": None,
         }
         quote_id = insert_quote(conn, values)
-        replace_lines(conn, quote_id, priced.lines)
-        replace_recipients(conn, quote_id, _recipients(actor, draft))
+        lines = insert_lines(conn, quote_id, priced.lines)
+        recipients = _recipients(actor, draft)
+        insert_recipients(conn, quote_id, recipients)
         record_event(
             conn,
             quote_id,
@@ -102,7 +106,7 @@ def create_quote(
             at=now,
             detail={"lines": len(priced.lines), "total": str(priced.totals.total)},
         )
-        return load_quote_by_id(conn, quote_id)
+        return new_quote_view(quote_id, values, lines, recipients)
 
 
 def edit_draft(
@@ -415,19 +419,20 @@ def _context(
         for sid in (line.subscription_id, line.align_to_subscription_id)
         if sid is not None
     }
-    subs = repository.load_subscriptions(
+    subs, prices = repository.load_renewal_facts(
         conn,
         ids,
         customer_csn=actor.customer_csn if actor.kind == "customer" else None,
         partner_csn=partner,
+        all_terms=any(line.term is not None for line in draft.lines),
     )
     new_codes = {line.offering_code for line in draft.lines if line.offering_code}
     offerings = repository.load_offerings(conn, new_codes) if new_codes else {}
-    codes = new_codes | {s.offering_code for s in subs.values()}
     currencies = {s.currency for s in subs.values()}
     if draft.currency is not None:
         currencies.add(draft.currency)
-    prices = repository.load_prices(conn, codes, currencies) if codes and currencies else {}
+    if new_codes and currencies:
+        prices.update(repository.load_prices(conn, new_codes, currencies))
     contacts = repository.contact_emails(conn, customer_csn) if draft.contact_email else frozenset()
     ctx = QuoteContext(
         channel=Channel(channel) if channel else actor.channel,

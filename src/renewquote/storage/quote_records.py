@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -121,7 +121,28 @@ def line_rows(quote_id: int, lines: Sequence[PricedLine]) -> list[dict[str, Any]
 
 def insert_quote(conn: Connection, values: Mapping[str, Any]) -> int:
     """Insert a quote row and return its id (from which its number derives)."""
-    return int(conn.execute(insert(quotes).returning(quotes.c.id), dict(values)).scalar_one())
+    return int(conn.execute(_INSERT_QUOTE, dict(values)).scalar_one())
+
+
+def insert_lines(
+    conn: Connection, quote_id: int, lines: Sequence[PricedLine]
+) -> list[dict[str, Any]]:
+    """Insert a new quote's lines; return the rows as stored."""
+    rows = line_rows(quote_id, lines)
+    conn.execute(_INSERT_LINES, rows)
+    return rows
+
+
+def insert_recipients(conn: Connection, quote_id: int, recipients: Sequence[Recipient]) -> None:
+    """Insert a new quote's recipients."""
+    if recipients:
+        conn.execute(
+            _INSERT_RECIPIENTS,
+            [
+                {"quote_id": quote_id, "email": r.email, "name": r.name, "role": r.role}
+                for r in recipients
+            ],
+        )
 
 
 def replace_lines(
@@ -129,7 +150,7 @@ def replace_lines(
 ) -> None:
     """Store `lines` as the quote's lines, replacing any it had, and its totals."""
     conn.execute(delete(quote_lines).where(quote_lines.c.quote_id == quote_id))
-    conn.execute(insert(quote_lines), line_rows(quote_id, lines))
+    insert_lines(conn, quote_id, lines)
     if totals is not None:
         conn.execute(
             update(quotes)
@@ -143,14 +164,32 @@ def replace_lines(
         )
 
 
-def replace_recipients(conn: Connection, quote_id: int, recipients: Iterable[Recipient]) -> None:
+def replace_recipients(conn: Connection, quote_id: int, recipients: Sequence[Recipient]) -> None:
     """Store the quote's recipients, replacing any it had."""
     conn.execute(delete(quote_recipients).where(quote_recipients.c.quote_id == quote_id))
-    rows = [
-        {"quote_id": quote_id, "email": r.email, "name": r.name, "role": r.role} for r in recipients
-    ]
-    if rows:
-        conn.execute(insert(quote_recipients), rows)
+    insert_recipients(conn, quote_id, recipients)
+
+
+def new_quote_view(
+    quote_id: int,
+    values: Mapping[str, Any],
+    lines: Sequence[Mapping[str, Any]],
+    recipients: Sequence[Recipient],
+    replaces: str | None = None,
+) -> QuoteView:
+    """Build the view of a quote just written, from the rows written (no read back)."""
+    return _view(
+        {**values, "id": quote_id},
+        [QuoteLineView(**{f: r[f] for f in _LINE_FIELDS}) for r in lines],
+        recipients,
+        replaces,
+    )
+
+
+_INSERT_QUOTE = insert(quotes).returning(quotes.c.id)
+_INSERT_LINES = insert(quote_lines)
+_INSERT_RECIPIENTS = insert(quote_recipients)
+_INSERT_EVENT = insert(quote_events)
 
 
 def record_event(
@@ -164,7 +203,7 @@ def record_event(
 ) -> None:
     """Write the audit row for one change of a quote, in the caller's transaction."""
     conn.execute(
-        insert(quote_events),
+        _INSERT_EVENT,
         {"quote_id": quote_id, "actor": actor, "action": action, "at": at, "detail": detail or {}},
     )
 
@@ -186,26 +225,50 @@ def load_quote(conn: Connection, number: str, *, lock: bool = False) -> QuoteVie
     row = conn.execute(query).one_or_none()
     if row is None:
         raise RuleViolation.one(Code.NOT_FOUND, thing="quote")
-    return _view(conn, dict(row._mapping))
+    return quote_views(conn, [dict(row._mapping)])[0]
 
 
-def _view(conn: Connection, q: Mapping[str, Any]) -> QuoteView:
-    lines = conn.execute(
+def quote_views(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> list[QuoteView]:
+    """Assemble stored quotes with their lines and recipients: three queries for any number."""
+    ids = [q["id"] for q in rows]
+    lines: dict[int, list[QuoteLineView]] = {i: [] for i in ids}
+    for r in conn.execute(
         select(quote_lines)
-        .where(quote_lines.c.quote_id == q["id"])
-        .order_by(quote_lines.c.position)
-    )
-    recipients = conn.execute(
+        .where(quote_lines.c.quote_id.in_(ids))
+        .order_by(quote_lines.c.quote_id, quote_lines.c.position)
+    ):
+        m = r._mapping
+        lines[m["quote_id"]].append(QuoteLineView(**{f: m[f] for f in _LINE_FIELDS}))
+    recipients: dict[int, list[Recipient]] = {i: [] for i in ids}
+    for r in conn.execute(
         select(quote_recipients)
-        .where(quote_recipients.c.quote_id == q["id"])
-        .order_by(quote_recipients.c.id)
+        .where(quote_recipients.c.quote_id.in_(ids))
+        .order_by(quote_recipients.c.quote_id, quote_recipients.c.id)
+    ):
+        recipients[r.quote_id].append(Recipient(r.email, r.name, r.role))
+    replaced_ids = {q["replaces_quote_id"] for q in rows} - {None}
+    replaced = (
+        {
+            r.id: quote_number(r.year, r.id)
+            for r in conn.execute(
+                select(quotes.c.id, quotes.c.year).where(quotes.c.id.in_(replaced_ids))
+            )
+        }
+        if replaced_ids
+        else {}
     )
-    replaces = None
-    if q["replaces_quote_id"] is not None:
-        year = conn.execute(
-            select(quotes.c.year).where(quotes.c.id == q["replaces_quote_id"])
-        ).scalar_one()
-        replaces = quote_number(year, q["replaces_quote_id"])
+    return [
+        _view(q, lines[q["id"]], recipients[q["id"]], replaced.get(q["replaces_quote_id"]))
+        for q in rows
+    ]
+
+
+def _view(
+    q: Mapping[str, Any],
+    lines: Sequence[QuoteLineView],
+    recipients: Sequence[Recipient],
+    replaces: str | None,
+) -> QuoteView:
     return QuoteView(
         id=q["id"],
         number=quote_number(q["year"], q["id"]),
@@ -228,11 +291,12 @@ def _view(conn: Connection, q: Mapping[str, Any]) -> QuoteView:
         created_at=q["created_at"],
         sent_at=q["sent_at"],
         replaces=replaces,
-        lines=tuple(
-            QuoteLineView(**{f: r._mapping[f] for f in QuoteLineView.__slots__}) for r in lines
-        ),
-        recipients=tuple(Recipient(r.email, r.name, r.role) for r in recipients),
+        lines=tuple(lines),
+        recipients=tuple(recipients),
     )
+
+
+_LINE_FIELDS = tuple(f.name for f in fields(QuoteLineView))
 
 
 def set_status(conn: Connection, quote_id: int, status: QuoteStatus, **values: Any) -> None:
