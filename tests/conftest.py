@@ -13,12 +13,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from renewquote.services.actors import Actor, find_actor
+from renewquote.services.loading import load_book
 from renewquote.storage.database import Database
 from renewquote.storage.migrate import upgrade
 from renewquote.storage.tables import Base
+from tests.book import BOOK
 
 POSTGRES_URL = os.environ.get("RENEWQUOTE_TEST_POSTGRES_URL")
 
@@ -75,3 +79,24 @@ def worker_id(request: pytest.FixtureRequest) -> str:
     """Name the xdist worker (or `main` without xdist)."""
     workerinput = getattr(request.config, "workerinput", None)
     return workerinput["workerid"] if workerinput else "main"
+
+
+# Real argon2, at the lowest cost: the tests check that hashes verify, not that they are slow.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture
+def book(db: Database) -> Database:
+    """The database with the test book loaded."""
+    load_book(db, BOOK, hasher=FAST_HASHER)
+    return db
+
+
+@pytest.fixture
+def actor(book: Database):
+    """Look up the actor for an e-mail of the test book."""
+
+    def find(email: str) -> Actor:
+        return find_actor(book, email)
+
+    return find

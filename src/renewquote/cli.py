@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from renewquote.clock import utcnow
 from renewquote.domain.errors import RuleViolation
 from renewquote.domain.model import Channel
 from renewquote.services import renewals
@@ -152,7 +153,10 @@ def groups(
             g.key.partner_csn or "-",
             ", ".join(g.subscription_ids),
         )
-    console.print(table)
+    if result.groups:
+        console.print(table)
+    else:
+        console.print(f"No subscription of {csn} can be renewed on a quote now.")
     if result.ineligible:
         left = Table("subscription", "code", "why", title="Not eligible now")
         for item in result.ineligible:
@@ -212,6 +216,51 @@ def quote_show(
         f"[bold]total {quote.total} {quote.currency}[/bold]"
     )
     console.print("recipients: " + ", ".join(f"{r.email} ({r.role})" for r in quote.recipients))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (use several on PostgreSQL).")] = 1,
+) -> None:
+    """Serve the API (and its OpenAPI document at /docs) on the database of the settings."""
+    import os
+    import tempfile
+
+    import uvicorn
+
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker writes its metrics there, and /metrics adds them up.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="renewquote-metrics-")
+    upgrade(_database())
+    uvicorn.run(
+        "renewquote.api.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+    )
+
+
+@app.command()
+def token(
+    email: Annotated[str, typer.Argument(help="The user's e-mail.")],
+    hours: Annotated[int, typer.Option(help="Hours until it expires.")] = 12,
+) -> None:
+    """Print a new API token for a user (for scripts)."""
+    from datetime import timedelta
+
+    from renewquote.services.auth import issue_token
+
+    try:
+        issued = issue_token(_database(), email, now=utcnow(), lifetime=timedelta(hours=hours))
+    except RuleViolation as exc:
+        _refused(exc, False)
+        return
+    print(issued.access_token)
 
 
 if __name__ == "__main__":

@@ -16,8 +16,7 @@ from renewquote.domain.quoting import LineRequest
 from renewquote.services.ordering import checkout
 from renewquote.services.quoting import QuoteDraft, create_quote, get_quote, send_quote
 from renewquote.storage.tables import orders, subscription_renewals, subscriptions
-
-from .conftest import NOW, TODAY, row_counts
+from tests.book import NOW, TODAY, row_counts
 
 VISA = "4242424242424242"
 

@@ -26,8 +26,7 @@ from renewquote.services.quoting import (
 )
 from renewquote.storage.quote_records import Recipient
 from renewquote.storage.tables import outbox, quotes
-
-from .conftest import NOW, TODAY, row_counts
+from tests.book import NOW, TODAY, row_counts
 
 
 def renewal(*ids: str, **over) -> QuoteDraft:

@@ -46,6 +46,13 @@ class Code(StrEnum):
     PAYMENT_DECLINED = "payment_declined"
     NOT_FOUND = "not_found"
     FORBIDDEN = "forbidden"
+    # Refusals of the HTTP layer, named so clients can act on them.
+    UNAUTHENTICATED = "unauthenticated"
+    RATE_LIMITED = "rate_limited"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
+    MALFORMED_JSON = "malformed_json"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
 
 
 class Kind(StrEnum):
@@ -55,6 +62,13 @@ class Kind(StrEnum):
     STATE = "state"
     NOT_FOUND = "not_found"
     FORBIDDEN = "forbidden"
+    # Refusals of the HTTP layer, named so clients can act on them.
+    UNAUTHENTICATED = "unauthenticated"
+    RATE_LIMITED = "rate_limited"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
+    MALFORMED_JSON = "malformed_json"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
     INVALID = "invalid"
 
 
@@ -66,6 +80,8 @@ _STATE_CODES = {
     Code.QUOTE_NOT_SENT,
     Code.QUOTE_ORDERED,
     Code.QUOTE_CANCELLED,
+    Code.IDEMPOTENCY_KEY_REUSED,
+    Code.IDEMPOTENCY_IN_PROGRESS,
 }
 
 
@@ -77,8 +93,12 @@ def kind_of(code: Code) -> Kind:
         return Kind.NOT_FOUND
     if code in (Code.FORBIDDEN, Code.CANCELLATION_NOT_SELF_SERVICE):
         return Kind.FORBIDDEN
-    if code is Code.INVALID_INPUT:
+    if code in (Code.INVALID_INPUT, Code.MALFORMED_JSON, Code.PAYLOAD_TOO_LARGE):
         return Kind.INVALID
+    if code is Code.UNAUTHENTICATED:
+        return Kind.UNAUTHENTICATED
+    if code is Code.RATE_LIMITED:
+        return Kind.RATE_LIMITED
     return Kind.RULE
 
 
@@ -129,7 +149,14 @@ class RuleViolation(Exception):
     def kind(self) -> Kind:
         """Return the sort of refusal: a wrong state wins over a broken rule."""
         kinds = {kind_of(v.code) for v in self.violations}
-        for kind in (Kind.NOT_FOUND, Kind.FORBIDDEN, Kind.STATE, Kind.INVALID):
+        for kind in (
+            Kind.UNAUTHENTICATED,
+            Kind.RATE_LIMITED,
+            Kind.NOT_FOUND,
+            Kind.FORBIDDEN,
+            Kind.STATE,
+            Kind.INVALID,
+        ):
             if kind in kinds:
                 return kind
         return Kind.RULE

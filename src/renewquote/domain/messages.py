@@ -173,6 +173,31 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "No such {thing}.",
         "fr": "{thing} introuvable.",
     },
+    "unauthenticated": {
+        "en": "Sign in first: {why}",
+        "fr": "Connectez-vous d'abord : {why}",
+    },
+    "rate_limited": {
+        "en": "Too many attempts; try again in {retry_after} seconds.",
+        "fr": "Trop de tentatives ; réessayez dans {retry_after} secondes.",
+    },
+    "idempotency_key_reused": {
+        "en": "This Idempotency-Key was already used with another request.",
+        "fr": "Cette clé Idempotency-Key a déjà servi pour une autre requête.",
+    },
+    "idempotency_in_progress": {
+        "en": "A request with this Idempotency-Key is still being processed; retry shortly.",
+        "fr": "Une requête avec cette clé Idempotency-Key est encore en cours ; réessayez "
+        "dans un instant.",
+    },
+    "malformed_json": {
+        "en": "The request body is not valid JSON: {problem}",
+        "fr": "Le corps de la requête n'est pas du JSON valide : {problem}",
+    },
+    "payload_too_large": {
+        "en": "The request body is larger than {limit} bytes.",
+        "fr": "Le corps de la requête dépasse {limit} octets.",
+    },
     "forbidden": {
         "en": "You may see this but not do that: {why}",
         "fr": "Vous pouvez consulter ceci mais pas effectuer cette action : {why}",

@@ -6,6 +6,7 @@ from typing import Any
 
 from renewquote.domain.errors import RuleViolation, Violation
 from renewquote.domain.grouping import RenewalGroups
+from renewquote.services.listing import SubscriptionStanding
 from renewquote.services.ordering import OrderView
 from renewquote.storage.quote_records import QuoteView
 
@@ -122,4 +123,28 @@ def problem_public(error: RuleViolation, language: str = "en") -> dict[str, Any]
             }
             for v in error.violations
         ],
+    }
+
+
+def subscription_public(standing: SubscriptionStanding, language: str = "en") -> dict[str, Any]:
+    """Shape a subscription and its renewal standing as `GET /api/v1/subscriptions` answers."""
+    s = standing.subscription
+    return {
+        "id": s.id,
+        "customer_csn": s.customer_csn,
+        "offering": {"code": s.offering_code, "name": s.offering_name},
+        "quantity": s.quantity,
+        "term": s.term.value,
+        "currency": s.currency,
+        "purchase_method": s.purchase_method.value,
+        "partner_csn": s.partner_csn,
+        "status": s.status.value,
+        "start_date": s.start_date.isoformat(),
+        "end_date": s.end_date.isoformat(),
+        "payment_method": s.payment_method.value,
+        "auto_renew": s.auto_renew,
+        "renewal": {
+            "eligible": not standing.reasons,
+            "reasons": reasons_public(standing.reasons, language),
+        },
     }

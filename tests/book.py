@@ -1,16 +1,12 @@
-"""A small book of business for the service tests, loaded through the real loader."""
+"""A small book of business for the service and API tests, loaded through the real loader."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any
 
-import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
-from renewquote.services.actors import Actor, find_actor
-from renewquote.services.loading import load_book
 from renewquote.storage.database import Database
 from renewquote.storage.tables import Base
 
@@ -228,27 +224,6 @@ BOOK: dict[str, Any] = {
         ),
     ],
 }
-
-
-# Real argon2, at the lowest cost: the tests check that hashes verify, not that they are slow.
-FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-
-
-@pytest.fixture
-def book(db: Database) -> Database:
-    """The database with the test book loaded."""
-    load_book(db, BOOK, hasher=FAST_HASHER)
-    return db
-
-
-@pytest.fixture
-def actor(book: Database):
-    """Look up the actor for an e-mail of the test book."""
-
-    def find(email: str) -> Actor:
-        return find_actor(book, email)
-
-    return find
 
 
 def row_counts(db: Database) -> dict[str, int]:

@@ -1,0 +1,1 @@
+"""The JSON API of API.md: FastAPI routers over the services, one problem+json handler."""

@@ -1,0 +1,51 @@
+"""The FastAPI application: routers, problem+json errors, body limit, idempotency, metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from fastapi import FastAPI
+
+from renewquote import __version__
+from renewquote.api import problems
+from renewquote.api.middleware import BodyLimit, Idempotency, RequestMetrics
+from renewquote.api.routes import auth, health, quotes, subscriptions
+from renewquote.clock import utcnow
+from renewquote.settings import Settings
+from renewquote.storage.database import Database
+
+DESCRIPTION = """
+Renewal quotes for software subscriptions, for customers' buyers (self-service), partners
+(resellers of record) and the vendor's staff.
+
+Sign in with `POST /api/v1/auth/token`, then send `Authorization: Bearer <token>`.
+Errors are `application/problem+json` with a rule `code` (see RULES.md) and every violation,
+in French or English after `Accept-Language`. Every `POST` honours `Idempotency-Key`.
+"""
+
+
+def create_app(db: Database | None = None, *, clock: Callable[[], datetime] = utcnow) -> FastAPI:
+    """Build the application over `db` (default: the database of the settings)."""
+    app = FastAPI(
+        title="renewquote",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=[
+            {"name": "sign-in", "description": "Bearer tokens."},
+            {"name": "subscriptions", "description": "Subscriptions and renewal groups."},
+            {"name": "quotes", "description": "Quotes, from draft to order."},
+            {"name": "operations", "description": "Health and metrics."},
+        ],
+    )
+    app.state.db = db or Database(Settings().database_url)
+    app.state.clock = clock
+    problems.install(app)
+    for router in (auth.router, subscriptions.router, quotes.router):
+        app.include_router(router, prefix="/api/v1")
+    app.include_router(health.router)
+    # Outermost first: metrics see every answer, the body is bounded before anything reads it.
+    app.add_middleware(Idempotency, db=app.state.db)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(RequestMetrics)
+    return app

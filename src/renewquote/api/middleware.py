@@ -1,0 +1,230 @@
+"""ASGI middleware: a 1 MiB body limit, idempotency keys on POST, request metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+
+from renewquote.api.metrics import LATENCY, REQUESTS
+from renewquote.api.problems import MEDIA_TYPE, TITLES
+from renewquote.clock import utcnow
+from renewquote.domain.errors import Code, RuleViolation
+from renewquote.services import idempotency
+from renewquote.services.auth import actor_for_token
+from renewquote.storage.database import Database
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+MAX_BODY = 1024 * 1024
+BODY_KEY = "renewquote.body"
+_WITH_BODY = {"POST", "PUT", "PATCH"}
+
+
+async def _problem(send: Send, status: int, code: Code, detail: str, **headers: str) -> None:
+    body = json.dumps(
+        {
+            "type": "about:blank",
+            "title": TITLES.get(status, "Error"),
+            "status": status,
+            "detail": detail,
+            "code": code.value,
+            "violations": [{"code": code.value, "message": detail, "subscription_ids": []}],
+        }
+    ).encode()
+    raw = [(b"content-type", MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
+    raw += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+class BodyLimit:
+    """Read the body of a POST, PUT or PATCH whole, refusing more than 1 MiB with a 413."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _WITH_BODY:
+            await self.app(scope, receive, send)
+            return
+        too_big = RuleViolation.one(Code.PAYLOAD_TOO_LARGE, limit=self.limit).violations[0]
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await _problem(send, 413, Code.PAYLOAD_TOO_LARGE, too_big.message())
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await _problem(send, 413, Code.PAYLOAD_TOO_LARGE, too_big.message())
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        scope[BODY_KEY] = body
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if delivered:
+                return await receive()
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+class Idempotency:
+    """Give back the first answer to a POST retried with the same Idempotency-Key."""
+
+    def __init__(self, app: ASGIApp, db: Database, wait_seconds: float = 10.0) -> None:
+        self.app = app
+        self.db = db
+        self.wait_seconds = wait_seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        key = headers.get("idempotency-key")
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        if not 1 <= len(key) <= 255:
+            await _problem(send, 422, Code.INVALID_INPUT, "Idempotency-Key: 1 to 255 characters")
+            return
+        owner = await self._owner(headers)
+        if owner is None:  # not signed in: the route itself answers 401
+            await self.app(scope, receive, send)
+            return
+        digest = hashlib.sha256(
+            b"%s %s?%s\n"
+            % (scope["method"].encode(), scope["path"].encode(), scope["query_string"])
+            + scope.get(BODY_KEY, b"")
+        ).hexdigest()
+        deadline = time.monotonic() + self.wait_seconds
+        while True:
+            found = await run_in_threadpool(
+                idempotency.claim, self.db, owner, key, digest, now=utcnow()
+            )
+            if not isinstance(found, idempotency.Running) or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.05)
+        if isinstance(found, idempotency.Replay):
+            await self._replay(send, found)
+        elif isinstance(found, idempotency.Mismatch):
+            message = RuleViolation.one(Code.IDEMPOTENCY_KEY_REUSED).violations[0].message()
+            await _problem(send, 409, Code.IDEMPOTENCY_KEY_REUSED, message)
+        elif isinstance(found, idempotency.Running):
+            message = RuleViolation.one(Code.IDEMPOTENCY_IN_PROGRESS).violations[0].message()
+            await _problem(send, 409, Code.IDEMPOTENCY_IN_PROGRESS, message, **{"Retry-After": "1"})
+        else:
+            await self._first(scope, receive, send, owner, key)
+
+    async def _owner(self, headers: Headers) -> str | None:
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return None
+        try:
+            actor = await run_in_threadpool(actor_for_token, self.db, token.strip(), now=utcnow())
+        except RuleViolation:
+            return None
+        return actor.email
+
+    async def _first(
+        self, scope: Scope, receive: Receive, send: Send, owner: str, key: str
+    ) -> None:
+        status = 500
+        content_type = "application/json"
+        chunks: list[bytes] = []
+
+        async def keep(message: Message) -> None:
+            nonlocal status, content_type
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                for name, value in message.get("headers", []):
+                    if name.lower() == b"content-type":
+                        content_type = value.decode()
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, keep)
+        finally:
+            if status >= 500:
+                await run_in_threadpool(idempotency.release, self.db, owner, key)
+            else:
+                await run_in_threadpool(
+                    lambda: idempotency.complete(
+                        self.db,
+                        owner,
+                        key,
+                        status_code=status,
+                        body=b"".join(chunks).decode("utf-8", "replace"),
+                        content_type=content_type,
+                    )
+                )
+
+    @staticmethod
+    async def _replay(send: Send, found: idempotency.Replay) -> None:
+        body = found.body.encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": found.status_code,
+                "headers": [
+                    (b"content-type", found.content_type.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"idempotent-replayed", b"true"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class RequestMetrics:
+    """Count requests and time them, by route template rather than by raw path."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", "unmatched")
+            LATENCY.labels(scope["method"], template).observe(time.perf_counter() - started)
+            REQUESTS.labels(scope["method"], template, str(status)).inc()

@@ -1,0 +1,45 @@
+"""Signing in and out."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials
+
+from renewquote.api.dependencies import DB, Clock, CurrentActor, bearer
+from renewquote.api.schemas import TokenPublic, TokenRequest, problem_responses
+from renewquote.services import auth
+
+router = APIRouter(prefix="/auth", tags=["sign-in"])
+
+
+@router.post(
+    "/token",
+    response_model=TokenPublic,
+    responses=problem_responses(401, 422, 429),
+    summary="Sign in: e-mail and password give a bearer token",
+)
+def sign_in(body: TokenRequest, request: Request, db: DB, clock: Clock) -> TokenPublic:
+    """Check the password and return a token; repeated failures are slowed down (429)."""
+    address = request.client.host if request.client else "unknown"
+    issued = auth.sign_in(db, body.email, body.password, address=address, now=clock())
+    return TokenPublic(access_token=issued.access_token, expires_at=issued.expires_at)
+
+
+@router.delete(
+    "/token",
+    status_code=204,
+    responses=problem_responses(401),
+    summary="Sign out: revoke the token used for this call",
+)
+def sign_out(
+    actor: CurrentActor,
+    db: DB,
+    clock: Clock,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Response:
+    """Revoke the bearer token at once."""
+    assert credentials is not None  # current_actor refused a call without one
+    auth.revoke_token(db, credentials.credentials, now=clock())
+    return Response(status_code=204)

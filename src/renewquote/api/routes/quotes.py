@@ -1,0 +1,220 @@
+"""Quotes: create, list, read, edit, send, cancel, replace, PDF, checkout."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from renewquote.api.dependencies import DB, Clock, CurrentActor, Language
+from renewquote.api.metrics import QUOTES
+from renewquote.api.schemas import (
+    AddressIn,
+    CheckoutRequest,
+    CheckoutResult,
+    QuoteCreate,
+    QuoteEvents,
+    QuoteLineCreate,
+    QuoteList,
+    QuotePatch,
+    QuotePublic,
+    QuoteReplace,
+    problem_responses,
+)
+from renewquote.delivery.pdf import render_quote_pdf
+from renewquote.domain.lifecycle import QuoteStatus
+from renewquote.domain.quoting import LineRequest
+from renewquote.services import listing, ordering, quoting
+from renewquote.services.public import order_public, quote_public
+from renewquote.storage import repository
+from renewquote.storage.quote_records import Recipient
+
+router = APIRouter(prefix="/quotes", tags=["quotes"])
+ERRORS = problem_responses(401, 403, 404, 409, 422)
+Number = Annotated[str, "Q-YYYY-NNNNNN"]
+
+
+def _lines(lines: list[QuoteLineCreate]) -> tuple[LineRequest, ...]:
+    return tuple(
+        LineRequest(
+            subscription_id=line.subscription_id,
+            offering_code=line.offering,
+            quantity=line.quantity,
+            term=line.term,
+            start_date=line.start_date,
+            align_to_subscription_id=line.align_to_subscription_id,
+        )
+        for line in lines
+    )
+
+
+def _address(address: AddressIn) -> dict[str, str | None]:
+    given = address.model_dump(exclude_unset=True)
+    names = {"line1": "address_line1", "line2": "address_line2"}
+    return {names.get(k, k): v for k, v in given.items()}
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=QuotePublic,
+    responses=ERRORS,
+    summary="Create a quote (a draft)",
+)
+def create_quote(body: QuoteCreate, actor: CurrentActor, db: DB, clock: Clock) -> dict[str, object]:
+    """Check every rule and price the quote; a refused quote leaves nothing behind.
+
+    A customer's buyer always receives the quote and may add up to four `recipients`; a partner
+    names one `contact` of the customer and up to five more `recipients`.
+    """
+    now = clock()
+    draft = quoting.QuoteDraft(
+        type=body.type,
+        lines=_lines(body.lines),
+        customer_csn=body.customer_csn,
+        currency=body.currency,
+        recipients=tuple(Recipient(str(r.email), r.name) for r in body.recipients),
+        contact_email=str(body.contact.email) if body.contact else None,
+        language=body.language,
+    )
+    quote = quoting.create_quote(db, actor, draft, today=now.date(), now=now)
+    QUOTES.labels("created").inc()
+    return quote_public(quote)
+
+
+@router.get("", response_model=QuoteList, responses=ERRORS, summary="Billing and orders > Quotes")
+def list_quotes(
+    actor: CurrentActor,
+    db: DB,
+    status: QuoteStatus | None = None,
+    customer_csn: Annotated[str | None, Query(max_length=20)] = None,
+    currency: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    starting_after: Annotated[str | None, Query(max_length=40)] = None,
+) -> dict[str, object]:
+    """The quotes the caller sees, whatever made them (partner, self-service, automatic)."""
+    page = listing.list_quotes(
+        db,
+        actor,
+        listing.QuoteFilters(status, customer_csn, currency),
+        limit=limit,
+        starting_after=starting_after,
+    )
+    return {"data": [quote_public(q) for q in page.items], "has_more": page.has_more}
+
+
+@router.get("/{number}", response_model=QuotePublic, responses=ERRORS, summary="One quote")
+def get_quote(number: str, actor: CurrentActor, db: DB) -> dict[str, object]:
+    """The quote as stored: its amounts never change once priced."""
+    return quote_public(quoting.get_quote(db, actor, number))
+
+
+@router.patch("/{number}", response_model=QuotePublic, responses=ERRORS, summary="Edit a draft")
+def edit_quote(
+    number: str, body: QuotePatch, actor: CurrentActor, db: DB, clock: Clock
+) -> dict[str, object]:
+    """Change a draft's lines, recipients, contact, language or address; it is priced again."""
+    now = clock()
+    quote = quoting.edit_draft(
+        db,
+        actor,
+        number,
+        lines=_lines(body.lines) if body.lines is not None else None,
+        recipients=[Recipient(str(r.email), r.name) for r in body.recipients]
+        if body.recipients is not None
+        else None,
+        contact_email=str(body.contact.email) if body.contact else None,
+        address=_address(body.address) if body.address is not None else None,
+        language=body.language,
+        today=now.date(),
+        now=now,
+    )
+    return quote_public(quote)
+
+
+@router.post("/{number}/send", response_model=QuotePublic, responses=ERRORS, summary="Send quote")
+def send_quote(number: str, actor: CurrentActor, db: DB, clock: Clock) -> dict[str, object]:
+    """Send the draft: the rules are checked again and every recipient gets the e-mail and PDF."""
+    now = clock()
+    quote = quoting.send_quote(db, actor, number, today=now.date(), now=now)
+    QUOTES.labels("sent").inc()
+    return quote_public(quote)
+
+
+@router.post(
+    "/{number}/cancel", response_model=QuotePublic, responses=ERRORS, summary="Cancel a quote"
+)
+def cancel_quote(number: str, actor: CurrentActor, db: DB, clock: Clock) -> dict[str, object]:
+    """Partners and staff cancel; a customer is refused (403)."""
+    quote = quoting.cancel_quote(db, actor, number, now=clock())
+    QUOTES.labels("cancelled").inc()
+    return quote_public(quote)
+
+
+@router.post(
+    "/{number}/replace",
+    status_code=201,
+    response_model=QuotePublic,
+    responses=ERRORS,
+    summary="Replace a sent quote to change its address",
+)
+def replace_quote(
+    number: str, body: QuoteReplace, actor: CurrentActor, db: DB, clock: Clock
+) -> dict[str, object]:
+    """A new draft with the same lines and the new address; sending it supersedes the old."""
+    now = clock()
+    quote = quoting.replace_quote(
+        db, actor, number, _address(body.address), today=now.date(), now=now
+    )
+    QUOTES.labels("created").inc()
+    return quote_public(quote)
+
+
+@router.get(
+    "/{number}/pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}, **ERRORS},
+    summary="The quote as a PDF",
+)
+def quote_pdf(number: str, actor: CurrentActor, db: DB) -> Response:
+    """The quote as the recipients receive it, in the quote's language."""
+    quote = quoting.get_quote(db, actor, number)
+    with db.read() as conn:
+        customer = repository.load_customer(conn, quote.customer_csn)
+        partner = repository.partner_name(conn, quote.partner_csn) if quote.partner_csn else None
+    pdf = render_quote_pdf(quote, customer_name=customer.name, partner_name=partner)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{quote.number}.pdf"'},
+    )
+
+
+@router.get("/{number}/events", response_model=QuoteEvents, responses=ERRORS, summary="Audit trail")
+def quote_events(number: str, actor: CurrentActor, db: DB) -> dict[str, object]:
+    """Every change of the quote: who, when, what."""
+    return {"data": quoting.quote_history(db, actor, number)}
+
+
+@router.post(
+    "/{number}/checkout",
+    response_model=CheckoutResult,
+    responses=ERRORS,
+    summary="Order the quote",
+)
+def checkout(
+    number: str, body: CheckoutRequest, actor: CurrentActor, db: DB, clock: Clock, lang: Language
+) -> dict[str, object]:
+    """Pay and order at the quoted prices; each subscription is renewed exactly once."""
+    now = clock()
+    order, quote = ordering.checkout(
+        db,
+        actor,
+        number,
+        body.payment_method,
+        card_number=body.card_number,
+        today=now.date(),
+        now=now,
+    )
+    QUOTES.labels("ordered").inc()
+    return {"order": order_public(order), "quote": quote_public(quote)}

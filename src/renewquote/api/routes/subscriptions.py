@@ -1,0 +1,82 @@
+"""Subscriptions and renewal groups."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from renewquote.api.dependencies import DB, CurrentActor, Language, Today
+from renewquote.api.schemas import (
+    RenewalGroups,
+    SubscriptionList,
+    SubscriptionPublic,
+    problem_responses,
+)
+from renewquote.services import listing, renewals
+from renewquote.services.public import groups_public, subscription_public
+
+router = APIRouter(tags=["subscriptions"])
+ERRORS = problem_responses(401, 404, 422)
+Csn = Annotated[str | None, Query(max_length=20, description="The customer's CSN.")]
+
+
+@router.get(
+    "/subscriptions",
+    response_model=SubscriptionList,
+    responses=ERRORS,
+    summary="List subscriptions with their renewal standing",
+)
+def list_subscriptions(
+    actor: CurrentActor,
+    db: DB,
+    today: Today,
+    lang: Language,
+    customer_csn: Csn = None,
+    status: Annotated[str | None, Query(pattern="^(active|expired|cancelled)$")] = None,
+    currency: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None,
+    end_after: Annotated[date | None, Query(description="End date on or after.")] = None,
+    end_before: Annotated[date | None, Query(description="End date on or before.")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    starting_after: Annotated[str | None, Query(max_length=40)] = None,
+) -> dict[str, object]:
+    """The subscriptions the caller sees, in id order, each with whether it can renew now."""
+    filters = listing.SubscriptionFilters(customer_csn, status, currency, end_after, end_before)
+    page = listing.list_subscriptions(
+        db, actor, filters, today=today, limit=limit, starting_after=starting_after
+    )
+    return {
+        "data": [subscription_public(s, lang) for s in page.items],
+        "has_more": page.has_more,
+    }
+
+
+@router.get(
+    "/subscriptions/{subscription_id}",
+    response_model=SubscriptionPublic,
+    responses=ERRORS,
+    summary="One subscription with its renewal standing",
+)
+def get_subscription(
+    subscription_id: str, actor: CurrentActor, db: DB, today: Today, lang: Language
+) -> dict[str, object]:
+    """A subscription the caller sees, or 404."""
+    return subscription_public(
+        listing.get_subscription(db, actor, subscription_id, today=today), lang
+    )
+
+
+@router.get(
+    "/renewal-groups",
+    response_model=RenewalGroups,
+    responses=ERRORS,
+    summary="Bulk actions > Renew: the renewal groups",
+)
+def renewal_groups(
+    actor: CurrentActor, db: DB, today: Today, lang: Language, customer_csn: Csn = None
+) -> dict[str, object]:
+    """Eligible subscriptions grouped by CSN, currency, purchase method and partner; the others
+    with every reason. Partners and staff pass `customer_csn` (partners may omit it)."""
+    result = renewals.renewal_groups(db, actor, today=today, customer_csn=customer_csn)
+    return groups_public(result, lang)

@@ -1,0 +1,1 @@
+"""What leaves the process for people: the quote as a PDF (mail, links and webhooks to come)."""

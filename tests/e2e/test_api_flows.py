@@ -1,0 +1,198 @@
+"""The flows of RULES.md end to end through the HTTP API."""
+
+from __future__ import annotations
+
+import json
+
+PROBLEM = "application/problem+json"
+
+
+def sign_in(client, email: str, password: str) -> dict[str, str]:
+    answer = client.post("/api/v1/auth/token", json={"email": email, "password": password})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["token_type"] == "bearer"
+    return {"Authorization": f"Bearer {body['access_token']}"}
+
+
+def test_a_buyer_renews_a_group_on_a_quote_and_orders_it(client):
+    me = sign_in(client, "marie@dupont.example", "pw-marie@dupont.example")
+    groups = client.get("/api/v1/renewal-groups", headers=me).json()
+    eur = next(
+        g for g in groups["data"] if g["currency"] == "EUR" and g["purchase_method"] == "direct"
+    )
+    assert "SUB-0001" in eur["subscription_ids"]
+    ineligible = {i["subscription_id"]: i["reasons"] for i in groups["ineligible"]}
+    assert ineligible["SUB-0005"][0]["code"] == "ineligible_offering"
+    # Untick all but two, review quantities, add a recipient.
+    created = client.post(
+        "/api/v1/quotes",
+        headers=me,
+        json={
+            "type": "renewal",
+            "lines": [
+                {"subscription_id": "SUB-0001", "quantity": 4},
+                {"subscription_id": "SUB-0002"},
+            ],
+            "recipients": [{"email": "cfo@dupont.example", "name": "CFO"}],
+        },
+    )
+    assert created.status_code == 201, created.text
+    quote = created.json()
+    assert quote["status"] == "draft"
+    assert (quote["subtotal"], quote["tax"], quote["total"]) == ("7240.00", "1448.00", "8688.00")
+    assert [r["role"] for r in quote["recipients"]] == ["buyer", "extra"]
+    number = quote["number"]
+    sent = client.post(f"/api/v1/quotes/{number}/send", headers=me)
+    assert sent.json()["status"] == "sent"
+    pdf = client.get(f"/api/v1/quotes/{number}/pdf", headers=me)
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    ordered = client.post(
+        f"/api/v1/quotes/{number}/checkout",
+        headers=me,
+        json={"payment_method": "card", "card_number": "4242 4242 4242 4242"},
+    )
+    assert ordered.status_code == 200, ordered.text
+    assert ordered.json()["order"]["total"] == "8688.00"
+    assert ordered.json()["quote"]["status"] == "ordered"
+    sub = client.get("/api/v1/subscriptions/SUB-0001", headers=me).json()
+    assert (sub["quantity"], sub["end_date"]) == (4, "2027-12-14")
+    assert sub["renewal"]["eligible"] is False
+    events = client.get(f"/api/v1/quotes/{number}/events", headers=me).json()["data"]
+    assert [e["action"] for e in events] == ["created", "sent", "ordered"]
+
+
+def test_a_partner_quotes_a_customer_without_self_service_and_cancels(client):
+    anne = sign_in(client, "anne@partner.example", "anne-pass")
+    groups = client.get(
+        "/api/v1/renewal-groups", headers=anne, params={"customer_csn": "5200000003"}
+    ).json()
+    assert groups["data"][0]["subscription_ids"] == ["SUB-0301"]
+    created = client.post(
+        "/api/v1/quotes",
+        headers=anne,
+        json={
+            "customer_csn": "5200000003",
+            "lines": [{"subscription_id": "SUB-0301"}],
+            "contact": {"email": "ana@rio.example"},
+            "recipients": [{"email": f"extra{i}@x.example"} for i in range(5)],
+        },
+    )
+    assert created.status_code == 201, created.text
+    number = created.json()["number"]
+    assert client.post(f"/api/v1/quotes/{number}/send", headers=anne).status_code == 200
+    # The customer sees it under Billing and orders > Quotes, but cannot cancel it.
+    ana = sign_in(client, "ana@rio.example", "pw-ana@rio.example")
+    listed = client.get("/api/v1/quotes", headers=ana).json()["data"]
+    assert [q["number"] for q in listed] == [number]
+    refused = client.post(f"/api/v1/quotes/{number}/cancel", headers=ana)
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "cancellation_not_self_service"
+    assert (
+        client.post(f"/api/v1/quotes/{number}/cancel", headers=anne).json()["status"] == "cancelled"
+    )
+
+
+def test_broken_rules_come_back_as_problems_in_the_callers_language(client, auth):
+    answer = client.post(
+        "/api/v1/quotes",
+        headers={**auth("marie@dupont.example"), "Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"},
+        json={
+            "lines": [
+                {"subscription_id": "SUB-0001", "quantity": 50},
+                {"subscription_id": "SUB-0003"},
+            ]
+        },
+    )
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == PROBLEM
+    body = answer.json()
+    codes = {v["code"]: v for v in body["violations"]}
+    assert {"seat_increase", "mixed_currency"} <= set(codes)
+    assert codes["seat_increase"]["subscription_ids"] == ["SUB-0001"]
+    assert "postes" in codes["seat_increase"]["message"]
+
+
+def test_wrong_state_is_409_and_foreign_objects_are_404(client, auth):
+    marie = auth("marie@dupont.example")
+    number = client.post(
+        "/api/v1/quotes", headers=marie, json={"lines": [{"subscription_id": "SUB-0001"}]}
+    ).json()["number"]
+    client.post(f"/api/v1/quotes/{number}/send", headers=marie)
+    again = client.patch(f"/api/v1/quotes/{number}", headers=marie, json={"recipients": []})
+    assert (again.status_code, again.json()["code"]) == (409, "quote_not_editable")
+    other = client.get(f"/api/v1/quotes/{number}", headers=auth("jo@acme.example"))
+    assert (other.status_code, other.json()["code"]) == (404, "not_found")
+    assert "SUB-0001" not in other.text
+
+
+def test_no_token_is_401_and_a_revoked_token_stops_working(client):
+    assert client.get("/api/v1/subscriptions").status_code == 401
+    me = sign_in(client, "jo@acme.example", "pw-jo@acme.example")
+    assert client.get("/api/v1/subscriptions", headers=me).status_code == 200
+    assert client.delete("/api/v1/auth/token", headers=me).status_code == 204
+    assert client.get("/api/v1/subscriptions", headers=me).status_code == 401
+
+
+def test_repeated_failed_sign_ins_are_slowed_down(client):
+    for _ in range(5):
+        wrong = client.post(
+            "/api/v1/auth/token", json={"email": "jo@acme.example", "password": "nope"}
+        )
+        assert wrong.status_code == 401
+    blocked = client.post(
+        "/api/v1/auth/token", json={"email": "jo@acme.example", "password": "pw-jo@acme.example"}
+    )
+    assert blocked.status_code == 429
+    assert int(blocked.headers["Retry-After"]) > 0
+    assert blocked.json()["code"] == "rate_limited"
+
+
+def test_the_same_idempotency_key_gives_back_the_first_answer(client, auth):
+    marie = {**auth("marie@dupont.example"), "Idempotency-Key": "k-1"}
+    body = {"lines": [{"subscription_id": "SUB-0001"}]}
+    first = client.post("/api/v1/quotes", headers=marie, json=body)
+    second = client.post("/api/v1/quotes", headers=marie, json=body)
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    assert second.headers["idempotent-replayed"] == "true"
+    other = client.post(
+        "/api/v1/quotes", headers=marie, json={"lines": [{"subscription_id": "SUB-0002"}]}
+    )
+    assert (other.status_code, other.json()["code"]) == (409, "idempotency_key_reused")
+    listed = client.get("/api/v1/quotes", headers=auth("marie@dupont.example")).json()["data"]
+    assert len(listed) == 1
+
+
+def test_malformed_and_oversized_bodies_are_refused_plainly(client, auth):
+    marie = {**auth("marie@dupont.example"), "Content-Type": "application/json"}
+    bad = client.post("/api/v1/quotes", headers=marie, content=b'{"lines": [')
+    assert (bad.status_code, bad.json()["code"]) == (400, "malformed_json")
+    huge = client.post(
+        "/api/v1/quotes", headers=marie, content=json.dumps({"x": "a" * (1024 * 1024)})
+    )
+    assert (huge.status_code, huge.json()["code"]) == (413, "payload_too_large")
+    unknown = client.post(
+        "/api/v1/quotes",
+        headers=marie,
+        json={"lines": [{"subscription_id": "SUB-0001"}], "colour": "red"},
+    )
+    assert (unknown.status_code, unknown.json()["code"]) == (422, "invalid_input")
+    assert "colour" in unknown.json()["violations"][0]["message"]
+
+
+def test_health_metrics_and_openapi(client, auth):
+    assert client.get("/healthz").json()["status"] == "ok"
+    client.post(
+        "/api/v1/quotes",
+        headers=auth("marie@dupont.example"),
+        json={"lines": [{"subscription_id": "SUB-0001"}]},
+    )
+    metrics = client.get("/metrics").text
+    assert 'renewquote_quotes_total{event="created"}' in metrics
+    assert "renewquote_http_request_duration_seconds_bucket" in metrics
+    schema = client.get("/openapi.json").json()
+    assert {"QuoteCreate", "QuotePublic", "Problem", "RenewalGroups"} <= set(
+        schema["components"]["schemas"]
+    )

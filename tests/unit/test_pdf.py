@@ -1,0 +1,282 @@
+"""The quote PDF: a real A4 file, in the quote's language, with the stored amounts as Babel writes
+them, and long quotes paginated with the column headings on every page."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from io import BytesIO
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from renewquote.delivery.pdf import render_quote_pdf
+from renewquote.domain.lifecycle import QuoteStatus
+from renewquote.storage.quote_records import QuoteLineView, QuoteView, Recipient
+
+
+def line(
+    position: int,
+    subscription_id: str | None,
+    offering_name: str,
+    quantity: int,
+    unit_price: str,
+    *,
+    term: str = "annual",
+    discount: str = "0.00",
+    promotion_name: str | None = None,
+    kind: str = "renewal",
+    align_to: str | None = None,
+) -> QuoteLineView:
+    """A stored line whose amounts add up, for one year from 2027-01-01."""
+    subtotal = Decimal(unit_price) * quantity
+    amount = subtotal - Decimal(discount)
+    return QuoteLineView(
+        position=position,
+        kind=kind,
+        subscription_id=subscription_id,
+        align_to_subscription_id=align_to,
+        offering_code=offering_name.upper()[:6],
+        offering_name=offering_name,
+        quantity=quantity,
+        term=term,
+        start_date=date(2027, 1, 1),
+        end_date=date(2027, 12, 31),
+        unit_price=Decimal(unit_price),
+        subtotal=subtotal,
+        promotion_code="PROMO" if promotion_name else None,
+        promotion_name=promotion_name,
+        promotion_why="10 % off on renewal" if promotion_name else None,
+        discount=Decimal(discount),
+        amount=amount,
+        tax=Decimal("0"),
+    )
+
+
+def quote(
+    lines: tuple[QuoteLineView, ...], *, tax_rate: str = "0.20", **overrides: Any
+) -> QuoteView:
+    """A French renewal quote through a partner, totalled from `lines`."""
+    subtotal = sum((x.subtotal for x in lines), Decimal("0"))
+    discount = sum((x.discount for x in lines), Decimal("0"))
+    tax = (subtotal - discount) * Decimal(tax_rate)
+    base = QuoteView(
+        id=123,
+        number="Q-2026-000123",
+        type="renewal",
+        status=QuoteStatus.SENT,
+        channel="partner",
+        customer_csn="5200000001",
+        partner_csn="5100000001",
+        currency="EUR",
+        purchase_method="partner",
+        language="fr",
+        contact_email="marie@dupont.example",
+        address={
+            "address_line1": "12 rue des Lilas",
+            "address_line2": None,
+            "city": "Lyon",
+            "postal_code": "69003",
+            "country": "FR",
+        },
+        tax_rate=Decimal(tax_rate),
+        subtotal=subtotal,
+        discount_total=discount,
+        tax=tax,
+        total=subtotal - discount + tax,
+        expires_at=date(2026, 12, 15),
+        created_at=datetime(2026, 11, 15, 9, 30, tzinfo=UTC),
+        sent_at=datetime(2026, 11, 15, 10, 0, tzinfo=UTC),
+        replaces=None,
+        lines=lines,
+        recipients=(
+            Recipient("marie@dupont.example", "Marie Dupont", "contact"),
+            Recipient("compta@dupont.example"),
+        ),
+    )
+    return replace(base, **overrides)
+
+
+FRENCH = quote(
+    (
+        line(
+            1,
+            "SUB-1001",
+            "AutoCAD LT",
+            5,
+            "1200.00",
+            discount="600.00",
+            promotion_name="Offre de rentrée 2026",
+        ),
+        line(2, "SUB-1002", "Revit", 1, "2200.00"),
+        line(3, "SUB-1003", "Fusion", 2, "50.00", term="monthly"),
+    )
+)
+YEN = quote(
+    (
+        line(1, "SUB-2001", "Inventor Professional", 10, "66000"),
+        line(2, "SUB-2002", "Vault Basic", 3, "12000", term="3-year"),
+    ),
+    tax_rate="0.10",
+    language="en",
+    currency="JPY",
+    partner_csn=None,
+    purchase_method="direct",
+    channel="self_service",
+    address={"address_line1": "1-1 Marunouchi", "city": "Tokyo", "country": "JP"},
+)
+
+
+def pages_text(pdf: bytes) -> list[str]:
+    """Return each page's text with every run of spaces (narrow, no-break...) as one space."""
+    reader = PdfReader(BytesIO(pdf))
+    return [" ".join((page.extract_text() or "").split()) for page in reader.pages]
+
+
+def text_of(pdf: bytes) -> str:
+    return " ".join(pages_text(pdf))
+
+
+def test_the_output_is_a_pdf_that_pypdf_reads() -> None:
+    pdf = render_quote_pdf(FRENCH, customer_name="Atelier Dupont")
+
+    assert pdf.startswith(b"%PDF-")
+    reader = PdfReader(BytesIO(pdf))
+    assert len(reader.pages) == 1
+    # A4, in points.
+    assert (round(reader.pages[0].mediabox.width), round(reader.pages[0].mediabox.height)) == (
+        595,
+        842,
+    )
+
+
+def test_a_french_quote_shows_its_number_customer_lines_promotion_and_total_in_french() -> None:
+    text = text_of(render_quote_pdf(FRENCH, customer_name="Atelier Dupont"))
+
+    assert "Devis" in text
+    assert "Q-2026-000123" in text
+    assert "Atelier Dupont" in text
+    for name in ("AutoCAD LT", "Revit", "Fusion"):
+        assert name in text
+    assert "Offre de rentrée 2026" in text
+    # Babel writes 9 240,00 € with a narrow no-break space and a no-break space.
+    assert "9 240,00 €" in text
+    assert "8 300,00 €" in text  # subtotal
+    assert "-600,00 €" in text  # discounts
+    assert "1 540,00 €" in text  # tax
+    assert "20 %" in text
+
+
+def test_a_french_quote_words_everything_in_french() -> None:
+    text = text_of(
+        render_quote_pdf(FRENCH, customer_name="Atelier Dupont", partner_name="CAO Services")
+    )
+
+    for words in (
+        "Valable jusqu'au",
+        "15 déc. 2026",
+        "NSC 5200000001",
+        "AGENT ENREGISTRÉ",
+        "NSC du partenaire 5100000001",
+        "CAO Services",
+        "Postes",
+        "Prix unitaire",
+        "Annuel",
+        "Mensuel",
+        "Sous-total",
+        "Destinataires du devis".upper(),
+        "69003 Lyon",
+        "France",
+        "garantis jusqu'au 15 déc. 2026",
+        "Facturation et commandes > Devis",
+    ):
+        assert words in text, words
+    for english in ("Quote", "Valid until", "Seats", "Annual", "Subtotal"):
+        assert english not in text
+
+
+def test_an_english_yen_quote_has_whole_yen_and_english_words() -> None:
+    text = text_of(render_quote_pdf(YEN, customer_name="Tanaka Seisakusho"))
+
+    assert "Quote" in text
+    assert "Devis" not in text
+    assert "Tanaka Seisakusho" in text
+    assert "Inventor Professional" in text
+    assert "Vault Basic" in text
+    assert "¥765,600" in text
+    assert "¥765,600.00" not in text
+    assert "¥66,000" in text
+    assert "Estimated tax (10%)" in text
+    assert "3-year" in text
+    assert "Valid until Dec 15, 2026" in text
+    assert "Direct from renewquote" in text
+    assert "Japan" in text
+    assert "locked until Dec 15, 2026" in text
+
+
+def test_new_and_co_term_lines_say_what_they_are_instead_of_a_subscription() -> None:
+    lines = (
+        line(1, None, "AutoCAD LT", 2, "500.00", kind="new"),
+        line(2, None, "Revit", 1, "300.00", kind="co-term", align_to="SUB-7777"),
+    )
+    text = text_of(render_quote_pdf(quote(lines, type="new"), customer_name="Atelier Dupont"))
+
+    assert "Nouvel abonnement" in text
+    assert "Regroupement avec SUB-7777" in text
+
+
+def test_a_draft_is_marked_as_such_and_a_sent_quote_is_not() -> None:
+    draft = text_of(
+        render_quote_pdf(replace(FRENCH, status=QuoteStatus.DRAFT), customer_name="Atelier Dupont")
+    )
+    sent = text_of(render_quote_pdf(FRENCH, customer_name="Atelier Dupont"))
+
+    assert "BROUILLON" in draft
+    assert "BROUILLON" not in sent
+    assert "ENVOYÉ" not in sent
+
+
+def test_the_same_quote_gives_the_same_file() -> None:
+    assert render_quote_pdf(FRENCH, customer_name="Atelier Dupont") == render_quote_pdf(
+        FRENCH, customer_name="Atelier Dupont"
+    )
+
+
+@pytest.fixture(scope="module")
+def hundred_lines() -> list[str]:
+    long_name = "Architecture, Engineering & Construction Collection — édition réseau " * 2
+    lines = tuple(
+        line(
+            i,
+            f"SUB-{i:04d}",
+            long_name if i % 9 == 0 else "AutoCAD LT",
+            1 + i % 5,
+            "450.00",
+            term=("annual", "monthly", "3-year")[i % 3],
+            discount="45.00" if i % 4 == 0 else "0.00",
+            promotion_name="Promo fidélité" if i % 4 == 0 else None,
+        )
+        for i in range(1, 101)
+    )
+    return pages_text(render_quote_pdf(quote(lines), customer_name="Atelier Dupont"))
+
+
+def test_a_hundred_lines_take_several_pages_and_show_every_subscription(
+    hundred_lines: list[str],
+) -> None:
+    assert len(hundred_lines) > 1
+    text = " ".join(hundred_lines)
+    for i in range(1, 101):
+        assert f"SUB-{i:04d}" in text
+
+
+def test_every_page_repeats_the_column_headings_and_numbers_itself(
+    hundred_lines: list[str],
+) -> None:
+    count = len(hundred_lines)
+    for number, page in enumerate(hundred_lines, start=1):
+        assert "Offre Abonnement Postes Durée Période" in page
+        assert f"Page {number} sur {count}" in page
+        assert "Q-2026-000123" in page
