@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Row, func, select
 
 from renewquote.domain.errors import Code, RuleViolation
 from renewquote.domain.model import Channel, ContactRole
@@ -50,6 +51,11 @@ def actor_by_email(conn: Connection, email: str) -> Actor:
     ).one_or_none()
     if row is None:
         raise RuleViolation.one(Code.NOT_FOUND, thing="user")
+    return actor_from_row(row)
+
+
+def actor_from_row(row: Row[Any]) -> Actor:
+    """Build the actor of a `users` row."""
     return Actor(
         email=row.email,
         kind=row.kind,

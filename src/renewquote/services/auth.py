@@ -12,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from renewquote.domain.errors import Code, RuleViolation
-from renewquote.services.actors import Actor
+from renewquote.services.actors import Actor, actor_from_row
 from renewquote.storage.database import Database
 from renewquote.storage.tables import api_tokens, sign_in_attempts, users
 
@@ -110,14 +110,7 @@ def actor_for_token(db: Database, token: str, *, now: datetime) -> Actor:
         ).one_or_none()
     if row is None:
         raise _unauthenticated("the token is unknown, expired or revoked")
-    return Actor(
-        email=row.email,
-        kind=row.kind,
-        user_id=row.id,
-        role=row.role,
-        customer_csn=row.customer_csn,
-        partner_csn=row.partner_csn,
-    )
+    return actor_from_row(row)
 
 
 def revoke_token(db: Database, token: str, *, now: datetime) -> None:

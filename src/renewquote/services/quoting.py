@@ -71,29 +71,16 @@ def create_quote(
         ctx, address = _context(conn, actor, csn, draft, today)
         priced = build_quote(_request(draft), ctx)
         language = _language(draft.language, ctx.customer.language)
-        values = {
-            "year": now.year,
-            "type": priced.type.value,
-            "status": QuoteStatus.DRAFT.value,
-            "channel": actor.channel.value,
-            "customer_csn": priced.customer_csn,
-            "partner_csn": priced.partner_csn,
-            "currency": priced.currency,
-            "purchase_method": priced.purchase_method.value,
-            "language": language,
-            "created_by": actor.user_id,
-            "contact_email": draft.contact_email,
-            **address,
-            "tax_rate": ctx.customer.tax_rate,
-            "subtotal": priced.totals.subtotal,
-            "discount_total": priced.totals.discount_total,
-            "tax": priced.totals.tax,
-            "total": priced.totals.total,
-            "expires_at": priced.expires_at,
-            "created_at": now,
-            "sent_at": None,
-            "replaces_quote_id": None,
-        }
+        values = _draft_row(
+            priced,
+            ctx,
+            actor,
+            channel=actor.channel.value,
+            language=language,
+            contact_email=draft.contact_email,
+            address=address,
+            now=now,
+        )
         quote_id = insert_quote(conn, values)
         lines = insert_lines(conn, quote_id, priced.lines)
         recipients = _recipients(actor, draft)
@@ -259,34 +246,20 @@ def replace_quote(
         ctx, current = _context(conn, actor, old.customer_csn, draft, today, channel=old.channel)
         priced = build_quote(_request(draft), ctx)
         new_address = {**current, **{k: address.get(k) for k in address}}
-        new_id = insert_quote(
-            conn,
-            {
-                "year": now.year,
-                "type": old.type,
-                "status": QuoteStatus.DRAFT.value,
-                "channel": old.channel,
-                "customer_csn": old.customer_csn,
-                "partner_csn": old.partner_csn,
-                "currency": old.currency,
-                "purchase_method": old.purchase_method,
-                "language": old.language,
-                "created_by": actor.user_id,
-                "contact_email": old.contact_email,
-                **new_address,
-                "tax_rate": ctx.customer.tax_rate,
-                "subtotal": priced.totals.subtotal,
-                "discount_total": priced.totals.discount_total,
-                "tax": priced.totals.tax,
-                "total": priced.totals.total,
-                "expires_at": priced.expires_at,
-                "created_at": now,
-                "sent_at": None,
-                "replaces_quote_id": old.id,
-            },
+        values = _draft_row(
+            priced,
+            ctx,
+            actor,
+            channel=old.channel,
+            language=old.language,
+            contact_email=old.contact_email,
+            address=new_address,
+            now=now,
+            replaces_quote_id=old.id,
         )
-        replace_lines(conn, new_id, priced.lines)
-        replace_recipients(conn, new_id, old.recipients)
+        new_id = insert_quote(conn, values)
+        lines = insert_lines(conn, new_id, priced.lines)
+        insert_recipients(conn, new_id, old.recipients)
         record_event(
             conn,
             new_id,
@@ -295,7 +268,45 @@ def replace_quote(
             at=now,
             detail={"replaces": old.number, "address": dict(address)},
         )
-        return load_quote_by_id(conn, new_id)
+        return new_quote_view(new_id, values, lines, old.recipients, replaces=old.number)
+
+
+def _draft_row(
+    priced: PricedQuote,
+    ctx: QuoteContext,
+    actor: Actor,
+    *,
+    channel: str,
+    language: str,
+    contact_email: str | None,
+    address: Mapping[str, str | None],
+    now: datetime,
+    replaces_quote_id: int | None = None,
+) -> dict[str, Any]:
+    """The quotes row of a new draft, priced."""
+    return {
+        "year": now.year,
+        "type": priced.type.value,
+        "status": QuoteStatus.DRAFT.value,
+        "channel": channel,
+        "customer_csn": priced.customer_csn,
+        "partner_csn": priced.partner_csn,
+        "currency": priced.currency,
+        "purchase_method": priced.purchase_method.value,
+        "language": language,
+        "created_by": actor.user_id,
+        "contact_email": contact_email,
+        **address,
+        "tax_rate": ctx.customer.tax_rate,
+        "subtotal": priced.totals.subtotal,
+        "discount_total": priced.totals.discount_total,
+        "tax": priced.totals.tax,
+        "total": priced.totals.total,
+        "expires_at": priced.expires_at,
+        "created_at": now,
+        "sent_at": None,
+        "replaces_quote_id": replaces_quote_id,
+    }
 
 
 def get_quote(db: Database, actor: Actor, number: str) -> QuoteView:
