@@ -109,8 +109,10 @@ class Idempotency:
         if key is None:
             await self.app(scope, receive, send)
             return
-        if not 1 <= len(key) <= 255:
-            await _problem(send, 422, Code.INVALID_INPUT, "Idempotency-Key: 1 to 255 characters")
+        if not 1 <= len(key) <= 255 or not key.isascii() or not key.isprintable():
+            await _problem(
+                send, 422, Code.INVALID_INPUT, "Idempotency-Key: 1 to 255 printable characters"
+            )
             return
         owner = await self._owner(headers)
         if owner is None:  # not signed in: the route itself answers 401

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from renewquote.domain.errors import Code, Kind, RuleViolation, violation
+from renewquote.domain.errors import Code, Kind, RuleViolation, kind_of, violation
 
 log = logging.getLogger("renewquote.api")
 
@@ -26,6 +26,7 @@ STATUS = {
     Kind.RATE_LIMITED: 429,
 }
 _STATUS_OVERRIDES = {Code.MALFORMED_JSON: 400, Code.PAYLOAD_TOO_LARGE: 413}
+_HTTP_CODES = {400: Code.MALFORMED_JSON, 404: Code.NOT_FOUND, 413: Code.PAYLOAD_TOO_LARGE}
 TITLES = {
     400: "Malformed request",
     401: "Not signed in",
@@ -59,15 +60,22 @@ def language_of(request: Request) -> str:
     return "en"
 
 
+def _status_of(code: Code) -> int:
+    return _STATUS_OVERRIDES.get(code) or STATUS[kind_of(code)]
+
+
 def problem_response(error: RuleViolation, language: str) -> JSONResponse:
     """Answer a refusal with its status, its code and every violation."""
     status = _STATUS_OVERRIDES.get(error.code) or STATUS[error.kind]
+    # The violation that decided the status names the refusal: a 404 says `not_found` even when
+    # a broken rule of the caller's own subscriptions was found first.
+    lead = next((v for v in error.violations if _status_of(v.code) == status), error.violations[0])
     body = {
         "type": "about:blank",
         "title": TITLES.get(status, "Error"),
         "status": status,
-        "detail": error.violations[0].message(language),
-        "code": error.code.value,
+        "detail": lead.message(language),
+        "code": lead.code.value,
         "violations": [
             {
                 "code": v.code.value,
@@ -99,7 +107,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def on_http(request: Request, exc: HTTPException) -> JSONResponse:
         status = exc.status_code
-        code = {404: Code.NOT_FOUND, 413: Code.PAYLOAD_TOO_LARGE}.get(status, Code.INVALID_INPUT)
+        # Starlette answers 400 itself for a body it cannot decode (not UTF-8): bad JSON too.
+        code = _HTTP_CODES.get(status, Code.INVALID_INPUT)
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(status, "Error")
         body = {
             "type": "about:blank",
@@ -107,7 +116,7 @@ def install(app: FastAPI) -> None:
             "status": status,
             "detail": detail,
             "code": code.value,
-            "violations": [],
+            "violations": [{"code": code.value, "message": detail, "subscription_ids": []}],
         }
         return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=exc.headers)
 

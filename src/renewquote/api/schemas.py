@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import re
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StrictInt,
+    StringConstraints,
+    field_validator,
+)
 
 from renewquote.domain.model import PaymentMethod, QuoteType, Term
 
-Csn = Annotated[str, StringConstraints(min_length=1, max_length=20), Field(examples=["5200000001"])]
+# PostgreSQL text cannot hold NUL: refuse it at the door (422) rather than fail on it (500).
+NO_NUL = r"^[^\x00]*$"
+Csn = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=20, pattern=NO_NUL),
+    Field(examples=["5200000001"]),
+]
 Money = Annotated[
     str,
     Field(
@@ -18,7 +35,32 @@ Money = Annotated[
         pattern=r"^-?\d+(\.\d+)?$",
     ),
 ]
-Text = Annotated[str, StringConstraints(max_length=200)]
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value: object) -> object:
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return value
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    raise ValueError("a date as YYYY-MM-DD")
+
+
+# Pydantic would also read numbers as Unix times (`0` is 1970-01-01): a date is YYYY-MM-DD only.
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+# Times are kept as naive UTC; on the wire they say so (RFC 3339 needs the offset): `...Z`.
+UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
+Text = Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL)]
+Identifier = Annotated[str, StringConstraints(max_length=40, pattern=NO_NUL)]
+PostalCode = Annotated[str, StringConstraints(max_length=20, pattern=NO_NUL)]
+# Strict: `true` or `"3"` is a client's mistake, not one seat or three.
+Seats = Annotated[StrictInt, Field(ge=1, le=1_000_000)]
 
 
 class Strict(BaseModel):
@@ -30,7 +72,7 @@ class Strict(BaseModel):
 class TokenRequest(Strict):
     """E-mail and password of a user of the book."""
 
-    email: Annotated[str, StringConstraints(min_length=3, max_length=254)] = Field(
+    email: Annotated[str, StringConstraints(min_length=3, max_length=254, pattern=NO_NUL)] = Field(
         examples=["marie@dupont.example"]
     )
     password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
@@ -41,7 +83,7 @@ class TokenPublic(BaseModel):
 
     access_token: str
     token_type: Literal["bearer"] = "bearer"
-    expires_at: datetime
+    expires_at: UtcDateTime
 
 
 class Reason(BaseModel):
@@ -119,8 +161,8 @@ class RenewalGroups(BaseModel):
 class RecipientIn(Strict):
     """Someone to send the quote to."""
 
-    email: EmailStr
-    name: Text | None = None
+    email: EmailStr = Field(examples=["cfo@dupont.example"])
+    name: Text | None = Field(None, examples=["Claire Dupont"])
 
 
 class ContactIn(Strict):
@@ -132,12 +174,12 @@ class ContactIn(Strict):
 class QuoteLineCreate(Strict):
     """A renewal line names `subscription_id`; a new or co-term line names `offering`."""
 
-    subscription_id: Annotated[str, StringConstraints(max_length=40)] | None = None
-    offering: Annotated[str, StringConstraints(max_length=40)] | None = None
-    quantity: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    subscription_id: Identifier | None = Field(None, examples=["SUB-0001"])
+    offering: Identifier | None = None
+    quantity: Seats | None = Field(None, examples=[4])
     term: Term | None = None
-    start_date: date | None = None
-    align_to_subscription_id: Annotated[str, StringConstraints(max_length=40)] | None = None
+    start_date: IsoDate | None = None
+    align_to_subscription_id: Identifier | None = None
 
 
 class QuoteCreate(Strict):
@@ -152,13 +194,29 @@ class QuoteCreate(Strict):
     language: Literal["en", "fr"] | None = None
 
 
-class AddressIn(Strict):
-    """A billing address (the country stays the customer's)."""
+def _never_null(schema: dict[str, Any]) -> None:
+    """Document a field that may be left out but not sent as `null`."""
+    schema.update(next(s for s in schema.pop("anyOf") if s.get("type") != "null"))
 
-    line1: Text | None = None
+
+class AddressIn(Strict):
+    """A billing address (the country stays the customer's): the lines given replace the old.
+
+    Every address has a first line, a city and a postal code: they may be left out (kept as
+    they are) but not cleared with `null`; the second line may.
+    """
+
+    line1: Text | None = Field(None, examples=["2 rue du Bac"], json_schema_extra=_never_null)
     line2: Text | None = None
-    city: Text | None = None
-    postal_code: Annotated[str, StringConstraints(max_length=20)] | None = None
+    city: Text | None = Field(None, examples=["Paris"], json_schema_extra=_never_null)
+    postal_code: PostalCode | None = Field(None, examples=["75007"], json_schema_extra=_never_null)
+
+    @field_validator("line1", "city", "postal_code")
+    @classmethod
+    def _not_cleared(cls, value: str | None) -> str:
+        if value is None:  # only a value given is checked: `null` was sent
+            raise ValueError("cannot be cleared; leave it out to keep it")
+        return value
 
 
 class QuotePatch(Strict):
@@ -181,10 +239,13 @@ class CheckoutRequest(Strict):
     """How the quote is paid."""
 
     payment_method: PaymentMethod
-    card_number: Annotated[str, StringConstraints(max_length=30)] | None = Field(
-        None,
-        description="For cards; checked by the payment provider.",
-        examples=["4242424242424242"],
+    # Printable ASCII only: the provider reads digits, and "²".isdigit() is true in Python.
+    card_number: Annotated[str, StringConstraints(max_length=30, pattern=r"^[ -~]*$")] | None = (
+        Field(
+            None,
+            description="For cards; checked by the payment provider.",
+            examples=["4242424242424242"],
+        )
     )
 
 
@@ -254,8 +315,8 @@ class QuotePublic(BaseModel):
     recipients: list[RecipientPublic]
     contact: ContactIn | None
     expires_at: date
-    created_at: datetime
-    sent_at: datetime | None
+    created_at: UtcDateTime
+    sent_at: UtcDateTime | None
     replaces: str | None
 
 
@@ -274,7 +335,7 @@ class OrderPublic(BaseModel):
     total: Money
     currency: str
     payment_method: str
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class CheckoutResult(BaseModel):
@@ -287,7 +348,7 @@ class CheckoutResult(BaseModel):
 class QuoteEventPublic(BaseModel):
     """One change of a quote: who, when, what."""
 
-    at: datetime
+    at: UtcDateTime
     actor: str
     action: str
     detail: dict[str, object]

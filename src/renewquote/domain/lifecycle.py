@@ -60,7 +60,9 @@ _REFUSED_WHILE_OPEN = {
 }
 
 VALIDITY = timedelta(days=30)
-_NUMBER = re.compile(r"^Q-(\d{4})-(\d{6,})$")
+_NUMBER = re.compile(r"Q-([0-9]{4})-([0-9]{6,10})")
+# Quote ids live in a 32-bit integer column: a larger sequence names no quote.
+LAST_SEQUENCE = 2**31 - 1
 
 
 def next_status(status: QuoteStatus, action: Action) -> QuoteStatus:
@@ -84,5 +86,7 @@ def quote_number(year: int, sequence: int) -> str:
 
 def parse_quote_number(number: str) -> tuple[int, int] | None:
     """Return the year and sequence of a quote number, or None if it is not one."""
-    match = _NUMBER.fullmatch(number)  # `$` alone would let a trailing newline through
-    return (int(match[1]), int(match[2])) if match else None
+    match = _NUMBER.fullmatch(number)
+    if match is None or int(match[2]) > LAST_SEQUENCE:
+        return None
+    return int(match[1]), int(match[2])

@@ -59,11 +59,11 @@ def checkout(
     now: datetime,
 ) -> tuple[OrderView, QuoteView]:
     """Order a sent quote at its quoted prices; of two racing orders for one term, one wins."""
-    actor.require_buyer()
     with db.write() as conn:
         quote = load_quote(conn, number)
         if not visible_to(actor, quote):
             raise RuleViolation.one(Code.NOT_FOUND, thing="quote")
+        actor.require_buyer()
         # Subscriptions first, then the quote: every checkout locks in this order, so two
         # orders for the same subscription queue instead of deadlocking.
         subs = repository.load_subscriptions(conn, set(quote.subscription_ids), lock=True)

@@ -45,7 +45,11 @@ class TestGateway:
         """Charge a card (PayPal and invoices always pass here)."""
         if method is PaymentMethod.CARD:
             digits = (card_number or "").replace(" ", "")
-            if not digits.isdigit() or not 12 <= len(digits) <= 19 or not _luhn_ok(digits):
+            if (
+                not (digits.isascii() and digits.isdigit())
+                or not 12 <= len(digits) <= 19
+                or not _luhn_ok(digits)
+            ):
                 raise RuleViolation.one(Code.PAYMENT_DECLINED, reason="invalid card number")
             if digits in DECLINED_CARDS:
                 raise RuleViolation.one(Code.PAYMENT_DECLINED, reason=DECLINED_CARDS[digits])

@@ -110,9 +110,10 @@ def edit_draft(
     now: datetime,
 ) -> QuoteView:
     """Change a draft's lines, recipients, contact, address or language, and re-price it."""
-    actor.require_buyer()
     with db.write() as conn:
         quote = _visible(conn, actor, number, lock=True)
+        # Seen first, then allowed: another tenant's quote is not found, whoever asks.
+        actor.require_buyer()
         if address is not None and quote.status is not QuoteStatus.DRAFT:
             raise RuleViolation.one(Code.ADDRESS_LOCKED)
         next_status(quote.status, Action.EDIT)
@@ -157,9 +158,10 @@ def edit_draft(
 
 def send_quote(db: Database, actor: Actor, number: str, *, today: date, now: datetime) -> QuoteView:
     """Send a draft: check it again, fix its validity, queue its e-mails; end what it replaces."""
-    actor.require_buyer()
     with db.write() as conn:
         quote = _visible(conn, actor, number, lock=True)
+        # Seen first, then allowed: another tenant's quote is not found, whoever asks.
+        actor.require_buyer()
         status = next_status(quote.status, Action.SEND)
         draft = QuoteDraft(
             type=QuoteType(quote.type),
@@ -222,7 +224,6 @@ def replace_quote(
     now: datetime,
 ) -> QuoteView:
     """Start a new draft with a sent quote's lines and a new address; sending it ends the old."""
-    actor.require_buyer()
     unknown = set(address) - set(_ADDRESS_FIELDS)
     if unknown:
         raise RuleViolation.one(
@@ -230,6 +231,7 @@ def replace_quote(
         )
     with db.read() as conn:
         old = _visible(conn, actor, number)
+    actor.require_buyer()
     if old.status is not QuoteStatus.SENT:
         next_status(old.status, Action.SUPERSEDE)  # refuses ended quotes with their own code
         raise RuleViolation.one(Code.QUOTE_NOT_SENT)

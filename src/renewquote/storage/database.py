@@ -22,7 +22,10 @@ class Database:
         if self.is_sqlite:
             self.engine = _sqlite_engine(url, **engine_options)
         else:
-            self.engine = create_engine(url, pool_pre_ping=True, **engine_options)
+            # A pool as large as a worker's threads, kept open: opening sessions under load
+            # and pinging before each checkout cost more than the queries (bench/http_load.py).
+            options = {"pool_size": 20, "max_overflow": 0, "pool_recycle": 1800}
+            self.engine = create_engine(url, **{**options, **engine_options})
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -277,6 +277,11 @@ def renewal_candidates(
     Columns come back as the driver gives them (dates as ISO text on SQLite): on 100,000
     rows, per-value conversion would cost more than the query.
     """
+    scope = (customer_csn is not None, partner_csn is not None)
+    return conn.execute(_CANDIDATES[scope], {"customer": customer_csn, "partner": partner_csn})
+
+
+def _candidates(by_customer: bool, by_partner: bool) -> Select[tuple[object, ...]]:
     query = (
         select(
             subscriptions.c.id,
@@ -293,12 +298,14 @@ def renewal_candidates(
         .join(offerings, offerings.c.code == subscriptions.c.offering_code)
         .order_by(subscriptions.c.end_date, subscriptions.c.id)
     )
-    conditions = []
-    if customer_csn is not None:
-        conditions.append(subscriptions.c.customer_csn == customer_csn)
-    if partner_csn is not None:
-        conditions.append(subscriptions.c.partner_csn == partner_csn)
-    return conn.execute(query.where(and_(*conditions)))
+    if by_customer:
+        query = query.where(subscriptions.c.customer_csn == bindparam("customer"))
+    if by_partner:
+        query = query.where(subscriptions.c.partner_csn == bindparam("partner"))
+    return query
+
+
+_CANDIDATES = {(c, p): _candidates(c, p) for c in (False, True) for p in (False, True)}
 
 
 def partner_exists(conn: Connection, csn: str) -> bool:

@@ -17,7 +17,8 @@ router = APIRouter(prefix="/auth", tags=["sign-in"])
 @router.post(
     "/token",
     response_model=TokenPublic,
-    responses=problem_responses(401, 422, 429),
+    # 409 and 422 also come from an Idempotency-Key sent along with a bearer token.
+    responses=problem_responses(400, 401, 409, 413, 422, 429),
     summary="Sign in: e-mail and password give a bearer token",
 )
 def sign_in(body: TokenRequest, request: Request, db: DB, clock: Clock) -> TokenPublic:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from renewquote.api.dependencies import DB, Clock, CurrentActor, Language
 from renewquote.api.metrics import QUOTES
 from renewquote.api.schemas import (
+    NO_NUL,
     AddressIn,
     CheckoutRequest,
     CheckoutResult,
@@ -22,7 +23,8 @@ from renewquote.api.schemas import (
     problem_responses,
 )
 from renewquote.delivery.pdf import render_quote_pdf
-from renewquote.domain.lifecycle import QuoteStatus
+from renewquote.domain.errors import Code, RuleViolation
+from renewquote.domain.lifecycle import QuoteStatus, parse_quote_number
 from renewquote.domain.quoting import LineRequest
 from renewquote.services import listing, ordering, quoting
 from renewquote.services.public import order_public, quote_public
@@ -31,7 +33,28 @@ from renewquote.storage.quote_records import Recipient
 
 router = APIRouter(prefix="/quotes", tags=["quotes"])
 ERRORS = problem_responses(401, 403, 404, 409, 422)
-Number = Annotated[str, "Q-YYYY-NNNNNN"]
+# Every POST may also meet the body limit (413) and a reused Idempotency-Key (409, 422);
+# a route that reads a JSON body refuses one it cannot parse (400).
+POST_ERRORS = problem_responses(401, 403, 404, 409, 413, 422)
+BODY_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 422)
+
+
+def _refuse_impossible_number(number: str) -> None:
+    """Answer not found, before any query, for what cannot be a stored quote's number."""
+    if parse_quote_number(number) is None:
+        raise RuleViolation.one(Code.NOT_FOUND, thing="quote")
+
+
+def quote_number(
+    number: Annotated[str, Path(description="The quote's number.", examples=["Q-2026-000123"])],
+    actor: CurrentActor,
+) -> str:
+    """Return the quote number of the path; the actor comes first so that no token is a 401."""
+    _refuse_impossible_number(number)
+    return number
+
+
+Number = Annotated[str, Depends(quote_number)]
 
 
 def _lines(lines: list[QuoteLineCreate]) -> tuple[LineRequest, ...]:
@@ -58,7 +81,7 @@ def _address(address: AddressIn) -> dict[str, str | None]:
     "",
     status_code=201,
     response_model=QuotePublic,
-    responses=ERRORS,
+    responses=BODY_ERRORS,
     summary="Create a quote (a draft)",
 )
 def create_quote(body: QuoteCreate, actor: CurrentActor, db: DB, clock: Clock) -> dict[str, object]:
@@ -87,12 +110,14 @@ def list_quotes(
     actor: CurrentActor,
     db: DB,
     status: QuoteStatus | None = None,
-    customer_csn: Annotated[str | None, Query(max_length=20)] = None,
+    customer_csn: Annotated[str | None, Query(max_length=20, pattern=NO_NUL)] = None,
     currency: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     starting_after: Annotated[str | None, Query(max_length=40)] = None,
 ) -> dict[str, object]:
     """The quotes the caller sees, whatever made them (partner, self-service, automatic)."""
+    if starting_after is not None:
+        _refuse_impossible_number(starting_after)
     page = listing.list_quotes(
         db,
         actor,
@@ -104,14 +129,16 @@ def list_quotes(
 
 
 @router.get("/{number}", response_model=QuotePublic, responses=ERRORS, summary="One quote")
-def get_quote(number: str, actor: CurrentActor, db: DB) -> dict[str, object]:
+def get_quote(number: Number, actor: CurrentActor, db: DB) -> dict[str, object]:
     """The quote as stored: its amounts never change once priced."""
     return quote_public(quoting.get_quote(db, actor, number))
 
 
-@router.patch("/{number}", response_model=QuotePublic, responses=ERRORS, summary="Edit a draft")
+@router.patch(
+    "/{number}", response_model=QuotePublic, responses=BODY_ERRORS, summary="Edit a draft"
+)
 def edit_quote(
-    number: str, body: QuotePatch, actor: CurrentActor, db: DB, clock: Clock
+    number: Number, body: QuotePatch, actor: CurrentActor, db: DB, clock: Clock
 ) -> dict[str, object]:
     """Change a draft's lines, recipients, contact, language or address; it is priced again."""
     now = clock()
@@ -132,8 +159,10 @@ def edit_quote(
     return quote_public(quote)
 
 
-@router.post("/{number}/send", response_model=QuotePublic, responses=ERRORS, summary="Send quote")
-def send_quote(number: str, actor: CurrentActor, db: DB, clock: Clock) -> dict[str, object]:
+@router.post(
+    "/{number}/send", response_model=QuotePublic, responses=POST_ERRORS, summary="Send quote"
+)
+def send_quote(number: Number, actor: CurrentActor, db: DB, clock: Clock) -> dict[str, object]:
     """Send the draft: the rules are checked again and every recipient gets the e-mail and PDF."""
     now = clock()
     quote = quoting.send_quote(db, actor, number, today=now.date(), now=now)
@@ -142,9 +171,9 @@ def send_quote(number: str, actor: CurrentActor, db: DB, clock: Clock) -> dict[s
 
 
 @router.post(
-    "/{number}/cancel", response_model=QuotePublic, responses=ERRORS, summary="Cancel a quote"
+    "/{number}/cancel", response_model=QuotePublic, responses=POST_ERRORS, summary="Cancel a quote"
 )
-def cancel_quote(number: str, actor: CurrentActor, db: DB, clock: Clock) -> dict[str, object]:
+def cancel_quote(number: Number, actor: CurrentActor, db: DB, clock: Clock) -> dict[str, object]:
     """Partners and staff cancel; a customer is refused (403)."""
     quote = quoting.cancel_quote(db, actor, number, now=clock())
     QUOTES.labels("cancelled").inc()
@@ -155,11 +184,11 @@ def cancel_quote(number: str, actor: CurrentActor, db: DB, clock: Clock) -> dict
     "/{number}/replace",
     status_code=201,
     response_model=QuotePublic,
-    responses=ERRORS,
+    responses=BODY_ERRORS,
     summary="Replace a sent quote to change its address",
 )
 def replace_quote(
-    number: str, body: QuoteReplace, actor: CurrentActor, db: DB, clock: Clock
+    number: Number, body: QuoteReplace, actor: CurrentActor, db: DB, clock: Clock
 ) -> dict[str, object]:
     """A new draft with the same lines and the new address; sending it supersedes the old."""
     now = clock()
@@ -176,7 +205,7 @@ def replace_quote(
     responses={200: {"content": {"application/pdf": {}}}, **ERRORS},
     summary="The quote as a PDF",
 )
-def quote_pdf(number: str, actor: CurrentActor, db: DB) -> Response:
+def quote_pdf(number: Number, actor: CurrentActor, db: DB) -> Response:
     """The quote as the recipients receive it, in the quote's language."""
     quote = quoting.get_quote(db, actor, number)
     with db.read() as conn:
@@ -191,7 +220,7 @@ def quote_pdf(number: str, actor: CurrentActor, db: DB) -> Response:
 
 
 @router.get("/{number}/events", response_model=QuoteEvents, responses=ERRORS, summary="Audit trail")
-def quote_events(number: str, actor: CurrentActor, db: DB) -> dict[str, object]:
+def quote_events(number: Number, actor: CurrentActor, db: DB) -> dict[str, object]:
     """Every change of the quote: who, when, what."""
     return {"data": quoting.quote_history(db, actor, number)}
 
@@ -199,11 +228,11 @@ def quote_events(number: str, actor: CurrentActor, db: DB) -> dict[str, object]:
 @router.post(
     "/{number}/checkout",
     response_model=CheckoutResult,
-    responses=ERRORS,
+    responses=BODY_ERRORS,
     summary="Order the quote",
 )
 def checkout(
-    number: str, body: CheckoutRequest, actor: CurrentActor, db: DB, clock: Clock, lang: Language
+    number: Number, body: CheckoutRequest, actor: CurrentActor, db: DB, clock: Clock, lang: Language
 ) -> dict[str, object]:
     """Pay and order at the quoted prices; each subscription is renewed exactly once."""
     now = clock()

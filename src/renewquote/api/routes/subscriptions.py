@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from renewquote.api.dependencies import DB, CurrentActor, Language, Today
 from renewquote.api.schemas import (
+    NO_NUL,
+    IsoDate,
     RenewalGroups,
     SubscriptionList,
     SubscriptionPublic,
@@ -19,7 +20,7 @@ from renewquote.services.public import groups_public, subscription_public
 
 router = APIRouter(tags=["subscriptions"])
 ERRORS = problem_responses(401, 404, 422)
-Csn = Annotated[str | None, Query(max_length=20, description="The customer's CSN.")]
+Csn = Annotated[str | None, Query(max_length=20, pattern=NO_NUL, description="The customer's CSN.")]
 
 
 @router.get(
@@ -36,10 +37,10 @@ def list_subscriptions(
     customer_csn: Csn = None,
     status: Annotated[str | None, Query(pattern="^(active|expired|cancelled)$")] = None,
     currency: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None,
-    end_after: Annotated[date | None, Query(description="End date on or after.")] = None,
-    end_before: Annotated[date | None, Query(description="End date on or before.")] = None,
+    end_after: Annotated[IsoDate | None, Query(description="End date on or after.")] = None,
+    end_before: Annotated[IsoDate | None, Query(description="End date on or before.")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    starting_after: Annotated[str | None, Query(max_length=40)] = None,
+    starting_after: Annotated[str | None, Query(max_length=40, pattern=NO_NUL)] = None,
 ) -> dict[str, object]:
     """The subscriptions the caller sees, in id order, each with whether it can renew now."""
     filters = listing.SubscriptionFilters(customer_csn, status, currency, end_after, end_before)
@@ -59,7 +60,11 @@ def list_subscriptions(
     summary="One subscription with its renewal standing",
 )
 def get_subscription(
-    subscription_id: str, actor: CurrentActor, db: DB, today: Today, lang: Language
+    subscription_id: Annotated[str, Path(max_length=40, pattern=NO_NUL)],
+    actor: CurrentActor,
+    db: DB,
+    today: Today,
+    lang: Language,
 ) -> dict[str, object]:
     """A subscription the caller sees, or 404."""
     return subscription_public(
