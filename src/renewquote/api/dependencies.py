@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated
@@ -13,19 +14,19 @@ from starlette.concurrency import run_in_threadpool
 from renewquote.api.problems import language_of
 from renewquote.domain.errors import Code, RuleViolation
 from renewquote.services.actors import Actor
-from renewquote.services.auth import actor_for_token
+from renewquote.services.auth import token_owner
 from renewquote.storage.database import Database
 
 bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token.")
 
 
-def get_db(request: Request) -> Database:
+async def get_db(request: Request) -> Database:
     """Return the application's database."""
     db: Database = request.app.state.db
     return db
 
 
-def get_clock(request: Request) -> Callable[[], datetime]:
+async def get_clock(request: Request) -> Callable[[], datetime]:
     """Return the application's clock (UTC, naive); tests may set another."""
     clock: Callable[[], datetime] = request.app.state.clock
     return clock
@@ -43,15 +44,36 @@ async def current_actor(
     """Return who the bearer token belongs to; 401 without a valid one."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise RuleViolation.one(Code.UNAUTHENTICATED, why="send Authorization: Bearer <token>")
-    return await run_in_threadpool(actor_for_token, db, credentials.credentials, now=clock())
+    now = clock()
+    token = credentials.credentials
+    cached = TOKENS.get(token)
+    if cached is not None and cached[1] > now and cached[2] > time.monotonic():
+        return cached[0]
+    actor, expires_at = await run_in_threadpool(token_owner, db, token, now=now)
+    if len(TOKENS) >= TOKEN_CACHE_SIZE:
+        TOKENS.clear()
+    TOKENS[token] = (actor, expires_at, time.monotonic() + TOKEN_CACHE_SECONDS)
+    return actor
 
 
-def language(request: Request) -> str:
+# Who each recent token belongs to, per worker process: a database transaction less on every
+# call. A token revoked through another worker keeps working here for at most this long.
+TOKEN_CACHE_SECONDS = 10.0
+TOKEN_CACHE_SIZE = 100_000
+TOKENS: dict[str, tuple[Actor, datetime, float]] = {}
+
+
+def forget_token(token: str) -> None:
+    """Drop a revoked token from this process's cache at once."""
+    TOKENS.pop(token, None)
+
+
+async def language(request: Request) -> str:
     """Return the caller's language from Accept-Language: fr or en."""
     return language_of(request)
 
 
-def today(clock: Clock) -> date:
+async def today(clock: Clock) -> date:
     """Return today's date by the application's clock."""
     return clock().date()
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
 
 from renewquote.domain.errors import Code, RuleViolation
 from renewquote.services.actors import Actor, actor_from_row
@@ -98,19 +98,27 @@ def sign_in(db: Database, email: str, password: str, *, address: str, now: datet
 
 def actor_for_token(db: Database, token: str, *, now: datetime) -> Actor:
     """Return who a bearer token belongs to, or refuse an unknown, expired or revoked one."""
+    return token_owner(db, token, now=now)[0]
+
+
+def token_owner(db: Database, token: str, *, now: datetime) -> tuple[Actor, datetime]:
+    """Return who a bearer token belongs to and when it expires, or refuse it."""
     with db.read() as conn:
-        row = conn.execute(
-            select(users)
-            .join(api_tokens, api_tokens.c.user_id == users.c.id)
-            .where(
-                api_tokens.c.token_hash == token_hash(token),
-                api_tokens.c.revoked_at.is_(None),
-                api_tokens.c.expires_at > now,
-            )
-        ).one_or_none()
+        row = conn.execute(_TOKEN_OWNER, {"hash": token_hash(token), "now": now}).one_or_none()
     if row is None:
         raise _unauthenticated("the token is unknown, expired or revoked")
-    return actor_from_row(row)
+    return actor_from_row(row), row.expires_at
+
+
+_TOKEN_OWNER = (
+    select(users, api_tokens.c.expires_at)
+    .join(api_tokens, api_tokens.c.user_id == users.c.id)
+    .where(
+        api_tokens.c.token_hash == bindparam("hash"),
+        api_tokens.c.revoked_at.is_(None),
+        api_tokens.c.expires_at > bindparam("now"),
+    )
+)
 
 
 def revoke_token(db: Database, token: str, *, now: datetime) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 
-from renewquote.api.dependencies import DB, Clock, CurrentActor, bearer
+from renewquote.api.dependencies import DB, Clock, CurrentActor, bearer, forget_token
 from renewquote.api.schemas import TokenPublic, TokenRequest, problem_responses
 from renewquote.services import auth
 
@@ -43,4 +43,5 @@ def sign_out(
     """Revoke the bearer token at once."""
     assert credentials is not None  # current_actor refused a call without one
     auth.revoke_token(db, credentials.credentials, now=clock())
+    forget_token(credentials.credentials)
     return Response(status_code=204)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
+from starlette.concurrency import run_in_threadpool
 
 from renewquote.api.dependencies import DB, Clock, CurrentActor, Language
 from renewquote.api.metrics import QUOTES
@@ -45,7 +46,7 @@ def _refuse_impossible_number(number: str) -> None:
         raise RuleViolation.one(Code.NOT_FOUND, thing="quote")
 
 
-def quote_number(
+async def quote_number(
     number: Annotated[str, Path(description="The quote's number.", examples=["Q-2026-000123"])],
     actor: CurrentActor,
 ) -> str:
@@ -84,7 +85,9 @@ def _address(address: AddressIn) -> dict[str, str | None]:
     responses=BODY_ERRORS,
     summary="Create a quote (a draft)",
 )
-def create_quote(body: QuoteCreate, actor: CurrentActor, db: DB, clock: Clock) -> dict[str, object]:
+async def create_quote(
+    body: QuoteCreate, actor: CurrentActor, db: DB, clock: Clock
+) -> dict[str, object]:
     """Check every rule and price the quote; a refused quote leaves nothing behind.
 
     A customer's buyer always receives the quote and may add up to four `recipients`; a partner
@@ -100,7 +103,10 @@ def create_quote(body: QuoteCreate, actor: CurrentActor, db: DB, clock: Clock) -
         contact_email=str(body.contact.email) if body.contact else None,
         language=body.language,
     )
-    quote = quoting.create_quote(db, actor, draft, today=now.date(), now=now)
+    # One trip to the thread pool for the database work; the rest stays on the event loop.
+    quote = await run_in_threadpool(
+        quoting.create_quote, db, actor, draft, today=now.date(), now=now
+    )
     QUOTES.labels("created").inc()
     return quote_public(quote)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
+from starlette.concurrency import run_in_threadpool
 
 from renewquote.api.dependencies import DB, CurrentActor, Language, Today
 from renewquote.api.schemas import (
@@ -78,10 +79,15 @@ def get_subscription(
     responses=ERRORS,
     summary="Bulk actions > Renew: the renewal groups",
 )
-def renewal_groups(
+async def renewal_groups(
     actor: CurrentActor, db: DB, today: Today, lang: Language, customer_csn: Csn = None
 ) -> dict[str, object]:
     """Eligible subscriptions grouped by CSN, currency, purchase method and partner; the others
     with every reason. Partners and staff pass `customer_csn` (partners may omit it)."""
-    result = renewals.renewal_groups(db, actor, today=today, customer_csn=customer_csn)
-    return groups_public(result, lang)
+
+    def answer() -> dict[str, object]:
+        result = renewals.renewal_groups(db, actor, today=today, customer_csn=customer_csn)
+        return groups_public(result, lang)
+
+    # One trip to the thread pool for the database work; the rest stays on the event loop.
+    return await run_in_threadpool(answer)
