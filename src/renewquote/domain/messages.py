@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from functools import cache
 
 from babel.dates import format_date
 
@@ -207,8 +208,14 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 def _shown(value: object, language: str) -> object:
     if isinstance(value, date):
-        return format_date(value, format="long", locale=language)
+        return _long_date(value, language)
     return value
+
+
+@cache
+def _long_date(value: date, language: str) -> str:
+    # Babel takes tens of microseconds a date; lists repeat the same few dates many times.
+    return format_date(value, format="long", locale=language)
 
 
 def render(code: str, detail: str | None, language: str, params: Mapping[str, object]) -> str:
