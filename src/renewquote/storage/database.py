@@ -64,7 +64,8 @@ def _sqlite_engine(url: str, **engine_options: Any) -> Engine:
         cursor.execute("PRAGMA busy_timeout = 30000")
         if make_url(url).database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode = WAL")
-            cursor.execute("PRAGMA synchronous = NORMAL")
+            # FULL: a committed order survives a power cut, as on PostgreSQL with its defaults.
+            cursor.execute("PRAGMA synchronous = FULL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
