@@ -25,7 +25,6 @@ from renewquote.domain.quoting import (
     QuoteRequest,
     build_quote,
     quote_expiry,
-    recipient_problems,
 )
 from renewquote.services.actors import Actor
 from renewquote.storage import repository
@@ -522,19 +521,6 @@ def _supersede_replaced(conn: Connection, quote: QuoteView, actor: Actor, now: d
             at=now,
             detail={"by": quote.number},
         )
-
-
-def recipient_check(actor: Actor, recipients: Sequence[Recipient], contact: str | None) -> None:
-    """Refuse too many recipients before anything is read (cheap, for huge requests)."""
-    problems = recipient_problems(
-        actor.channel,
-        [r.email for r in recipients],
-        contact,
-        frozenset([contact or ""]),
-        actor.email if actor.kind == "customer" else None,
-    )
-    if problems:
-        raise RuleViolation(problems)
 
 
 def _language(asked: str | None, fallback: str) -> str:

@@ -308,11 +308,6 @@ def _candidates(by_customer: bool, by_partner: bool) -> Select[tuple[object, ...
 _CANDIDATES = {(c, p): _candidates(c, p) for c in (False, True) for p in (False, True)}
 
 
-def partner_exists(conn: Connection, csn: str) -> bool:
-    """Tell whether a partner with this CSN exists."""
-    return conn.execute(select(partners.c.csn).where(partners.c.csn == csn)).first() is not None
-
-
 def partner_name(conn: Connection, csn: str) -> str | None:
     """Return the partner's name, or None if there is no such partner."""
     return conn.execute(select(partners.c.name).where(partners.c.csn == csn)).scalar_one_or_none()
