@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-from renewquote.domain.eligibility import as_date, renewal_reasons
+from renewquote.domain.eligibility import as_date, renewal_reasons, renewal_window
 from renewquote.domain.errors import Violation
 from renewquote.domain.model import Channel, OfferingKind, SubscriptionStatus, Term
 
@@ -86,25 +86,39 @@ def group_renewals(
     `region_reasons` are the customer's own reasons (self-service not enabled in its country):
     when there are any, nothing is eligible and every subscription carries them.
     """
+    # The end dates that are inside the renewal window today, by term: most rows are judged
+    # eligible with two comparisons, and only the others get their reasons spelt out.
+    inside = {term.value: _end_dates_in_window(term, today) for term in Term}
+    any_kind = channel is not Channel.SELF_SERVICE
     # Many subscriptions share an end date, term, status and kind: judge each combination once.
     judged: dict[tuple[object, ...], tuple[Violation, ...]] = {}
     buckets: dict[GroupKey, list[str]] = {}
     keys: dict[tuple[str, str, str, str | None], GroupKey] = {}
     ineligible: list[IneligibleSubscription] = []
     for c in candidates:
-        facts = (c.end_date, c.term, c.status, c.offering_kind, c.renewed_by_order is not None)
-        reasons = judged.get(facts)
-        if reasons is None:
-            own = renewal_reasons(
-                end_date=as_date(c.end_date),
-                term=Term(c.term),
-                status=SubscriptionStatus(c.status),
-                offering_kind=OfferingKind(c.offering_kind),
-                renewed=facts[4],
-                channel=channel,
-                today=today,
-            )
-            reasons = judged[facts] = (*region_reasons, *own)
+        window = inside.get(c.term)
+        if (
+            window is not None
+            and not region_reasons
+            and c.status != "cancelled"
+            and (any_kind or c.offering_kind == "standard")
+            and window[0] <= as_date(c.end_date) <= window[1]
+        ):
+            reasons: tuple[Violation, ...] | None = ()
+        else:
+            facts = (c.end_date, c.term, c.status, c.offering_kind, c.renewed_by_order is not None)
+            reasons = judged.get(facts)
+            if reasons is None:
+                own = renewal_reasons(
+                    end_date=as_date(c.end_date),
+                    term=Term(c.term),
+                    status=SubscriptionStatus(c.status),
+                    offering_kind=OfferingKind(c.offering_kind),
+                    renewed=facts[4],
+                    channel=channel,
+                    today=today,
+                )
+                reasons = judged[facts] = (*region_reasons, *own)
         if reasons:
             # The reasons are shared between subscriptions alike; the entry names which one.
             ineligible.append(IneligibleSubscription(c.id, reasons))
@@ -121,6 +135,13 @@ def group_renewals(
         for i in range(0, len(ids), max_per_group)
     )
     return RenewalGroups(groups, tuple(ineligible))
+
+
+def _end_dates_in_window(term: Term, today: date) -> tuple[date, date]:
+    """Return the first and last end dates whose renewal window holds `today`."""
+    opens, closes = renewal_window(today, term)
+    # A window [end - 90 days, end + grace] holds today when end is in [today - grace, today + 90].
+    return today - (closes - today), today + (today - opens)
 
 
 def _order(key: GroupKey) -> tuple[str, str, str, str]:
