@@ -89,6 +89,8 @@ def group_renewals(
     # The end dates that are inside the renewal window today, by term: most rows are judged
     # eligible with two comparisons, and only the others get their reasons spelt out.
     inside = {term.value: _end_dates_in_window(term, today) for term in Term}
+    # The same bounds as ISO text, for rows whose dates come as text: ISO dates sort as dates.
+    inside_text = {t: (lo.isoformat(), hi.isoformat()) for t, (lo, hi) in inside.items()}
     any_kind = channel is not Channel.SELF_SERVICE
     # Many subscriptions share an end date, term, status and kind: judge each combination once.
     judged: dict[tuple[object, ...], tuple[Violation, ...]] = {}
@@ -96,13 +98,18 @@ def group_renewals(
     keys: dict[tuple[str, str, str, str | None], GroupKey] = {}
     ineligible: list[IneligibleSubscription] = []
     for c in candidates:
-        window = inside.get(c.term)
+        end = c.end_date
+        if isinstance(end, str):
+            text = inside_text.get(c.term)
+            in_window = text is not None and text[0] <= end <= text[1]
+        else:
+            window = inside.get(c.term)
+            in_window = window is not None and window[0] <= end <= window[1]
         if (
-            window is not None
+            in_window
             and not region_reasons
             and c.status != "cancelled"
             and (any_kind or c.offering_kind == "standard")
-            and window[0] <= as_date(c.end_date) <= window[1]
         ):
             reasons: tuple[Violation, ...] | None = ()
         else:
