@@ -206,3 +206,25 @@ def test_two_racing_orders_for_one_subscription_renew_it_once(book, actor):
         assert len(renewed) == 1
         assert len(conn.execute(select(orders)).all()) == 1
     assert subscription(book, "SUB-0001").end_date == date(2027, 12, 14)
+
+
+def test_auto_renew_is_off_while_a_sent_quote_changes_seats_or_term(book, actor):
+    marie = actor("marie@dupont.example")
+    ops = actor("ops@vendor.example")
+    same = sent_quote(book, marie, "SUB-0002")
+    assert subscription(book, "SUB-0002").auto_renew is True  # nothing changes: nothing held
+    fewer = sent_quote(book, marie, "SUB-0001", quantity=2)
+    assert (
+        subscription(book, "SUB-0001").auto_renew,
+        subscription(book, "SUB-0001").auto_renew_held_by,
+    ) == (False, fewer.id)
+    from renewquote.services.quoting import cancel_quote
+
+    cancel_quote(book, ops, fewer.number, now=NOW)
+    assert subscription(book, "SUB-0001").auto_renew is True
+    longer = sent_quote(book, marie, "SUB-0001", term=Term.THREE_YEAR)
+    assert subscription(book, "SUB-0001").auto_renew is False
+    checkout(book, marie, longer.number, PaymentMethod.PAYPAL, today=TODAY, now=NOW)
+    renewed = subscription(book, "SUB-0001")
+    assert (renewed.auto_renew, renewed.auto_renew_held_by, renewed.term) == (True, None, "3-year")
+    assert get_quote(book, marie, same.number).status is QuoteStatus.SENT

@@ -117,6 +117,7 @@ def checkout(
         _renew(conn, quote, subs, order_id)
         _open_new(conn, quote, order_id, payment_method)
         set_status(conn, quote.id, status)
+        repository.release_auto_renew(conn, [quote.id])
         record_event(
             conn,
             quote.id,
@@ -233,6 +234,7 @@ def _supersede_others(conn: Connection, quote: QuoteView, now: datetime) -> None
         .where(quotes.c.id.in_([o.id for o in others]))
         .values(status=QuoteStatus.SUPERSEDED.value)
     )
+    repository.release_auto_renew(conn, [o.id for o in others])
     conn.execute(
         insert(quote_events),
         [

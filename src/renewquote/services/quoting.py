@@ -181,6 +181,20 @@ def send_quote(db: Database, actor: Actor, number: str, *, today: date, now: dat
             )
         expires_at = quote_expiry(today, _anchors(ctx, priced), priced.lines)
         set_status(conn, quote.id, status, sent_at=now, expires_at=expires_at)
+        # Auto-renew would renew on the old seats and term: off until this quote ends.
+        repository.hold_auto_renew(
+            conn,
+            quote.id,
+            [
+                line.subscription_id
+                for line in priced.lines
+                if line.subscription_id is not None
+                and (
+                    line.quantity != ctx.subscriptions[line.subscription_id].quantity
+                    or line.term is not ctx.subscriptions[line.subscription_id].term
+                )
+            ],
+        )
         record_event(
             conn,
             quote.id,
@@ -208,6 +222,7 @@ def cancel_quote(db: Database, actor: Actor, number: str, *, now: datetime) -> Q
             raise RuleViolation.one(Code.CANCELLATION_NOT_SELF_SERVICE)
         status = next_status(quote.status, Action.CANCEL)
         set_status(conn, quote.id, status)
+        repository.release_auto_renew(conn, [quote.id])
         record_event(conn, quote.id, actor=actor.email, action="cancelled", at=now)
         enqueue(conn, "quote.cancelled", {"quote": quote.number}, now)
         return load_quote_by_id(conn, quote.id)
@@ -347,6 +362,7 @@ def expire_quotes(db: Database, *, today: date, now: datetime) -> list[str]:
         conn.execute(
             update(quotes).where(quotes.c.id.in_(ids)).values(status=QuoteStatus.EXPIRED.value)
         )
+        repository.release_auto_renew(conn, ids)
         conn.execute(
             quote_events.insert(),
             [
@@ -513,6 +529,7 @@ def _supersede_replaced(conn: Connection, quote: QuoteView, actor: Actor, now: d
     old = load_quote(conn, quote.replaces, lock=True)
     if old.status in OPEN_STATUSES:
         set_status(conn, old.id, next_status(old.status, Action.SUPERSEDE))
+        repository.release_auto_renew(conn, [old.id])
         record_event(
             conn,
             old.id,

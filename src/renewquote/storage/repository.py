@@ -6,7 +6,18 @@ from collections.abc import Collection, Iterable
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Connection, Row, String, and_, bindparam, func, or_, select, type_coerce
+from sqlalchemy import (
+    Connection,
+    Row,
+    String,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.sql import Select
 
 from renewquote.domain.errors import Code, RuleViolation
@@ -311,3 +322,27 @@ _CANDIDATES = {(c, p): _candidates(c, p) for c in (False, True) for p in (False,
 def partner_name(conn: Connection, csn: str) -> str | None:
     """Return the partner's name, or None if there is no such partner."""
     return conn.execute(select(partners.c.name).where(partners.c.csn == csn)).scalar_one_or_none()
+
+
+def hold_auto_renew(conn: Connection, quote_id: int, subscription_ids: Collection[str]) -> None:
+    """Switch auto-renew off on these subscriptions while the quote `quote_id` changes them."""
+    if subscription_ids:
+        conn.execute(
+            update(subscriptions)
+            .where(
+                subscriptions.c.id.in_(sorted(subscription_ids)),
+                subscriptions.c.auto_renew.is_(True),
+                subscriptions.c.auto_renew_held_by.is_(None),
+            )
+            .values(auto_renew=False, auto_renew_held_by=quote_id)
+        )
+
+
+def release_auto_renew(conn: Connection, quote_ids: Collection[int]) -> None:
+    """Switch auto-renew back on where these quotes had switched it off."""
+    if quote_ids:
+        conn.execute(
+            update(subscriptions)
+            .where(subscriptions.c.auto_renew_held_by.in_(sorted(quote_ids)))
+            .values(auto_renew=True, auto_renew_held_by=None)
+        )

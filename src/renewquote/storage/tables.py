@@ -161,6 +161,9 @@ class Subscription(Base):
     payment_method: Mapped[str] = mapped_column(String(10))
     auto_renew: Mapped[bool] = mapped_column(Boolean)
     renewed_by_order: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    # The sent quote that changes this subscription's seats or term, and switched auto-renew off
+    # until it is ordered or ends.
+    auto_renew_held_by: Mapped[int | None] = mapped_column(ForeignKey("quotes.id"), index=True)
 
 
 class Quote(Base):
