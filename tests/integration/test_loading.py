@@ -254,6 +254,17 @@ def test_problems_in_malformed_entries_do_not_hide_the_rest_of_the_file() -> Non
     }
 
 
+def test_a_malformed_entry_still_has_its_references_checked() -> None:
+    book = small_book()
+    book["subscriptions"][1]["quantity"] = 0
+    book["subscriptions"][1]["customer"] = "5299999999"
+
+    assert problems_of(book) == {
+        "subscriptions[1].quantity": "Input should be greater than or equal to 1",
+        "subscriptions[1].customer": "no customer 5299999999 in this book or loaded before",
+    }
+
+
 def test_an_amount_given_as_a_json_number_is_refused() -> None:
     book = small_book()
     book["prices"][1]["renewal"] = 192000
@@ -287,6 +298,7 @@ def test_values_are_read_strictly_and_unknown_names_refused() -> None:
         "countries[0].tax_rate": "Input should be less than 1",
         "partners[0].country": "no country FR in this book or loaded before",
         "customers[0].csn": "Input should be a valid string",
+        "customers[0].country": "no country FR in this book or loaded before",
         "offerings[0].kind": "Input should be 'standard', 'success_plan' or 'flex'",
         "prices[0].currency": 'a currency is three upper-case letters (ISO 4217), such as "EUR"',
         "subscriptions[0].quantity": "Input should be a valid integer",

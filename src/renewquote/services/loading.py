@@ -399,6 +399,19 @@ _REFERRED = {
 }
 
 
+# The fields of each section that name an entry of another section.
+_REFERENCE_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "partners": (("country", "countries"),),
+    "customers": (("country", "countries"),),
+    "prices": (("offering", "offerings"),),
+    "subscriptions": (
+        ("customer", "customers"),
+        ("offering", "offerings"),
+        ("partner", "partners"),
+    ),
+}
+
+
 @dataclass
 class _Entries:
     """The well-formed entries of each section with their index in the file."""
@@ -414,6 +427,8 @@ class _Entries:
     subscriptions: Listed[BookSubscription]
     # Keys of malformed entries: already reported, so not reported again as unknown.
     malformed: dict[str, set[str]] = field(default_factory=dict)
+    # References written as text in malformed entries: still checked, so one run lists all.
+    loose_references: list[tuple[str, str, str]] = field(default_factory=list)
 
     @classmethod
     def of(cls, book: Book) -> _Entries:
@@ -432,6 +447,7 @@ class _Entries:
     @classmethod
     def readable(cls, data: Mapping[str, object]) -> _Entries:
         malformed: dict[str, set[str]] = {}
+        loose: list[tuple[str, str, str]] = []
 
         def valid(section: str, model: type[E]) -> Listed[E]:
             raw = data.get(section)
@@ -445,6 +461,10 @@ class _Entries:
                     # A CSN written as a number is reported once, not again on every reference.
                     if isinstance(key, str) or (isinstance(key, int) and not isinstance(key, bool)):
                         malformed.setdefault(section, set()).add(str(key))
+                    for name, target in _REFERENCE_FIELDS.get(section, ()):
+                        value = item.get(name) if isinstance(item, dict) else None
+                        if isinstance(value, str):
+                            loose.append((f"{section}[{index}].{name}", target, value))
             return found
 
         return cls(
@@ -458,6 +478,7 @@ class _Entries:
             valid("promotions", BookPromotion),
             valid("subscriptions", BookSubscription),
             malformed,
+            loose,
         )
 
 
@@ -525,6 +546,8 @@ def _cross_problems(entries: _Entries, stored: StoredKeys) -> list[BookProblem]:
     for section, keys in entries.malformed.items():
         defined[section] |= keys
     references = _References(defined)
+    for path, section, key in entries.loose_references:
+        references.need(path, section, key)
 
     problems += _email_problems(entries)
     for index, partner in entries.partners:
