@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 
 from renewquote.api.metrics import LATENCY, REQUESTS
-from renewquote.api.problems import MEDIA_TYPE, TITLES
+from renewquote.api.problems import MEDIA_TYPE, problem_body
 from renewquote.clock import utcnow
 from renewquote.domain.errors import Code, RuleViolation
 from renewquote.services import idempotency
@@ -32,16 +32,8 @@ _WITH_BODY = {"POST", "PUT", "PATCH"}
 
 
 async def _problem(send: Send, status: int, code: Code, detail: str, **headers: str) -> None:
-    body = json.dumps(
-        {
-            "type": "about:blank",
-            "title": TITLES.get(status, "Error"),
-            "status": status,
-            "detail": detail,
-            "code": code.value,
-            "violations": [{"code": code.value, "message": detail, "subscription_ids": []}],
-        }
-    ).encode()
+    violation: dict[str, Any] = {"code": code.value, "message": detail, "subscription_ids": []}
+    body = json.dumps(problem_body(status, code.value, detail, [violation])).encode()
     raw = [(b"content-type", MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
     raw += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})

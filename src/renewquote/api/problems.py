@@ -60,6 +60,20 @@ def language_of(request: Request) -> str:
     return "en"
 
 
+def problem_body(
+    status: int, code: str, detail: str, violations: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Build the body of an `application/problem+json` answer."""
+    return {
+        "type": "about:blank",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "violations": violations,
+    }
+
+
 def _status_of(code: Code) -> int:
     return _STATUS_OVERRIDES.get(code) or STATUS[kind_of(code)]
 
@@ -70,21 +84,15 @@ def problem_response(error: RuleViolation, language: str) -> JSONResponse:
     # The violation that decided the status names the refusal: a 404 says `not_found` even when
     # a broken rule of the caller's own subscriptions was found first.
     lead = next((v for v in error.violations if _status_of(v.code) == status), error.violations[0])
-    body = {
-        "type": "about:blank",
-        "title": TITLES.get(status, "Error"),
-        "status": status,
-        "detail": lead.message(language),
-        "code": lead.code.value,
-        "violations": [
-            {
-                "code": v.code.value,
-                "message": v.message(language),
-                "subscription_ids": list(v.subscription_ids),
-            }
-            for v in error.violations
-        ],
-    }
+    violations = [
+        {
+            "code": v.code.value,
+            "message": v.message(language),
+            "subscription_ids": list(v.subscription_ids),
+        }
+        for v in error.violations
+    ]
+    body = problem_body(status, lead.code.value, lead.message(language), violations)
     headers = {}
     if error.code is Code.RATE_LIMITED:
         headers["Retry-After"] = str(error.violations[0].params.get("retry_after", 60))
@@ -110,28 +118,16 @@ def install(app: FastAPI) -> None:
         # Starlette answers 400 itself for a body it cannot decode (not UTF-8): bad JSON too.
         code = _HTTP_CODES.get(status, Code.INVALID_INPUT)
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(status, "Error")
-        body = {
-            "type": "about:blank",
-            "title": TITLES.get(status, "Error"),
-            "status": status,
-            "detail": detail,
-            "code": code.value,
-            "violations": [{"code": code.value, "message": detail, "subscription_ids": []}],
-        }
+        violation: dict[str, Any] = {"code": code.value, "message": detail, "subscription_ids": []}
+        body = problem_body(status, code.value, detail, [violation])
         return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def on_crash(request: Request, exc: Exception) -> JSONResponse:
         # Never a traceback to the caller; the log keeps it for us.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        body = {
-            "type": "about:blank",
-            "title": TITLES[500],
-            "status": 500,
-            "detail": "Something went wrong on our side; nothing was changed.",
-            "code": "internal_error",
-            "violations": [],
-        }
+        detail = "Something went wrong on our side; nothing was changed."
+        body = problem_body(500, "internal_error", detail, [])
         return JSONResponse(body, status_code=500, media_type=MEDIA_TYPE)
 
 
