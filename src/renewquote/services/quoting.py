@@ -116,16 +116,13 @@ def edit_draft(
         if address is not None and quote.status is not QuoteStatus.DRAFT:
             raise RuleViolation.one(Code.ADDRESS_LOCKED)
         next_status(quote.status, Action.EDIT)
-        draft = QuoteDraft(
-            type=QuoteType(quote.type),
-            lines=tuple(lines) if lines is not None else _line_requests(quote),
-            customer_csn=quote.customer_csn,
-            currency=quote.currency,
-            recipients=tuple(recipients)
-            if recipients is not None
-            else tuple(r for r in quote.recipients if r.role == "extra"),
-            contact_email=contact_email if contact_email is not None else quote.contact_email,
-            language=language or quote.language,
+        draft = _draft_of(quote)
+        draft = replace(
+            draft,
+            lines=tuple(lines) if lines is not None else draft.lines,
+            recipients=tuple(recipients) if recipients is not None else draft.recipients,
+            contact_email=contact_email if contact_email is not None else draft.contact_email,
+            language=language or draft.language,
         )
         ctx, _ = _context(conn, actor, quote.customer_csn, draft, today, channel=quote.channel)
         priced = build_quote(_request(draft), ctx)
@@ -162,14 +159,7 @@ def send_quote(db: Database, actor: Actor, number: str, *, today: date, now: dat
         # Seen first, then allowed: another tenant's quote is not found, whoever asks.
         actor.require_buyer()
         status = next_status(quote.status, Action.SEND)
-        draft = QuoteDraft(
-            type=QuoteType(quote.type),
-            lines=_line_requests(quote),
-            customer_csn=quote.customer_csn,
-            currency=quote.currency,
-            recipients=tuple(r for r in quote.recipients if r.role == "extra"),
-            contact_email=quote.contact_email,
-        )
+        draft = _draft_of(quote)
         ctx, _ = _context(conn, actor, quote.customer_csn, draft, today, channel=quote.channel)
         # The rules are checked again on the day of sending; the prices stay as quoted.
         priced = build_quote(_request(draft), ctx)
@@ -249,15 +239,7 @@ def replace_quote(
     if old.status is not QuoteStatus.SENT:
         next_status(old.status, Action.SUPERSEDE)  # refuses ended quotes with their own code
         raise RuleViolation.one(Code.QUOTE_NOT_SENT)
-    draft = QuoteDraft(
-        type=QuoteType(old.type),
-        lines=_line_requests(old),
-        customer_csn=old.customer_csn,
-        currency=old.currency,
-        recipients=tuple(r for r in old.recipients if r.role == "extra"),
-        contact_email=old.contact_email,
-        language=old.language,
-    )
+    draft = _draft_of(old)
     with db.write() as conn:
         ctx, current = _context(conn, actor, old.customer_csn, draft, today, channel=old.channel)
         priced = build_quote(_request(draft), ctx)
@@ -501,6 +483,19 @@ def _recipients(actor: Actor, draft: QuoteDraft, keep: Sequence[Recipient] = ())
             seen.add(r.email.lower())
             extras.append(replace(r, role="extra"))
     return [*first, *extras]
+
+
+def _draft_of(quote: QuoteView) -> QuoteDraft:
+    """The draft a stored quote was made from: its lines, customer, recipients and language."""
+    return QuoteDraft(
+        type=QuoteType(quote.type),
+        lines=_line_requests(quote),
+        customer_csn=quote.customer_csn,
+        currency=quote.currency,
+        recipients=tuple(r for r in quote.recipients if r.role == "extra"),
+        contact_email=quote.contact_email,
+        language=quote.language,
+    )
 
 
 def _line_requests(quote: QuoteView) -> tuple[LineRequest, ...]:
