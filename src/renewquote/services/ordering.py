@@ -21,13 +21,12 @@ from renewquote.domain.model import Channel, LineKind, PaymentMethod, Subscripti
 from renewquote.domain.quoting import payment_problems
 from renewquote.services.actors import Actor
 from renewquote.services.payments import PaymentProvider, TestGateway
-from renewquote.services.quoting import enqueue, load_quote_by_id, visible_to
+from renewquote.services.quoting import end_quotes, enqueue, load_quote_by_id, visible_to
 from renewquote.storage import repository
 from renewquote.storage.database import Database
 from renewquote.storage.quote_records import QuoteView, load_quote, record_event, set_status
 from renewquote.storage.tables import (
     orders,
-    quote_events,
     quote_lines,
     quotes,
     subscription_renewals,
@@ -227,24 +226,11 @@ def _supersede_others(conn: Connection, quote: QuoteView, now: datetime) -> None
         .order_by(quotes.c.id)
         .with_for_update()
     ).all()
-    if not others:
-        return
-    conn.execute(
-        update(quotes)
-        .where(quotes.c.id.in_([o.id for o in others]))
-        .values(status=QuoteStatus.SUPERSEDED.value)
-    )
-    repository.release_auto_renew(conn, [o.id for o in others])
-    conn.execute(
-        insert(quote_events),
-        [
-            {
-                "quote_id": o.id,
-                "actor": "system",
-                "action": "superseded",
-                "at": now,
-                "detail": {"by_order_of": quote.number},
-            }
-            for o in others
-        ],
+    end_quotes(
+        conn,
+        [o.id for o in others],
+        QuoteStatus.SUPERSEDED,
+        action="superseded",
+        now=now,
+        detail={"by_order_of": quote.number},
     )

@@ -211,9 +211,7 @@ def cancel_quote(db: Database, actor: Actor, number: str, *, now: datetime) -> Q
         if actor.kind == "customer":
             raise RuleViolation.one(Code.CANCELLATION_NOT_SELF_SERVICE)
         status = next_status(quote.status, Action.CANCEL)
-        set_status(conn, quote.id, status)
-        repository.release_auto_renew(conn, [quote.id])
-        record_event(conn, quote.id, actor=actor.email, action="cancelled", at=now)
+        end_quotes(conn, [quote.id], status, action="cancelled", now=now, actor=actor.email)
         enqueue(conn, "quote.cancelled", {"quote": quote.number}, now)
         return load_quote_by_id(conn, quote.id)
 
@@ -340,19 +338,38 @@ def expire_quotes(db: Database, *, today: date, now: datetime) -> list[str]:
         expired = conn.execute(query).all()
         if not expired:
             return []
-        ids = [r.id for r in expired]
-        conn.execute(
-            update(quotes).where(quotes.c.id.in_(ids)).values(status=QuoteStatus.EXPIRED.value)
-        )
-        repository.release_auto_renew(conn, ids)
-        conn.execute(
-            quote_events.insert(),
-            [
-                {"quote_id": i, "actor": "system", "action": "expired", "at": now, "detail": {}}
-                for i in ids
-            ],
-        )
+        end_quotes(conn, [r.id for r in expired], QuoteStatus.EXPIRED, action="expired", now=now)
         return [quote_number(r.year, r.id) for r in expired]
+
+
+def end_quotes(
+    conn: Connection,
+    quote_ids: Sequence[int],
+    status: QuoteStatus,
+    *,
+    action: str,
+    now: datetime,
+    actor: str = "system",
+    detail: Mapping[str, Any] | None = None,
+) -> None:
+    """End open quotes (the caller checked the transition): status, auto-renew back, events."""
+    if not quote_ids:
+        return
+    conn.execute(update(quotes).where(quotes.c.id.in_(quote_ids)).values(status=status.value))
+    repository.release_auto_renew(conn, quote_ids)
+    conn.execute(
+        quote_events.insert(),
+        [
+            {
+                "quote_id": i,
+                "actor": actor,
+                "action": action,
+                "at": now,
+                "detail": dict(detail or {}),
+            }
+            for i in quote_ids
+        ],
+    )
 
 
 def enqueue(conn: Connection, topic: str, payload: Mapping[str, Any], now: datetime) -> None:
@@ -523,14 +540,13 @@ def _supersede_replaced(conn: Connection, quote: QuoteView, actor: Actor, now: d
     assert quote.replaces is not None
     old = load_quote(conn, quote.replaces, lock=True)
     if old.status in OPEN_STATUSES:
-        set_status(conn, old.id, next_status(old.status, Action.SUPERSEDE))
-        repository.release_auto_renew(conn, [old.id])
-        record_event(
+        end_quotes(
             conn,
-            old.id,
-            actor=actor.email,
+            [old.id],
+            next_status(old.status, Action.SUPERSEDE),
             action="superseded",
-            at=now,
+            now=now,
+            actor=actor.email,
             detail={"by": quote.number},
         )
 
