@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect
@@ -31,7 +31,7 @@ INSIDES = ("Traceback", 'File "', "sqlalchemy", "psycopg", "sqlite3", "renewquot
 Auth = Callable[[str], dict[str, str]]
 
 
-def refused(answer: httpx.Response, status: int, code: str) -> dict[str, Any]:
+def refused(answer: httpx2.Response, status: int, code: str) -> dict[str, Any]:
     """Check a refusal: its status, problem+json with a code, and nothing of our insides."""
     assert answer.status_code == status, answer.text
     assert answer.headers["content-type"] == PROBLEM
@@ -43,7 +43,7 @@ def refused(answer: httpx.Response, status: int, code: str) -> dict[str, Any]:
     return body
 
 
-def accepted(answer: httpx.Response, status: int) -> dict[str, Any]:
+def accepted(answer: httpx2.Response, status: int) -> dict[str, Any]:
     """Check a success and return its body."""
     assert answer.status_code == status, answer.text
     body: dict[str, Any] = answer.json()
