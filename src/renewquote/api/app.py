@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 from fastapi import FastAPI
@@ -27,7 +28,15 @@ in French or English after `Accept-Language`. Every `POST` honours `Idempotency-
 
 def create_app(db: Database | None = None, *, clock: Callable[[], datetime] = utcnow) -> FastAPI:
     """Build the application over `db` (default: the database of the settings)."""
+    database = db or Database(Settings().database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await database.close_async()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="renewquote",
         version=__version__,
         description=DESCRIPTION,
@@ -38,7 +47,7 @@ def create_app(db: Database | None = None, *, clock: Callable[[], datetime] = ut
             {"name": "operations", "description": "Health and metrics."},
         ],
     )
-    app.state.db = db or Database(Settings().database_url)
+    app.state.db = database
     app.state.clock = clock
     problems.install(app)
     for router in (auth.router, subscriptions.router, quotes.router):

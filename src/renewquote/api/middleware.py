@@ -17,7 +17,7 @@ from renewquote.api.problems import MEDIA_TYPE, problem_body
 from renewquote.clock import utcnow
 from renewquote.domain.errors import Code, RuleViolation
 from renewquote.services import idempotency
-from renewquote.services.auth import actor_for_token
+from renewquote.services.auth import token_owner_async
 from renewquote.storage.database import Database
 
 Scope = MutableMapping[str, Any]
@@ -139,7 +139,7 @@ class Idempotency:
         if scheme.lower() != "bearer" or not token:
             return None
         try:
-            actor = await run_in_threadpool(actor_for_token, self.db, token.strip(), now=utcnow())
+            actor, _expires = await token_owner_async(self.db, token.strip(), now=utcnow())
         except RuleViolation:
             return None
         return actor.email

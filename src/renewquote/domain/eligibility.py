@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Protocol
 
 from renewquote.domain.errors import Code, Violation, violation
 from renewquote.domain.model import (
@@ -59,7 +60,16 @@ def renewal_reasons(
     return tuple(reasons)
 
 
-def region_reasons(customer: Customer, channel: Channel) -> tuple[Violation, ...]:
+class CustomerRegion(Protocol):
+    """What the region rule reads of a customer (a `Customer`, or a row that carries both)."""
+
+    @property
+    def country(self) -> str: ...
+    @property
+    def self_service_enabled(self) -> bool: ...
+
+
+def region_reasons(customer: CustomerRegion, channel: Channel) -> tuple[Violation, ...]:
     """Refuse self-service quoting where the customer's country has not enabled it."""
     if channel is Channel.SELF_SERVICE and not customer.self_service_enabled:
         return (violation(Code.REGION_NOT_ENABLED, country=customer.country),)

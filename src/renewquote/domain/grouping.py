@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Protocol
 
 from renewquote.domain.eligibility import as_date, renewal_reasons, renewal_window
@@ -86,11 +87,8 @@ def group_renewals(
     `region_reasons` are the customer's own reasons (self-service not enabled in its country):
     when there are any, nothing is eligible and every subscription carries them.
     """
-    # The end dates that are inside the renewal window today, by term: most rows are judged
-    # eligible with two comparisons, and only the others get their reasons spelt out.
-    inside = {term.value: _end_dates_in_window(term, today) for term in Term}
-    # The same bounds as ISO text, for rows whose dates come as text: ISO dates sort as dates.
-    inside_text = {t: (lo.isoformat(), hi.isoformat()) for t, (lo, hi) in inside.items()}
+    # Most rows are judged eligible with two comparisons; only the others get their reasons.
+    inside, inside_text = _windows(today)
     any_kind = channel is not Channel.SELF_SERVICE
     # Many subscriptions share an end date, term, status and kind: judge each combination once.
     judged: dict[tuple[object, ...], tuple[Violation, ...]] = {}
@@ -116,16 +114,8 @@ def group_renewals(
             facts = (c.end_date, c.term, c.status, c.offering_kind, c.renewed_by_order is not None)
             reasons = judged.get(facts)
             if reasons is None:
-                own = renewal_reasons(
-                    end_date=as_date(c.end_date),
-                    term=Term(c.term),
-                    status=SubscriptionStatus(c.status),
-                    offering_kind=OfferingKind(c.offering_kind),
-                    renewed=facts[4],
-                    channel=channel,
-                    today=today,
-                )
-                reasons = judged[facts] = (*region_reasons, *own)
+                own = _judge(*facts, channel, today)
+                reasons = judged[facts] = (*region_reasons, *own) if region_reasons else own
         if reasons:
             # The reasons are shared between subscriptions alike; the entry names which one.
             ineligible.append(IneligibleSubscription(c.id, reasons))
@@ -142,6 +132,39 @@ def group_renewals(
         for i in range(0, len(ids), max_per_group)
     )
     return RenewalGroups(groups, tuple(ineligible))
+
+
+@lru_cache(maxsize=8)
+def _windows(
+    today: date,
+) -> tuple[dict[str, tuple[date, date]], dict[str, tuple[str, str]]]:
+    """Return the end dates inside the renewal window today, by term, as dates and as ISO
+    text (for rows whose dates come as text: ISO dates sort as dates)."""
+    inside = {term.value: _end_dates_in_window(term, today) for term in Term}
+    return inside, {t: (lo.isoformat(), hi.isoformat()) for t, (lo, hi) in inside.items()}
+
+
+@lru_cache(maxsize=65_536)
+def _judge(
+    end_date: date | str,
+    term: str,
+    status: str,
+    offering_kind: str,
+    renewed: bool,
+    channel: Channel,
+    today: date,
+) -> tuple[Violation, ...]:
+    """`renewal_reasons` of one combination of facts; the answers are kept, as many customers'
+    subscriptions share them."""
+    return renewal_reasons(
+        end_date=as_date(end_date),
+        term=Term(term),
+        status=SubscriptionStatus(status),
+        offering_kind=OfferingKind(offering_kind),
+        renewed=renewed,
+        channel=channel,
+        today=today,
+    )
 
 
 def _end_dates_in_window(term: Term, today: date) -> tuple[date, date]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select
+from sqlalchemy import Connection, func, select
 
 from renewquote.domain.errors import Code, RuleViolation
 from renewquote.domain.model import Channel, ContactRole
@@ -54,8 +54,8 @@ def actor_by_email(conn: Connection, email: str) -> Actor:
     return actor_from_row(row)
 
 
-def actor_from_row(row: Row[Any]) -> Actor:
-    """Build the actor of a `users` row."""
+def actor_from_row(row: Any) -> Actor:
+    """Build the actor of a `users` row (or of any row with its columns)."""
     return Actor(
         email=row.email,
         kind=row.kind,

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -103,15 +104,36 @@ def actor_for_token(db: Database, token: str, *, now: datetime) -> Actor:
 
 def token_owner(db: Database, token: str, *, now: datetime) -> tuple[Actor, datetime]:
     """Return who a bearer token belongs to and when it expires, or refuse it."""
-    with db.read() as conn:
-        row = conn.execute(_TOKEN_OWNER, {"hash": token_hash(token), "now": now}).one_or_none()
-    if row is None:
+    return _owner(db.fetch_now(_TOKEN_OWNER, _owner_params(token, now), _TokenOwner._make))
+
+
+async def token_owner_async(db: Database, token: str, *, now: datetime) -> tuple[Actor, datetime]:
+    """`token_owner` from the event loop, for the HTTP API."""
+    return _owner(await db.fetch(_TOKEN_OWNER, _owner_params(token, now), _TokenOwner._make))
+
+
+class _TokenOwner(NamedTuple):
+    email: str
+    kind: str
+    id: int
+    role: str | None
+    customer_csn: str | None
+    partner_csn: str | None
+    expires_at: datetime
+
+
+def _owner_params(token: str, now: datetime) -> dict[str, object]:
+    return {"hash": token_hash(token), "now": now}
+
+
+def _owner(rows: list[_TokenOwner]) -> tuple[Actor, datetime]:
+    if not rows:
         raise _unauthenticated("the token is unknown, expired or revoked")
-    return actor_from_row(row), row.expires_at
+    return actor_from_row(rows[0]), rows[0].expires_at
 
 
 _TOKEN_OWNER = (
-    select(users, api_tokens.c.expires_at)
+    select(*(users.c[name] for name in _TokenOwner._fields[:-1]), api_tokens.c.expires_at)
     .join(api_tokens, api_tokens.c.user_id == users.c.id)
     .where(
         api_tokens.c.token_hash == bindparam("hash"),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
+from typing import cast
 
-from renewquote.domain.eligibility import region_reasons
+from renewquote.domain.eligibility import CustomerRegion, region_reasons
 from renewquote.domain.errors import Code, RuleViolation, Violation
-from renewquote.domain.grouping import RenewalGroups, group_renewals
+from renewquote.domain.grouping import RenewalCandidate, RenewalGroups, group_renewals
 from renewquote.domain.model import Channel
 from renewquote.services.actors import Actor
 from renewquote.storage import repository
@@ -21,6 +23,16 @@ def renewal_groups(
     return groups_for(db, csn, partner_csn=partner, channel=actor.channel, today=today)
 
 
+async def renewal_groups_async(
+    db: Database, actor: Actor, *, today: date, customer_csn: str | None = None
+) -> RenewalGroups:
+    """`renewal_groups` from the event loop, for the HTTP API."""
+    csn, partner = scope(actor, customer_csn)
+    statement, params = repository.renewal_candidates(csn, partner)
+    rows = await db.fetch(statement, params, repository.Candidate._make)
+    return _grouped(rows, csn, partner, actor.channel, today)
+
+
 def groups_for(
     db: Database,
     customer_csn: str | None,
@@ -30,17 +42,34 @@ def groups_for(
     today: date,
 ) -> RenewalGroups:
     """Group a customer's subscriptions (or those a partner resells) as `channel` sees them."""
-    with db.read() as conn:
-        region: tuple[Violation, ...] = ()
-        if partner_csn is not None and customer_csn is not None:
-            if not repository.partner_resells_to(conn, partner_csn, customer_csn):
-                raise RuleViolation.one(Code.NOT_FOUND, thing="customer")
-        elif customer_csn is not None:
-            region = region_reasons(repository.load_customer(conn, customer_csn), channel)
-        rows = repository.renewal_candidates(
-            conn, customer_csn=customer_csn, partner_csn=partner_csn
-        )
-        return group_renewals(rows, channel=channel, today=today, region_reasons=region)
+    statement, params = repository.renewal_candidates(customer_csn, partner_csn)
+    rows = db.fetch_now(statement, params, repository.Candidate._make)
+    return _grouped(rows, customer_csn, partner_csn, channel, today)
+
+
+def _grouped(
+    rows: Sequence[repository.Candidate],
+    customer_csn: str | None,
+    partner_csn: str | None,
+    channel: Channel,
+    today: date,
+) -> RenewalGroups:
+    region: tuple[Violation, ...] = ()
+    if customer_csn is not None:
+        # No row: no such customer. One empty row: the customer, but a partner that does not
+        # resell to it, or nothing at all to renew.
+        if not rows or (partner_csn is not None and rows[0].id is None):
+            raise RuleViolation.one(Code.NOT_FOUND, thing="customer")
+        # A query that names the customer joins its country: both columns are set.
+        region = region_reasons(cast("CustomerRegion", rows[0]), channel)
+        if rows[0].id is None:
+            rows = ()
+    return group_renewals(
+        cast("Sequence[RenewalCandidate]", rows),
+        channel=channel,
+        today=today,
+        region_reasons=region,
+    )
 
 
 def scope(actor: Actor, customer_csn: str | None) -> tuple[str | None, str | None]:

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
+from anyio import to_thread
+from psycopg.rows import RowMaker
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql import Select
 
 _WRITE = "renewquote_write"
+# Connections per worker process and pool: a thread-pool worker holds at most one of the
+# transaction pool and one of the read pool, the event loop's reads share the async pool.
+# Two workers stay well under PostgreSQL's default of 100 connections.
+POOL_SIZE = 10
+T = TypeVar("T")
 
 
 class Database:
@@ -20,17 +31,26 @@ class Database:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
-            self.engine = _sqlite_engine(url, **engine_options)
+            self.engine = self.reader = _sqlite_engine(url, **engine_options)
         else:
             # A pool as large as a worker's threads, kept open: opening sessions under load
             # and pinging before each checkout cost more than the queries (bench/http_load.py).
-            options = {"pool_size": 20, "max_overflow": 0, "pool_recycle": 1800}
+            options = {"pool_size": POOL_SIZE, "max_overflow": 0, "pool_recycle": 1800}
             self.engine = create_engine(url, **{**options, **engine_options})
+            # Reads run outside BEGIN ... COMMIT: under READ COMMITTED every statement takes
+            # its own snapshot anyway, and the two round trips saved cost more than the query.
+            self.reader = create_engine(
+                url, isolation_level="AUTOCOMMIT", **{**options, **engine_options}
+            )
+        # The event loop's own connections, one pool per loop (see `fetch`).
+        self._async_pools: dict[asyncio.AbstractEventLoop, AsyncConnectionPool] = {}
+        self._sql: dict[int, tuple[Select[Any], str]] = {}
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """Open a transaction that only reads."""
-        with self.engine.begin() as conn:
+        """Read: in one transaction on SQLite (one snapshot), statement by statement on
+        PostgreSQL (READ COMMITTED: each statement sees what was committed when it began)."""
+        with self.reader.begin() as conn:
             yield conn
 
     @contextmanager
@@ -45,9 +65,70 @@ class Database:
             with conn.begin():
                 yield conn
 
+    def fetch_now(
+        self, statement: Select[Any], params: Mapping[str, Any], make: Callable[[Sequence[Any]], T]
+    ) -> list[T]:
+        """Run one prebuilt SELECT as `read` does and return its rows built by `make`."""
+        with self.read() as conn:
+            return [make(row) for row in conn.execute(statement, params)]
+
+    async def fetch(
+        self, statement: Select[Any], params: Mapping[str, Any], make: Callable[[Sequence[Any]], T]
+    ) -> list[T]:
+        """Run one prebuilt SELECT from the event loop and return its rows built by `make`.
+
+        Prebuilt: a statement made once at import, as each is compiled once and kept.
+
+        PostgreSQL: on the loop's own psycopg connections, no thread hop and no transaction;
+        the statement is compiled once and the parameters and values are the driver's (use it
+        for columns whose driver values are those SQLAlchemy gives: text, numbers, dates).
+        SQLite: `fetch_now` on a worker thread (its reads are local and short).
+        """
+        if self.is_sqlite:
+            return await to_thread.run_sync(partial(self.fetch_now, statement, params, make))
+        pool = await self._async_pool()
+
+        def row_maker(_cursor: object) -> RowMaker[T]:
+            return make
+
+        async with pool.connection() as conn:
+            cursor = conn.cursor(row_factory=row_maker)
+            await cursor.execute(self._compiled(statement), params)
+            return await cursor.fetchall()
+
+    def _compiled(self, statement: Select[Any]) -> str:
+        found = self._sql.get(id(statement))
+        if found is None or found[0] is not statement:
+            found = self._sql[id(statement)] = (
+                statement,
+                str(statement.compile(dialect=self.engine.dialect)),
+            )
+        return found[1]
+
+    async def _async_pool(self) -> AsyncConnectionPool:
+        # A pool belongs to the event loop that opened it: a server has one loop per worker,
+        # a test client one per client.
+        loop = asyncio.get_running_loop()
+        pool = self._async_pools.get(loop)
+        if pool is None:
+            url = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            pool = AsyncConnectionPool(
+                url, min_size=1, max_size=POOL_SIZE, open=False, kwargs={"autocommit": True}
+            )
+            self._async_pools[loop] = pool
+            await pool.open()
+        return pool
+
+    async def close_async(self) -> None:
+        """Close the running event loop's connections (when a server or test client stops)."""
+        pool = self._async_pools.pop(asyncio.get_running_loop(), None)
+        if pool is not None:
+            await pool.close()
+
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+        self.reader.dispose()
 
 
 def _sqlite_engine(url: str, **engine_options: Any) -> Engine:

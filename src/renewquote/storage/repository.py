@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from datetime import date
 from decimal import Decimal
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Connection,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
+    null,
     or_,
     select,
     type_coerce,
@@ -280,40 +282,76 @@ def card_limit(conn: Connection, currency: str) -> Decimal | None:
     ).scalar_one_or_none()
 
 
-def renewal_candidates(
-    conn: Connection, *, customer_csn: str | None, partner_csn: str | None
-) -> Iterable[Row[tuple[object, ...]]]:
-    """Stream what grouping needs of a customer's (or a partner's) subscriptions, by end date.
+class Candidate(NamedTuple):
+    """A subscription as grouping reads it, in one row with its customer's country rules.
 
-    Columns come back as the driver gives them (dates as ISO text on SQLite): on 100,000
-    rows, per-value conversion would cost more than the query.
+    Values are the driver's (dates as ISO text on SQLite): on 100,000 rows, per-value
+    conversion would cost more than the query. A query that names the customer gives one row
+    with `id` None when nothing matches, so that "no such customer" and "nothing to renew"
+    differ; `country` and `self_service_enabled` are None when it names none.
     """
-    scope = (customer_csn is not None, partner_csn is not None)
-    return conn.execute(_CANDIDATES[scope], {"customer": customer_csn, "partner": partner_csn})
+
+    id: str | None
+    customer_csn: str
+    currency: str
+    purchase_method: str
+    partner_csn: str | None
+    end_date: date | str
+    term: str
+    status: str
+    offering_kind: str
+    renewed_by_order: str | None
+    country: str | None
+    self_service_enabled: bool | None
 
 
-def _candidates(by_customer: bool, by_partner: bool) -> Select[tuple[object, ...]]:
-    query = (
-        select(
-            subscriptions.c.id,
-            subscriptions.c.customer_csn,
-            subscriptions.c.currency,
-            subscriptions.c.purchase_method,
-            subscriptions.c.partner_csn,
-            type_coerce(subscriptions.c.end_date, String).label("end_date"),
-            subscriptions.c.term,
-            subscriptions.c.status,
-            offerings.c.kind.label("offering_kind"),
-            subscriptions.c.renewed_by_order,
-        )
-        .join(offerings, offerings.c.code == subscriptions.c.offering_code)
-        .order_by(subscriptions.c.end_date, subscriptions.c.id)
+def renewal_candidates(
+    customer_csn: str | None, partner_csn: str | None
+) -> tuple[Select[Any], dict[str, str | None]]:
+    """Return the one query of a customer's (or a partner's) subscriptions, by end date, and
+    its parameters; run it with `Database.fetch` and `Candidate._make`."""
+    statement = _CANDIDATES[(customer_csn is not None, partner_csn is not None)]
+    return statement, {"customer": customer_csn, "partner": partner_csn}
+
+
+def _candidates(by_customer: bool, by_partner: bool) -> Select[Any]:
+    subscription = (
+        subscriptions.c.id,
+        subscriptions.c.customer_csn,
+        subscriptions.c.currency,
+        subscriptions.c.purchase_method,
+        subscriptions.c.partner_csn,
+        type_coerce(subscriptions.c.end_date, String).label("end_date"),
+        subscriptions.c.term,
+        subscriptions.c.status,
+        offerings.c.kind.label("offering_kind"),
+        subscriptions.c.renewed_by_order,
     )
-    if by_customer:
-        query = query.where(subscriptions.c.customer_csn == bindparam("customer"))
-    if by_partner:
-        query = query.where(subscriptions.c.partner_csn == bindparam("partner"))
-    return query
+    order = (subscriptions.c.end_date, subscriptions.c.id)
+    partner = subscriptions.c.partner_csn == bindparam("partner")
+    if not by_customer:
+        no_country = (null().label("country"), null().label("self_service_enabled"))
+        query = (
+            select(*subscription, *no_country)
+            .join(offerings, offerings.c.code == subscriptions.c.offering_code)
+            .order_by(*order)
+        )
+        return query.where(partner) if by_partner else query
+    # The customer's row comes back even without a matching subscription (outer join).
+    matching = subscriptions.c.customer_csn == customers.c.csn
+    return (
+        select(
+            *subscription,
+            customers.c.country,
+            countries.c.self_service_quotes.label("self_service_enabled"),
+        )
+        .select_from(customers)
+        .join(countries, countries.c.code == customers.c.country)
+        .outerjoin(subscriptions, and_(matching, partner) if by_partner else matching)
+        .outerjoin(offerings, offerings.c.code == subscriptions.c.offering_code)
+        .where(customers.c.csn == bindparam("customer"))
+        .order_by(*order)
+    )
 
 
 _CANDIDATES = {(c, p): _candidates(c, p) for c in (False, True) for p in (False, True)}

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 
-from renewquote.api.dependencies import DB, Clock, CurrentActor, bearer, forget_token
+from renewquote.api.dependencies import SignedIn, Unsigned, bearer, forget_token
 from renewquote.api.schemas import TokenPublic, TokenRequest, problem_responses
 from renewquote.services import auth
 
@@ -21,10 +21,10 @@ router = APIRouter(prefix="/auth", tags=["sign-in"])
     responses=problem_responses(400, 401, 409, 413, 422, 429),
     summary="Sign in: e-mail and password give a bearer token",
 )
-def sign_in(body: TokenRequest, request: Request, db: DB, clock: Clock) -> TokenPublic:
+def sign_in(body: TokenRequest, request: Request, context: Unsigned) -> TokenPublic:
     """Check the password and return a token; repeated failures are slowed down (429)."""
     address = request.client.host if request.client else "unknown"
-    issued = auth.sign_in(db, body.email, body.password, address=address, now=clock())
+    issued = auth.sign_in(context.db, body.email, body.password, address=address, now=context.now)
     return TokenPublic(access_token=issued.access_token, expires_at=issued.expires_at)
 
 
@@ -35,13 +35,11 @@ def sign_in(body: TokenRequest, request: Request, db: DB, clock: Clock) -> Token
     summary="Sign out: revoke the token used for this call",
 )
 def sign_out(
-    actor: CurrentActor,
-    db: DB,
-    clock: Clock,
+    caller: SignedIn,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Response:
     """Revoke the bearer token at once."""
-    assert credentials is not None  # current_actor refused a call without one
-    auth.revoke_token(db, credentials.credentials, now=clock())
+    assert credentials is not None  # signed_in refused a call without one
+    auth.revoke_token(caller.db, credentials.credentials, now=caller.now)
     forget_token(credentials.credentials)
     return Response(status_code=204)

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
-from sqlalchemy import text
+from typing import Any
 
-from renewquote.api.dependencies import DB
+from fastapi import APIRouter, Response
+from sqlalchemy import literal_column, select
+from sqlalchemy.sql import Select
+
+from renewquote.api.dependencies import Unsigned
 from renewquote.api.metrics import exposition
 from renewquote.api.schemas import Health
 
+_PING: Select[Any] = select(literal_column("1"))
 router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz", response_model=Health, summary="The service and its database answer")
-def healthz(db: DB) -> Health:
+async def healthz(context: Unsigned) -> Health:
     """Answer ok when the database answers a query."""
-    with db.read() as conn:
-        conn.execute(text("SELECT 1"))
-    return Health(status="ok", database=db.url.get_backend_name())
+    await context.db.fetch(_PING, {}, tuple)
+    return Health(status="ok", database=context.db.url.get_backend_name())
 
 
 @router.get("/metrics", response_class=Response, summary="Prometheus metrics")

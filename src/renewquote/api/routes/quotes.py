@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
-from renewquote.api.dependencies import DB, Clock, CurrentActor, Language
+from renewquote.api.dependencies import SignedIn
 from renewquote.api.metrics import QUOTES
 from renewquote.api.schemas import (
     NO_NUL,
@@ -71,15 +71,13 @@ def _address(address: AddressIn) -> dict[str, str | None]:
     responses=BODY_ERRORS,
     summary="Create a quote (a draft)",
 )
-async def create_quote(
-    body: QuoteCreate, actor: CurrentActor, db: DB, clock: Clock
-) -> dict[str, object]:
+async def create_quote(body: QuoteCreate, caller: SignedIn) -> dict[str, object]:
     """Check every rule and price the quote; a refused quote leaves nothing behind.
 
     A customer's buyer always receives the quote and may add up to four `recipients`; a partner
     names one `contact` of the customer and up to five more `recipients`.
     """
-    now = clock()
+    now = caller.now
     draft = quoting.QuoteDraft(
         type=body.type,
         lines=_lines(body.lines),
@@ -91,7 +89,7 @@ async def create_quote(
     )
     # One trip to the thread pool for the database work; the rest stays on the event loop.
     quote = await run_in_threadpool(
-        quoting.create_quote, db, actor, draft, today=now.date(), now=now
+        quoting.create_quote, caller.db, caller.actor, draft, today=now.date(), now=now
     )
     QUOTES.labels("created").inc()
     return quote_public(quote)
@@ -99,8 +97,7 @@ async def create_quote(
 
 @router.get("", response_model=QuoteList, responses=ERRORS, summary="Billing and orders > Quotes")
 def list_quotes(
-    actor: CurrentActor,
-    db: DB,
+    caller: SignedIn,
     status: QuoteStatus | None = None,
     customer_csn: Annotated[str | None, Query(max_length=20, pattern=NO_NUL)] = None,
     currency: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None,
@@ -109,8 +106,8 @@ def list_quotes(
 ) -> dict[str, object]:
     """The quotes the caller sees, whatever made them (partner, self-service, automatic)."""
     page = listing.list_quotes(
-        db,
-        actor,
+        caller.db,
+        caller.actor,
         listing.QuoteFilters(status, customer_csn, currency),
         limit=limit,
         starting_after=starting_after,
@@ -119,22 +116,20 @@ def list_quotes(
 
 
 @router.get("/{number}", response_model=QuotePublic, responses=ERRORS, summary="One quote")
-def get_quote(number: Number, actor: CurrentActor, db: DB) -> dict[str, object]:
+def get_quote(number: Number, caller: SignedIn) -> dict[str, object]:
     """The quote as stored: its amounts never change once priced."""
-    return quote_public(quoting.get_quote(db, actor, number))
+    return quote_public(quoting.get_quote(caller.db, caller.actor, number))
 
 
 @router.patch(
     "/{number}", response_model=QuotePublic, responses=BODY_ERRORS, summary="Edit a draft"
 )
-def edit_quote(
-    number: Number, body: QuotePatch, actor: CurrentActor, db: DB, clock: Clock
-) -> dict[str, object]:
+def edit_quote(number: Number, body: QuotePatch, caller: SignedIn) -> dict[str, object]:
     """Change a draft's lines, recipients, contact, language or address; it is priced again."""
-    now = clock()
+    now = caller.now
     quote = quoting.edit_draft(
-        db,
-        actor,
+        caller.db,
+        caller.actor,
         number,
         lines=_lines(body.lines) if body.lines is not None else None,
         recipients=[Recipient(str(r.email), r.name) for r in body.recipients]
@@ -152,10 +147,10 @@ def edit_quote(
 @router.post(
     "/{number}/send", response_model=QuotePublic, responses=POST_ERRORS, summary="Send quote"
 )
-def send_quote(number: Number, actor: CurrentActor, db: DB, clock: Clock) -> dict[str, object]:
+def send_quote(number: Number, caller: SignedIn) -> dict[str, object]:
     """Send the draft: the rules are checked again and every recipient gets the e-mail and PDF."""
-    now = clock()
-    quote = quoting.send_quote(db, actor, number, today=now.date(), now=now)
+    now = caller.now
+    quote = quoting.send_quote(caller.db, caller.actor, number, today=now.date(), now=now)
     QUOTES.labels("sent").inc()
     return quote_public(quote)
 
@@ -163,9 +158,9 @@ def send_quote(number: Number, actor: CurrentActor, db: DB, clock: Clock) -> dic
 @router.post(
     "/{number}/cancel", response_model=QuotePublic, responses=POST_ERRORS, summary="Cancel a quote"
 )
-def cancel_quote(number: Number, actor: CurrentActor, db: DB, clock: Clock) -> dict[str, object]:
+def cancel_quote(number: Number, caller: SignedIn) -> dict[str, object]:
     """Partners and staff cancel; a customer is refused (403)."""
-    quote = quoting.cancel_quote(db, actor, number, now=clock())
+    quote = quoting.cancel_quote(caller.db, caller.actor, number, now=caller.now)
     QUOTES.labels("cancelled").inc()
     return quote_public(quote)
 
@@ -177,13 +172,11 @@ def cancel_quote(number: Number, actor: CurrentActor, db: DB, clock: Clock) -> d
     responses=BODY_ERRORS,
     summary="Replace a sent quote to change its address",
 )
-def replace_quote(
-    number: Number, body: QuoteReplace, actor: CurrentActor, db: DB, clock: Clock
-) -> dict[str, object]:
+def replace_quote(number: Number, body: QuoteReplace, caller: SignedIn) -> dict[str, object]:
     """A new draft with the same lines and the new address; sending it supersedes the old."""
-    now = clock()
+    now = caller.now
     quote = quoting.replace_quote(
-        db, actor, number, _address(body.address), today=now.date(), now=now
+        caller.db, caller.actor, number, _address(body.address), today=now.date(), now=now
     )
     QUOTES.labels("created").inc()
     return quote_public(quote)
@@ -195,10 +188,10 @@ def replace_quote(
     responses={200: {"content": {"application/pdf": {}}}, **ERRORS},
     summary="The quote as a PDF",
 )
-def quote_pdf(number: Number, actor: CurrentActor, db: DB) -> Response:
+def quote_pdf(number: Number, caller: SignedIn) -> Response:
     """The quote as the recipients receive it, in the quote's language."""
-    quote = quoting.get_quote(db, actor, number)
-    with db.read() as conn:
+    quote = quoting.get_quote(caller.db, caller.actor, number)
+    with caller.db.read() as conn:
         customer = repository.load_customer(conn, quote.customer_csn)
         partner = repository.partner_name(conn, quote.partner_csn) if quote.partner_csn else None
     pdf = render_quote_pdf(quote, customer_name=customer.name, partner_name=partner)
@@ -210,9 +203,9 @@ def quote_pdf(number: Number, actor: CurrentActor, db: DB) -> Response:
 
 
 @router.get("/{number}/events", response_model=QuoteEvents, responses=ERRORS, summary="Audit trail")
-def quote_events(number: Number, actor: CurrentActor, db: DB) -> dict[str, object]:
+def quote_events(number: Number, caller: SignedIn) -> dict[str, object]:
     """Every change of the quote: who, when, what."""
-    return {"data": quoting.quote_history(db, actor, number)}
+    return {"data": quoting.quote_history(caller.db, caller.actor, number)}
 
 
 @router.post(
@@ -221,14 +214,12 @@ def quote_events(number: Number, actor: CurrentActor, db: DB) -> dict[str, objec
     responses=BODY_ERRORS,
     summary="Order the quote",
 )
-def checkout(
-    number: Number, body: CheckoutRequest, actor: CurrentActor, db: DB, clock: Clock, lang: Language
-) -> dict[str, object]:
+def checkout(number: Number, body: CheckoutRequest, caller: SignedIn) -> dict[str, object]:
     """Pay and order at the quoted prices; each subscription is renewed exactly once."""
-    now = clock()
+    now = caller.now
     order, quote = ordering.checkout(
-        db,
-        actor,
+        caller.db,
+        caller.actor,
         number,
         body.payment_method,
         card_number=body.card_number,

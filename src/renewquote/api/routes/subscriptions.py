@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import orjson
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
+from fastapi.responses import Response
 
-from renewquote.api.dependencies import DB, CurrentActor, Language, Today
+from renewquote.api.dependencies import SignedIn
 from renewquote.api.schemas import (
     NO_NUL,
     IsoDate,
@@ -32,10 +32,7 @@ Csn = Annotated[str | None, Query(max_length=20, pattern=NO_NUL, description="Th
     summary="List subscriptions with their renewal standing",
 )
 def list_subscriptions(
-    actor: CurrentActor,
-    db: DB,
-    today: Today,
-    lang: Language,
+    caller: SignedIn,
     customer_csn: Csn = None,
     status: Annotated[str | None, Query(pattern="^(active|expired|cancelled)$")] = None,
     currency: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None,
@@ -47,10 +44,15 @@ def list_subscriptions(
     """The subscriptions the caller sees, in id order, each with whether it can renew now."""
     filters = listing.SubscriptionFilters(customer_csn, status, currency, end_after, end_before)
     page = listing.list_subscriptions(
-        db, actor, filters, today=today, limit=limit, starting_after=starting_after
+        caller.db,
+        caller.actor,
+        filters,
+        today=caller.today,
+        limit=limit,
+        starting_after=starting_after,
     )
     return {
-        "data": [subscription_public(s, lang) for s in page.items],
+        "data": [subscription_public(s, caller.language) for s in page.items],
         "has_more": page.has_more,
     }
 
@@ -63,14 +65,12 @@ def list_subscriptions(
 )
 def get_subscription(
     subscription_id: Annotated[str, Path(max_length=40, pattern=NO_NUL)],
-    actor: CurrentActor,
-    db: DB,
-    today: Today,
-    lang: Language,
+    caller: SignedIn,
 ) -> dict[str, object]:
     """A subscription the caller sees, or 404."""
     return subscription_public(
-        listing.get_subscription(db, actor, subscription_id, today=today), lang
+        listing.get_subscription(caller.db, caller.actor, subscription_id, today=caller.today),
+        caller.language,
     )
 
 
@@ -80,17 +80,14 @@ def get_subscription(
     responses=ERRORS,
     summary="Bulk actions > Renew: the renewal groups",
 )
-async def renewal_groups(
-    actor: CurrentActor, db: DB, today: Today, lang: Language, customer_csn: Csn = None
-) -> JSONResponse:
+async def renewal_groups(caller: SignedIn, customer_csn: Csn = None) -> Response:
     """Eligible subscriptions grouped by CSN, currency, purchase method and partner; the others
     with every reason. Partners and staff pass `customer_csn` (partners may omit it)."""
-
-    def answer() -> JSONResponse:
-        result = renewals.renewal_groups(db, actor, today=today, customer_csn=customer_csn)
-        # Strings and lists only, shaped by groups_public: answered as is, not validated again
-        # (the tests check every answer against the schema).
-        return JSONResponse(groups_public(result, lang))
-
-    # One trip to the thread pool for the database work; the rest stays on the event loop.
-    return await run_in_threadpool(answer)
+    result = await renewals.renewal_groups_async(
+        caller.db, caller.actor, today=caller.today, customer_csn=customer_csn
+    )
+    # Strings and lists only, shaped by groups_public: answered as is, not validated again
+    # (the tests check every answer against the schema).
+    return Response(
+        orjson.dumps(groups_public(result, caller.language)), media_type="application/json"
+    )
