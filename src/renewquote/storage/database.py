@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Any, TypeVar
 
+import psycopg
 from anyio import to_thread
 from psycopg.rows import RowMaker
 from psycopg_pool import AsyncConnectionPool
@@ -68,9 +69,19 @@ class Database:
     def fetch_now(
         self, statement: Select[Any], params: Mapping[str, Any], make: Callable[[Sequence[Any]], T]
     ) -> list[T]:
-        """Run one prebuilt SELECT as `read` does and return its rows built by `make`."""
+        """Run one prebuilt SELECT as `read` does and return its rows built by `make`.
+
+        PostgreSQL: straight on the driver's cursor, as `fetch` does (no result objects to
+        build and throw away); SQLite: through SQLAlchemy, which turns its text into values.
+        """
         with self.read() as conn:
-            return [make(row) for row in conn.execute(statement, params)]
+            if self.is_sqlite:
+                return [make(row) for row in conn.execute(statement, params)]
+            driver = conn.connection.driver_connection
+            assert isinstance(driver, psycopg.Connection)
+            with driver.cursor(row_factory=_row_factory(make)) as cursor:
+                cursor.execute(self._compiled(statement), params)
+                return cursor.fetchall()
 
     async def fetch(
         self, statement: Select[Any], params: Mapping[str, Any], make: Callable[[Sequence[Any]], T]
@@ -87,12 +98,8 @@ class Database:
         if self.is_sqlite:
             return await to_thread.run_sync(partial(self.fetch_now, statement, params, make))
         pool = await self._async_pool()
-
-        def row_maker(_cursor: object) -> RowMaker[T]:
-            return make
-
         async with pool.connection() as conn:
-            cursor = conn.cursor(row_factory=row_maker)
+            cursor = conn.cursor(row_factory=_row_factory(make))
             await cursor.execute(self._compiled(statement), params)
             return await cursor.fetchall()
 
@@ -129,6 +136,15 @@ class Database:
         """Close every pooled connection."""
         self.engine.dispose()
         self.reader.dispose()
+
+
+def _row_factory(make: Callable[[Sequence[Any]], T]) -> Callable[[Any], RowMaker[T]]:
+    """Build each row of a psycopg cursor with `make`, whatever the columns."""
+
+    def row_maker(_cursor: Any) -> RowMaker[T]:
+        return make
+
+    return row_maker
 
 
 def _sqlite_engine(url: str, **engine_options: Any) -> Engine:
