@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
@@ -13,6 +14,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from renewquote.domain.errors import Code, RuleViolation
 from renewquote.domain.lifecycle import QuoteStatus, parse_quote_number, quote_number
 from renewquote.domain.pricing import PricedLine, Totals
+from renewquote.storage.prepared import Prepared
 from renewquote.storage.tables import quote_events, quote_lines, quote_recipients, quotes
 
 
@@ -121,7 +123,7 @@ def line_rows(quote_id: int, lines: Sequence[PricedLine]) -> list[dict[str, Any]
 
 def insert_quote(conn: Connection, values: Mapping[str, Any]) -> int:
     """Insert a quote row and return its id (from which its number derives)."""
-    return int(conn.execute(_INSERT_QUOTE, dict(values)).scalar_one())
+    return int(_INSERT_QUOTE.scalar(conn, values))
 
 
 def insert_lines(
@@ -129,15 +131,15 @@ def insert_lines(
 ) -> list[dict[str, Any]]:
     """Insert a new quote's lines; return the rows as stored."""
     rows = line_rows(quote_id, lines)
-    conn.execute(_INSERT_LINES, rows)
+    _INSERT_LINES.executemany(conn, rows)
     return rows
 
 
 def insert_recipients(conn: Connection, quote_id: int, recipients: Sequence[Recipient]) -> None:
     """Insert a new quote's recipients."""
     if recipients:
-        conn.execute(
-            _INSERT_RECIPIENTS,
+        _INSERT_RECIPIENTS.executemany(
+            conn,
             [
                 {"quote_id": quote_id, "email": r.email, "name": r.name, "role": r.role}
                 for r in recipients
@@ -180,16 +182,16 @@ def new_quote_view(
     """Build the view of a quote just written, from the rows written (no read back)."""
     return _view(
         {**values, "id": quote_id},
-        [QuoteLineView(**{f: r[f] for f in _LINE_FIELDS}) for r in lines],
+        [QuoteLineView(*_line_values(r)) for r in lines],
         recipients,
         replaces,
     )
 
 
-_INSERT_QUOTE = insert(quotes).returning(quotes.c.id)
-_INSERT_LINES = insert(quote_lines)
-_INSERT_RECIPIENTS = insert(quote_recipients)
-_INSERT_EVENT = insert(quote_events)
+_INSERT_QUOTE = Prepared(insert(quotes).returning(quotes.c.id))
+_INSERT_LINES = Prepared(insert(quote_lines))
+_INSERT_RECIPIENTS = Prepared(insert(quote_recipients))
+_INSERT_EVENT = Prepared(insert(quote_events))
 
 
 def record_event(
@@ -202,8 +204,8 @@ def record_event(
     detail: Mapping[str, Any] | None = None,
 ) -> None:
     """Write the audit row for one change of a quote, in the caller's transaction."""
-    conn.execute(
-        _INSERT_EVENT,
+    _INSERT_EVENT.execute(
+        conn,
         {"quote_id": quote_id, "actor": actor, "action": action, "at": at, "detail": detail or {}},
     )
 
@@ -238,7 +240,7 @@ def quote_views(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> list[Quo
         .order_by(quote_lines.c.quote_id, quote_lines.c.position)
     ):
         m = r._mapping
-        lines[m["quote_id"]].append(QuoteLineView(**{f: m[f] for f in _LINE_FIELDS}))
+        lines[m["quote_id"]].append(QuoteLineView(*_line_values(m)))
     recipients: dict[int, list[Recipient]] = {i: [] for i in ids}
     for r in conn.execute(
         select(quote_recipients)
@@ -297,6 +299,8 @@ def _view(
 
 
 _LINE_FIELDS = tuple(f.name for f in fields(QuoteLineView))
+# A row's values in the order of QuoteLineView's fields, picked in one call.
+_line_values = itemgetter(*_LINE_FIELDS)
 
 
 def set_status(conn: Connection, quote_id: int, status: QuoteStatus, **values: Any) -> None:

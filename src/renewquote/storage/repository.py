@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import json
+from collections.abc import Collection, Iterable
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Row,
     String,
+    Text,
     and_,
     bindparam,
+    cast,
     func,
     null,
     or_,
@@ -36,6 +41,7 @@ from renewquote.domain.model import (
     Term,
 )
 from renewquote.domain.quoting import Offering
+from renewquote.storage.prepared import Prepared
 from renewquote.storage.tables import (
     countries,
     currencies,
@@ -56,31 +62,56 @@ def load_customer(conn: Connection, csn: str) -> Customer:
 
 def load_customer_and_address(conn: Connection, csn: str) -> tuple[Customer, dict[str, str | None]]:
     """Return the customer `csn` and its billing address (as quotes copy it), or `not_found`."""
-    row = conn.execute(_CUSTOMER, {"csn": csn}).one_or_none()
+    row = _CUSTOMER.first(conn, {"csn": csn})
     if row is None:
         raise RuleViolation.one(Code.NOT_FOUND, thing="customer")
+    (
+        csn_,
+        name,
+        country,
+        line1,
+        line2,
+        city,
+        postal_code,
+        by_invoice,
+        self_service,
+        tax_rate,
+        language,
+    ) = row
     customer = Customer(
-        csn=row.csn,
-        name=row.name,
-        country=row.country,
-        self_service_enabled=row.self_service_quotes,
-        tax_rate=row.tax_rate,
-        pays_by_invoice=row.pays_by_invoice,
-        language=row.language,
+        csn=csn_,
+        name=name,
+        country=country,
+        self_service_enabled=self_service,
+        tax_rate=tax_rate,
+        pays_by_invoice=by_invoice,
+        language=language,
     )
     address = {
-        "address_line1": row.address_line1,
-        "address_line2": row.address_line2,
-        "city": row.city,
-        "postal_code": row.postal_code,
-        "country": row.country,
+        "address_line1": line1,
+        "address_line2": line2,
+        "city": city,
+        "postal_code": postal_code,
+        "country": country,
     }
     return customer, address
 
 
 # Statements built once: quote creation runs them thousands of times a second.
-_CUSTOMER = (
-    select(customers, countries.c.self_service_quotes, countries.c.tax_rate, countries.c.language)
+_CUSTOMER = Prepared(
+    select(
+        customers.c.csn,
+        customers.c.name,
+        customers.c.country,
+        customers.c.address_line1,
+        customers.c.address_line2,
+        customers.c.city,
+        customers.c.postal_code,
+        customers.c.pays_by_invoice,
+        countries.c.self_service_quotes,
+        countries.c.tax_rate,
+        countries.c.language,
+    )
     .join(countries, countries.c.code == customers.c.country)
     .where(customers.c.csn == bindparam("csn"))
 )
@@ -119,23 +150,77 @@ def subscription_query() -> Select[tuple[object, ...]]:
 def subscription_from_row(row: Row[tuple[object, ...]]) -> Subscription:
     """Turn a row of `subscription_query` into a `Subscription`."""
     m = row._mapping
+    return _subscription(
+        m["id"],
+        m["customer_csn"],
+        m["offering_code"],
+        m["offering_name"],
+        m["offering_kind"],
+        m["quantity"],
+        m["term"],
+        m["currency"],
+        m["purchase_method"],
+        m["partner_csn"],
+        m["start_date"],
+        m["end_date"],
+        m["status"],
+        m["payment_method"],
+        m["auto_renew"],
+        m["renewed_by_order"],
+    )
+
+
+# Stored strings to the domain's enums by dictionary look-up: calling an enum class costs
+# about ten times as much, and quote creation converts five of them for each of its lines.
+_TERMS = {t.value: t for t in Term}
+_KINDS = {k.value: k for k in OfferingKind}
+_METHODS = {m.value: m for m in PurchaseMethod}
+_STATUSES = {s.value: s for s in SubscriptionStatus}
+_PAYMENTS = {p.value: p for p in PaymentMethod}
+_LINE_KINDS = {k.value: k for k in LineKind}
+
+
+def _enum(table: dict[str, Any], cls: type[Any], value: Any) -> Any:
+    found = table.get(value)
+    # An unknown value fails exactly as the enum itself would.
+    return found if found is not None else cls(value)
+
+
+def _subscription(
+    id_: str,
+    customer_csn: str,
+    offering_code: str,
+    offering_name: str,
+    offering_kind: str,
+    quantity: int,
+    term: str,
+    currency: str,
+    purchase_method: str,
+    partner_csn: str | None,
+    start_date: date,
+    end_date: date,
+    status: str,
+    payment_method: str,
+    auto_renew: bool,
+    renewed_by_order: object,
+) -> Subscription:
     return Subscription(
-        id=m["id"],
-        customer_csn=m["customer_csn"],
-        offering_code=m["offering_code"],
-        offering_name=m["offering_name"],
-        offering_kind=OfferingKind(m["offering_kind"]),
-        quantity=m["quantity"],
-        term=Term(m["term"]),
-        currency=m["currency"],
-        purchase_method=PurchaseMethod(m["purchase_method"]),
-        partner_csn=m["partner_csn"],
-        start_date=m["start_date"],
-        end_date=m["end_date"],
-        status=SubscriptionStatus(m["status"]),
-        payment_method=PaymentMethod(m["payment_method"]),
-        auto_renew=m["auto_renew"],
-        renewed_by_order=None if m["renewed_by_order"] is None else str(m["renewed_by_order"]),
+        id=id_,
+        customer_csn=customer_csn,
+        offering_code=offering_code,
+        offering_name=offering_name,
+        offering_kind=_enum(_KINDS, OfferingKind, offering_kind),
+        quantity=quantity,
+        term=_enum(_TERMS, Term, term),
+        currency=currency,
+        purchase_method=_enum(_METHODS, PurchaseMethod, purchase_method),
+        partner_csn=partner_csn,
+        start_date=start_date,
+        end_date=end_date,
+        status=_enum(_STATUSES, SubscriptionStatus, status),
+        payment_method=_enum(_PAYMENTS, PaymentMethod, payment_method),
+        auto_renew=auto_renew,
+        renewed_by_order=None if renewed_by_order is None else str(renewed_by_order),
     )
 
 
@@ -181,14 +266,51 @@ def load_renewal_facts(
     params = {"ids": list(ids), "scope": customer_csn or partner_csn}
     subs: dict[str, Subscription] = {}
     found: dict[tuple[str, Term, str], Price] = {}
-    for row in conn.execute(query, params).all():
-        if row.id not in subs:
-            subs[row.id] = subscription_from_row(row)
-        if row.price_term is not None:
-            term = Term(row.price_term)
-            found[(row.offering_code, term, row.currency)] = Price(
-                row.offering_code, term, row.currency, row.new_price, row.renewal_price
+    for row in query.all(conn, params):
+        # Columns by position, in the order `_facts` selects them (see `_FACTS_COLUMNS`).
+        (
+            sid,
+            csn,
+            code,
+            qty,
+            term_,
+            currency,
+            method,
+            partner,
+            start,
+            end,
+            status,
+            payment,
+            auto_renew,
+            renewed,
+            name,
+            kind,
+            price_term,
+            new_price,
+            renewal_price,
+        ) = row
+        if sid not in subs:
+            subs[sid] = _subscription(
+                sid,
+                csn,
+                code,
+                name,
+                kind,
+                qty,
+                term_,
+                currency,
+                method,
+                partner,
+                start,
+                end,
+                status,
+                payment,
+                auto_renew,
+                renewed,
             )
+        if price_term is not None:
+            term = _enum(_TERMS, Term, price_term)
+            found[(code, term, currency)] = Price(code, term, currency, new_price, renewal_price)
     return subs, found
 
 
@@ -199,9 +321,30 @@ def _facts(all_terms: bool, scope: str | None) -> Select[tuple[object, ...]]:
     )
     if not all_terms:
         joined = and_(joined, prices.c.term == subscriptions.c.term)
+    s = subscriptions.c
     query = (
-        subscription_query()
-        .add_columns(prices.c.term.label("price_term"), prices.c.new_price, prices.c.renewal_price)
+        select(
+            s.id,
+            s.customer_csn,
+            s.offering_code,
+            s.quantity,
+            s.term,
+            s.currency,
+            s.purchase_method,
+            s.partner_csn,
+            s.start_date,
+            s.end_date,
+            s.status,
+            s.payment_method,
+            s.auto_renew,
+            s.renewed_by_order,
+            offerings.c.name.label("offering_name"),
+            offerings.c.kind.label("offering_kind"),
+            prices.c.term.label("price_term"),
+            prices.c.new_price,
+            prices.c.renewal_price,
+        )
+        .join(offerings, offerings.c.code == subscriptions.c.offering_code)
         .outerjoin(prices, joined)
         .where(subscriptions.c.id.in_(bindparam("ids", expanding=True)))
     )
@@ -214,7 +357,7 @@ def _facts(all_terms: bool, scope: str | None) -> Select[tuple[object, ...]]:
 
 # Every variant built once, so that no call pays for building and keying a statement.
 _FACTS = {
-    (all_terms, scope): _facts(all_terms, scope)
+    (all_terms, scope): Prepared(_facts(all_terms, scope))
     for all_terms in (False, True)
     for scope in (None, "customer", "partner")
 }
@@ -246,27 +389,58 @@ def load_prices(
 
 def load_promotions(conn: Connection, today: date) -> list[Promotion]:
     """Return the promotions running on `today`."""
-    rows = conn.execute(_RUNNING_PROMOTIONS, {"today": today})
-    return [
-        Promotion(
-            code=r.code,
-            name=r.name,
-            percent_off=r.percent_off,
-            amount_off=r.amount_off,
-            starts=r.starts,
-            ends=r.ends,
-            offerings=frozenset(r.offerings),
-            terms=frozenset(Term(t) for t in r.terms),
-            currencies=frozenset(r.currencies),
-            countries=frozenset(r.countries),
-            quote_types=frozenset(LineKind(k) for k in r.quote_types),
-        )
-        for r in rows
-    ]
+    return [_promotion(*row) for row in _RUNNING_PROMOTIONS.all(conn, {"today": today})]
 
 
-_RUNNING_PROMOTIONS = (
-    select(promotions)
+@lru_cache(maxsize=256)
+def _promotion(
+    code: str,
+    name: str,
+    percent_off: str | None,
+    amount_off: str | None,
+    starts: date | None,
+    ends: date | None,
+    offerings_: str,
+    terms: str,
+    currencies_: str,
+    countries_: str,
+    quote_types: str,
+) -> Promotion:
+    # Every quote reads the same few promotions: a row read before, value for value as stored
+    # (money and lists as text), is not converted again.
+    return Promotion(
+        code=code,
+        name=name,
+        percent_off=None if percent_off is None else Decimal(percent_off),
+        amount_off=None if amount_off is None else Decimal(amount_off),
+        starts=starts,
+        ends=ends,
+        offerings=frozenset(json.loads(offerings_)),
+        terms=frozenset(_enum(_TERMS, Term, t) for t in json.loads(terms)),
+        currencies=frozenset(json.loads(currencies_)),
+        countries=frozenset(json.loads(countries_)),
+        quote_types=frozenset(_enum(_LINE_KINDS, LineKind, k) for k in json.loads(quote_types)),
+    )
+
+
+def _as_text(column: ColumnElement[Any]) -> ColumnElement[str]:
+    return cast(column, Text).label(column.key)
+
+
+_RUNNING_PROMOTIONS = Prepared(
+    select(
+        promotions.c.code,
+        promotions.c.name,
+        _as_text(promotions.c.percent_off),
+        _as_text(promotions.c.amount_off),
+        promotions.c.starts,
+        promotions.c.ends,
+        _as_text(promotions.c.offerings),
+        _as_text(promotions.c.terms),
+        _as_text(promotions.c.currencies),
+        _as_text(promotions.c.countries),
+        _as_text(promotions.c.quote_types),
+    )
     .where(
         or_(promotions.c.starts.is_(None), promotions.c.starts <= bindparam("today")),
         or_(promotions.c.ends.is_(None), promotions.c.ends >= bindparam("today")),
