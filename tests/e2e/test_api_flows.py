@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import json
 
+from renewquote.api.dependencies import forget_token
+from renewquote.services import renewals
+from renewquote.services.actors import find_actor
+from renewquote.services.public import groups_public
+from tests.book import NOW
+
 PROBLEM = "application/problem+json"
 
 
@@ -196,3 +202,31 @@ def test_health_metrics_and_openapi(client, auth):
     assert {"QuoteCreate", "QuotePublic", "Problem", "RenewalGroups"} <= set(
         schema["components"]["schemas"]
     )
+
+
+def test_renewal_groups_are_the_same_whether_or_not_the_token_was_seen_before(client, auth, book):
+    # A token this process has not seen is checked in the query that reads a customer's own
+    # subscriptions; a known one is not. Both must answer what the service answers.
+    callers = [
+        ("marie@dupont.example", {}, 200),
+        ("ana@rio.example", {}, 200),  # a country without self-service: every reason given
+        ("paul@dupont.example", {"customer_csn": "5200000001"}, 200),
+        ("marie@dupont.example", {"customer_csn": "5200000002"}, 404),  # another company
+        ("anne@partner.example", {}, 200),
+        ("anne@partner.example", {"customer_csn": "5200000003"}, 200),
+        ("ops@vendor.example", {"customer_csn": "5200000004"}, 200),
+    ]
+    for email, params, status in callers:
+        headers = auth(email)
+        forget_token(headers["Authorization"].removeprefix("Bearer "))
+        first = client.get("/api/v1/renewal-groups", headers=headers, params=params)
+        again = client.get("/api/v1/renewal-groups", headers=headers, params=params)
+        assert (first.status_code, again.status_code) == (status, status), (email, params)
+        assert first.json() == again.json()
+        if status == 200:
+            actor = find_actor(book, email)
+            expected = renewals.renewal_groups(
+                book, actor, today=NOW.date(), customer_csn=params.get("customer_csn")
+            )
+            assert first.json() == groups_public(expected, "en")
+            assert first.json()["data"] or first.json()["ineligible"], (email, params)

@@ -55,19 +55,54 @@ async def signed_in(
 
     One dependency rather than one per part: FastAPI's cost grows with each.
     """
+    token = _token(credentials)
+    context = context_of(request)
+    actor = known_actor(token, context.now)
+    if actor is None:
+        actor, expires_at = await token_owner_async(context.db, token, now=context.now)
+        remember(token, actor, expires_at)
+    return Caller(context.db, context.now, context.language, actor)
+
+
+@dataclass(frozen=True, slots=True)
+class Bearer(Context):
+    """A call with a bearer token not checked yet, and who it is if this process knows."""
+
+    token: str
+    actor: Actor | None
+
+
+async def bearer_of(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Bearer:
+    """Return the bearer token, for a route that checks it along with its own query; 401
+    without one."""
+    token = _token(credentials)
+    context = context_of(request)
+    actor = known_actor(token, context.now)
+    return Bearer(context.db, context.now, context.language, token, actor)
+
+
+def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise RuleViolation.one(Code.UNAUTHENTICATED, why="send Authorization: Bearer <token>")
-    context = context_of(request)
-    token = credentials.credentials
+    return credentials.credentials
+
+
+def known_actor(token: str, now: datetime) -> Actor | None:
+    """Return who a token belongs to if this process checked it lately and it still holds."""
     cached = TOKENS.get(token)
-    if cached is not None and cached[1] > context.now and cached[2] > time.monotonic():
-        actor = cached[0]
-    else:
-        actor, expires_at = await token_owner_async(context.db, token, now=context.now)
-        if len(TOKENS) >= TOKEN_CACHE_SIZE:
-            TOKENS.clear()
-        TOKENS[token] = (actor, expires_at, time.monotonic() + TOKEN_CACHE_SECONDS)
-    return Caller(context.db, context.now, context.language, actor)
+    if cached is not None and cached[1] > now and cached[2] > time.monotonic():
+        return cached[0]
+    return None
+
+
+def remember(token: str, actor: Actor, expires_at: datetime) -> None:
+    """Keep who a token belongs to for `TOKEN_CACHE_SECONDS`."""
+    if len(TOKENS) >= TOKEN_CACHE_SIZE:
+        TOKENS.clear()
+    TOKENS[token] = (actor, expires_at, time.monotonic() + TOKEN_CACHE_SECONDS)
 
 
 async def unsigned(request: Request) -> Context:
@@ -88,4 +123,5 @@ def forget_token(token: str) -> None:
 
 
 SignedIn = Annotated[Caller, Depends(signed_in)]
+BearerToken = Annotated[Bearer, Depends(bearer_of)]
 Unsigned = Annotated[Context, Depends(unsigned)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -104,15 +105,17 @@ def actor_for_token(db: Database, token: str, *, now: datetime) -> Actor:
 
 def token_owner(db: Database, token: str, *, now: datetime) -> tuple[Actor, datetime]:
     """Return who a bearer token belongs to and when it expires, or refuse it."""
-    return _owner(db.fetch_now(_TOKEN_OWNER, _owner_params(token, now), _TokenOwner._make))
+    return owner_of(db.fetch_now(_TOKEN_OWNER, owner_params(token, now), TokenOwner._make))
 
 
 async def token_owner_async(db: Database, token: str, *, now: datetime) -> tuple[Actor, datetime]:
     """`token_owner` from the event loop, for the HTTP API."""
-    return _owner(await db.fetch(_TOKEN_OWNER, _owner_params(token, now), _TokenOwner._make))
+    return owner_of(await db.fetch(_TOKEN_OWNER, owner_params(token, now), TokenOwner._make))
 
 
-class _TokenOwner(NamedTuple):
+class TokenOwner(NamedTuple):
+    """A token's user, as `OWNER_COLUMNS` select it, and when the token expires."""
+
     email: str
     kind: str
     id: int
@@ -122,24 +125,29 @@ class _TokenOwner(NamedTuple):
     expires_at: datetime
 
 
-def _owner_params(token: str, now: datetime) -> dict[str, object]:
+OWNER_COLUMNS = (*(users.c[name] for name in TokenOwner._fields[:-1]), api_tokens.c.expires_at)
+# The token named by the parameter "hash" (see `owner_params`), neither revoked nor expired.
+VALID_TOKEN = and_(
+    api_tokens.c.token_hash == bindparam("hash"),
+    api_tokens.c.revoked_at.is_(None),
+    api_tokens.c.expires_at > bindparam("now"),
+)
+
+
+def owner_params(token: str, now: datetime) -> dict[str, object]:
+    """Return the parameters of `VALID_TOKEN`."""
     return {"hash": token_hash(token), "now": now}
 
 
-def _owner(rows: list[_TokenOwner]) -> tuple[Actor, datetime]:
+def owner_of(rows: Sequence[TokenOwner]) -> tuple[Actor, datetime]:
+    """Return the actor and expiry of the first row, or refuse an unknown token."""
     if not rows:
         raise _unauthenticated("the token is unknown, expired or revoked")
     return actor_from_row(rows[0]), rows[0].expires_at
 
 
 _TOKEN_OWNER = (
-    select(*(users.c[name] for name in _TokenOwner._fields[:-1]), api_tokens.c.expires_at)
-    .join(api_tokens, api_tokens.c.user_id == users.c.id)
-    .where(
-        api_tokens.c.token_hash == bindparam("hash"),
-        api_tokens.c.revoked_at.is_(None),
-        api_tokens.c.expires_at > bindparam("now"),
-    )
+    select(*OWNER_COLUMNS).join(api_tokens, api_tokens.c.user_id == users.c.id).where(VALID_TOKEN)
 )
 
 

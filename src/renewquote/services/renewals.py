@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import cast
+
+from sqlalchemy import select
 
 from renewquote.domain.eligibility import CustomerRegion, region_reasons
 from renewquote.domain.errors import Code, RuleViolation, Violation
 from renewquote.domain.grouping import RenewalCandidate, RenewalGroups, group_renewals
 from renewquote.domain.model import Channel
+from renewquote.services import auth
 from renewquote.services.actors import Actor
 from renewquote.storage import repository
 from renewquote.storage.database import Database
+from renewquote.storage.tables import (
+    api_tokens,
+    countries,
+    customers,
+    offerings,
+    subscriptions,
+    users,
+)
 
 
 def renewal_groups(
@@ -31,6 +42,35 @@ async def renewal_groups_async(
     statement, params = repository.renewal_candidates(csn, partner)
     rows = await db.fetch(statement, params, repository.Candidate._make)
     return _grouped(rows, csn, partner, actor.channel, today)
+
+
+async def own_renewal_groups(
+    db: Database, token: str, *, now: datetime
+) -> tuple[Actor, datetime, RenewalGroups | None]:
+    """Return who a bearer token belongs to, when it expires and, for a customer's user, its
+    company's renewal groups: in one query, for a caller this process does not know yet."""
+    rows = await db.fetch(_OWN_CANDIDATES, auth.owner_params(token, now), tuple)
+    owners = [auth.TokenOwner._make(row[:_OWNER_WIDTH]) for row in rows[:1]]
+    actor, expires_at = auth.owner_of(owners)
+    if actor.kind != "customer":
+        return actor, expires_at, None
+    candidates = [repository.Candidate._make(row[_OWNER_WIDTH:]) for row in rows]
+    groups = _grouped(candidates, actor.customer_csn, None, actor.channel, now.date())
+    return actor, expires_at, groups
+
+
+_OWNER_WIDTH = len(auth.OWNER_COLUMNS)
+_OWN_CANDIDATES = (
+    select(*auth.OWNER_COLUMNS, *repository.CANDIDATE_COLUMNS)
+    .select_from(api_tokens)
+    .join(users, users.c.id == api_tokens.c.user_id)
+    .outerjoin(customers, customers.c.csn == users.c.customer_csn)
+    .outerjoin(countries, countries.c.code == customers.c.country)
+    .outerjoin(subscriptions, subscriptions.c.customer_csn == customers.c.csn)
+    .outerjoin(offerings, offerings.c.code == subscriptions.c.offering_code)
+    .where(auth.VALID_TOKEN)
+    .order_by(*repository.CANDIDATE_ORDER)
+)
 
 
 def groups_for(

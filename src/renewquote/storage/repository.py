@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -488,20 +488,27 @@ def renewal_candidates(
     return statement, {"customer": customer_csn, "partner": partner_csn}
 
 
+# The columns of `Candidate`, in its order, and the order candidates come in.
+CANDIDATE_COLUMNS = (
+    subscriptions.c.id,
+    subscriptions.c.customer_csn,
+    subscriptions.c.currency,
+    subscriptions.c.purchase_method,
+    subscriptions.c.partner_csn,
+    type_coerce(subscriptions.c.end_date, String).label("end_date"),
+    subscriptions.c.term,
+    subscriptions.c.status,
+    offerings.c.kind.label("offering_kind"),
+    subscriptions.c.renewed_by_order,
+    customers.c.country,
+    countries.c.self_service_quotes.label("self_service_enabled"),
+)
+CANDIDATE_ORDER = (subscriptions.c.end_date, subscriptions.c.id)
+
+
 def _candidates(by_customer: bool, by_partner: bool) -> Select[Any]:
-    subscription = (
-        subscriptions.c.id,
-        subscriptions.c.customer_csn,
-        subscriptions.c.currency,
-        subscriptions.c.purchase_method,
-        subscriptions.c.partner_csn,
-        type_coerce(subscriptions.c.end_date, String).label("end_date"),
-        subscriptions.c.term,
-        subscriptions.c.status,
-        offerings.c.kind.label("offering_kind"),
-        subscriptions.c.renewed_by_order,
-    )
-    order = (subscriptions.c.end_date, subscriptions.c.id)
+    subscription = CANDIDATE_COLUMNS[:-2]
+    order = CANDIDATE_ORDER
     partner = subscriptions.c.partner_csn == bindparam("partner")
     if not by_customer:
         no_country = (null().label("country"), null().label("self_service_enabled"))
@@ -514,11 +521,7 @@ def _candidates(by_customer: bool, by_partner: bool) -> Select[Any]:
     # The customer's row comes back even without a matching subscription (outer join).
     matching = subscriptions.c.customer_csn == customers.c.csn
     return (
-        select(
-            *subscription,
-            customers.c.country,
-            countries.c.self_service_quotes.label("self_service_enabled"),
-        )
+        select(*CANDIDATE_COLUMNS)
         .select_from(customers)
         .join(countries, countries.c.code == customers.c.country)
         .outerjoin(subscriptions, and_(matching, partner) if by_partner else matching)
