@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import cast
+from typing import NamedTuple, cast
 
 from sqlalchemy import select
 
-from renewquote.domain.eligibility import CustomerRegion, region_reasons
+from renewquote.domain.eligibility import region_reasons
 from renewquote.domain.errors import Code, RuleViolation, Violation
 from renewquote.domain.grouping import RenewalCandidate, RenewalGroups, group_renewals
 from renewquote.domain.model import Channel
@@ -101,7 +101,10 @@ def _grouped(
         if not rows or (partner_csn is not None and rows[0].id is None):
             raise RuleViolation.one(Code.NOT_FOUND, thing="customer")
         # A query that names the customer joins its country: both columns are set.
-        region = region_reasons(cast("CustomerRegion", rows[0]), channel)
+        first = rows[0]
+        region = region_reasons(
+            Region(str(first.country), bool(first.self_service_enabled)), channel
+        )
         if rows[0].id is None:
             rows = ()
     return group_renewals(
@@ -110,6 +113,13 @@ def _grouped(
         today=today,
         region_reasons=region,
     )
+
+
+class Region(NamedTuple):
+    """A customer's country and whether it lets buyers quote themselves."""
+
+    country: str
+    self_service_enabled: bool
 
 
 def scope(actor: Actor, customer_csn: str | None) -> tuple[str | None, str | None]:

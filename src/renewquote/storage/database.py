@@ -19,6 +19,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql import Select
 
+from renewquote.storage.prepared import Prepared
+
 _WRITE = "renewquote_write"
 # Connections per worker process and pool: a thread-pool worker holds at most one of the
 # transaction pool and one of the read pool, the event loop's reads share the async pool.
@@ -36,7 +38,7 @@ class Database:
         if self.is_sqlite:
             self.engine = self.reader = _sqlite_engine(url, **engine_options)
         else:
-            # A pool as large as a worker's threads, kept open: opening sessions under load
+            # Pools kept open, without a ping per checkout: opening sessions under load
             # and pinging before each checkout cost more than the queries (bench/http_load.py).
             options = {"pool_size": POOL_SIZE, "max_overflow": 0, "pool_recycle": 1800}
             self.engine = create_engine(url, **{**options, **engine_options})
@@ -48,6 +50,7 @@ class Database:
         # The event loop's own connections, one pool per loop (see `fetch`).
         self._async_pools: dict[asyncio.AbstractEventLoop, AsyncConnectionPool] = {}
         self._sql: dict[int, tuple[Select[Any], str]] = {}
+        self._prepared: dict[int, Prepared] = {}
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -73,12 +76,15 @@ class Database:
     ) -> list[T]:
         """Run one prebuilt SELECT as `read` does and return its rows built by `make`.
 
-        PostgreSQL: straight on the driver's cursor, as `fetch` does (no result objects to
-        build and throw away); SQLite: through SQLAlchemy, which turns its text into values.
+        Straight on the driver's cursor (no result objects to build and throw away): as `fetch`
+        does on PostgreSQL; on SQLite as `Prepared` does, which turns its text into values.
         """
         with self.read() as conn:
             if self.is_sqlite:
-                return [make(row) for row in conn.execute(statement, params)]
+                prepared = self._prepared.get(id(statement))
+                if prepared is None or prepared.statement is not statement:
+                    prepared = self._prepared[id(statement)] = Prepared(statement)
+                return [make(row) for row in prepared.all(conn, params)]
             driver = conn.connection.driver_connection
             assert isinstance(driver, psycopg.Connection)
             with driver.cursor(row_factory=_row_factory(make)) as cursor:

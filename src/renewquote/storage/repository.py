@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Integer,
     Row,
     String,
     Text,
@@ -476,7 +477,7 @@ class Candidate(NamedTuple):
     offering_kind: str
     renewed_by_order: str | None
     country: str | None
-    self_service_enabled: bool | None
+    self_service_enabled: bool | int | None
 
 
 def renewal_candidates(
@@ -501,7 +502,8 @@ CANDIDATE_COLUMNS = (
     offerings.c.kind.label("offering_kind"),
     subscriptions.c.renewed_by_order,
     customers.c.country,
-    countries.c.self_service_quotes.label("self_service_enabled"),
+    # As the driver gives it (1 or 0 on SQLite): converting it would cost a step on every row.
+    type_coerce(countries.c.self_service_quotes, Integer).label("self_service_enabled"),
 )
 CANDIDATE_ORDER = (subscriptions.c.end_date, subscriptions.c.id)
 
