@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 import httpx2
@@ -21,6 +22,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from renewquote.api.app import create_app
+from renewquote.services.auth import issue_token
 from renewquote.storage.database import Database
 from tests.book import NOW, row_counts
 
@@ -194,3 +196,19 @@ def test_racing_checkouts_of_two_quotes_holding_one_subscription_order_it_once(
     counts = row_counts(book)
     assert counts["orders"] == 1
     assert counts["subscription_renewals"] == len(won[0].json()["quote"]["lines"])
+
+
+def test_keys_follow_the_applications_clock_not_the_wall_clock(book: Database) -> None:
+    # A server whose clock says two days ago (as a test's or a replayed day's may) issues
+    # tokens that the wall clock would call expired; its idempotency keys must still hold.
+    then = NOW - timedelta(days=2)
+    token = issue_token(book, "marie@dupont.example", now=then).access_token
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "old-clock"}
+    body = {"lines": [{"subscription_id": "SUB-0001"}]}
+    with TestClient(create_app(book, clock=lambda: then)) as client:
+        first = client.post(QUOTES, headers=headers, json=body)
+        again = client.post(QUOTES, headers=headers, json=body)
+    assert (first.status_code, again.status_code) == (201, 201), first.text
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert again.json()["number"] == first.json()["number"]
+    assert row_counts(book)["quotes"] == 1

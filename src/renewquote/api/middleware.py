@@ -7,14 +7,15 @@ import hashlib
 import json
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
+from datetime import datetime
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 
+from renewquote.api.dependencies import known_actor, remember
 from renewquote.api.metrics import LATENCY, REQUESTS
 from renewquote.api.problems import MEDIA_TYPE, problem_body
-from renewquote.clock import utcnow
 from renewquote.domain.errors import Code, RuleViolation
 from renewquote.services import idempotency
 from renewquote.services.auth import token_owner_async
@@ -106,7 +107,9 @@ class Idempotency:
                 send, 422, Code.INVALID_INPUT, "Idempotency-Key: 1 to 255 printable characters"
             )
             return
-        owner = await self._owner(headers)
+        # The application's clock, as the routes use it (tests stop it at a fixed time).
+        now: datetime = scope["app"].state.clock()
+        owner = await self._owner(headers, now)
         if owner is None:  # not signed in: the route itself answers 401
             await self.app(scope, receive, send)
             return
@@ -117,9 +120,7 @@ class Idempotency:
         ).hexdigest()
         deadline = time.monotonic() + self.wait_seconds
         while True:
-            found = await run_in_threadpool(
-                idempotency.claim, self.db, owner, key, digest, now=utcnow()
-            )
+            found = await run_in_threadpool(idempotency.claim, self.db, owner, key, digest, now=now)
             if not isinstance(found, idempotency.Running) or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.05)
@@ -134,14 +135,18 @@ class Idempotency:
         else:
             await self._first(scope, receive, send, owner, key)
 
-    async def _owner(self, headers: Headers) -> str | None:
+    async def _owner(self, headers: Headers, now: datetime) -> str | None:
         scheme, _, token = headers.get("authorization", "").partition(" ")
+        token = token.strip()
         if scheme.lower() != "bearer" or not token:
             return None
-        try:
-            actor, _expires = await token_owner_async(self.db, token.strip(), now=utcnow())
-        except RuleViolation:
-            return None
+        actor = known_actor(token, now)
+        if actor is None:
+            try:
+                actor, expires_at = await token_owner_async(self.db, token, now=now)
+            except RuleViolation:
+                return None
+            remember(token, actor, expires_at)
         return actor.email
 
     async def _first(
