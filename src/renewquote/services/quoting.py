@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
+from anyio import to_thread
 from sqlalchemy import Connection, select, update
 
 from renewquote.domain.errors import Code, RuleViolation, violation
@@ -17,9 +19,18 @@ from renewquote.domain.lifecycle import (
     next_status,
     quote_number,
 )
-from renewquote.domain.model import Channel, QuoteType, Term
+from renewquote.domain.model import (
+    Channel,
+    Customer,
+    Price,
+    Promotion,
+    QuoteType,
+    Subscription,
+    Term,
+)
 from renewquote.domain.quoting import (
     LineRequest,
+    Offering,
     PricedQuote,
     QuoteContext,
     QuoteRequest,
@@ -32,6 +43,7 @@ from renewquote.storage.database import Database
 from renewquote.storage.quote_records import (
     QuoteView,
     Recipient,
+    insert_draft_async,
     insert_lines,
     insert_quote,
     insert_recipients,
@@ -93,6 +105,74 @@ def create_quote(
             detail={"lines": len(priced.lines), "total": str(priced.totals.total)},
         )
         return new_quote_view(quote_id, values, lines, recipients)
+
+
+async def create_quote_async(
+    db: Database, actor: Actor, draft: QuoteDraft, *, today: date, now: datetime
+) -> QuoteView:
+    """`create_quote` from the event loop, for the HTTP API.
+
+    On PostgreSQL a quote without new offerings reads what the rules need in one round trip and
+    writes its rows in one statement; otherwise `create_quote` runs on a worker thread.
+    """
+    if db.is_sqlite or any(line.offering_code for line in draft.lines):
+        call = partial(create_quote, db, actor, draft, today=today, now=now)
+        quote: QuoteView = await to_thread.run_sync(call)
+        return quote
+    actor.require_buyer()
+    csn = _customer_for(actor, draft.customer_csn)
+    partner = actor.partner_csn if actor.kind == "partner" else None
+    ids = _subscription_ids(draft)
+    queries: list[tuple[Any, Mapping[str, Any]]] = [
+        (repository.CUSTOMER, {"csn": csn}),
+        (repository.RUNNING_PROMOTIONS_QUERY, {"today": today}),
+        repository.facts_query(
+            ids,
+            customer_csn=actor.customer_csn if actor.kind == "customer" else None,
+            partner_csn=partner,
+            all_terms=any(line.term is not None for line in draft.lines),
+        ),
+    ]
+    if draft.contact_email:
+        queries.append((repository.CONTACT_EMAILS, {"csn": csn}))
+    if partner is not None:
+        queries.append((repository.RESOLD_BY_PARTNER, {"customer": csn, "partner": partner}))
+    found = await db.fetch_many(queries)
+    customer, address = repository.customer_and_address(found[0][0] if found[0] else None)
+    if partner is not None and not found[-1]:
+        raise RuleViolation.one(Code.NOT_FOUND, thing="customer")
+    subs, prices = repository.renewal_facts(found[2]) if ids else ({}, {})
+    ctx = _quote_context(
+        actor,
+        customer,
+        today,
+        subscriptions=subs,
+        prices=prices,
+        promotions=repository.promotions_of(found[1]),
+        contacts=frozenset(row[0] for row in found[3]) if draft.contact_email else frozenset(),
+    )
+    priced = build_quote(_request(draft), ctx)
+    values = _draft_row(
+        priced,
+        ctx,
+        actor,
+        channel=actor.channel.value,
+        language=_language(draft.language, ctx.customer.language),
+        contact_email=draft.contact_email,
+        address=address,
+        now=now,
+    )
+    recipients = _recipients(actor, draft)
+    quote_id, lines = await insert_draft_async(
+        db,
+        values,
+        priced.lines,
+        recipients,
+        actor=actor.email,
+        at=now,
+        detail={"lines": len(priced.lines), "total": str(priced.totals.total)},
+    )
+    return new_quote_view(quote_id, values, lines, recipients)
 
 
 def edit_draft(
@@ -440,12 +520,7 @@ def _context(
     partner = actor.partner_csn if actor.kind == "partner" else None
     if partner is not None and not repository.partner_resells_to(conn, partner, customer_csn):
         raise RuleViolation.one(Code.NOT_FOUND, thing="customer")
-    ids = {
-        sid
-        for line in draft.lines
-        for sid in (line.subscription_id, line.align_to_subscription_id)
-        if sid is not None
-    }
+    ids = _subscription_ids(draft)
     subs, prices = repository.load_renewal_facts(
         conn,
         ids,
@@ -461,19 +536,55 @@ def _context(
     if new_codes and currencies:
         prices.update(repository.load_prices(conn, new_codes, currencies))
     contacts = repository.contact_emails(conn, customer_csn) if draft.contact_email else frozenset()
-    ctx = QuoteContext(
+    ctx = _quote_context(
+        actor,
+        customer,
+        today,
+        subscriptions=subs,
+        prices=prices,
+        promotions=repository.load_promotions(conn, today),
+        contacts=contacts,
+        offerings=offerings,
+        channel=channel,
+    )
+    return ctx, address
+
+
+def _subscription_ids(draft: QuoteDraft) -> set[str]:
+    """The subscriptions a draft names: renewed, or aligned to."""
+    return {
+        sid
+        for line in draft.lines
+        for sid in (line.subscription_id, line.align_to_subscription_id)
+        if sid is not None
+    }
+
+
+def _quote_context(
+    actor: Actor,
+    customer: Customer,
+    today: date,
+    *,
+    subscriptions: Mapping[str, Subscription],
+    prices: Mapping[tuple[str, Term, str], Price],
+    promotions: Sequence[Promotion],
+    contacts: frozenset[str],
+    offerings: Mapping[str, Offering] | None = None,
+    channel: str | None = None,
+) -> QuoteContext:
+    """What the rules read, as `actor` may see it."""
+    return QuoteContext(
         channel=Channel(channel) if channel else actor.channel,
         customer=customer,
         today=today,
-        subscriptions=subs,
-        offerings=offerings,
-        prices=prices,
-        promotions=repository.load_promotions(conn, today),
+        subscriptions=dict(subscriptions),
+        offerings=dict(offerings or {}),
+        prices=dict(prices),
+        promotions=list(promotions),
         contact_emails=contacts,
-        partner_csn=partner,
+        partner_csn=actor.partner_csn if actor.kind == "partner" else None,
         buyer_email=actor.email if actor.kind == "customer" else None,
     )
-    return ctx, address
 
 
 def _request(draft: QuoteDraft) -> QuoteRequest:

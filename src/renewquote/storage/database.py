@@ -49,7 +49,7 @@ class Database:
             )
         # The event loop's own connections, one pool per loop (see `fetch`).
         self._async_pools: dict[asyncio.AbstractEventLoop, AsyncConnectionPool] = {}
-        self._sql: dict[int, tuple[Select[Any], str]] = {}
+        self._sql: dict[int, tuple[Select[Any], str, dict[str, Any]]] = {}
         self._prepared: dict[int, Prepared] = {}
 
     @contextmanager
@@ -88,7 +88,7 @@ class Database:
             driver = conn.connection.driver_connection
             assert isinstance(driver, psycopg.Connection)
             with driver.cursor(row_factory=_row_factory(make)) as cursor:
-                cursor.execute(self._compiled(statement), params)
+                cursor.execute(*self._compiled(statement, params))
                 return cursor.fetchall()
 
     async def fetch(
@@ -108,17 +108,43 @@ class Database:
         pool = await self._async_pool()
         async with pool.connection() as conn:
             cursor = conn.cursor(row_factory=_row_factory(make))
-            await cursor.execute(self._compiled(statement), params)
+            await cursor.execute(*self._compiled(statement, params))
             return await cursor.fetchall()
 
-    def _compiled(self, statement: Select[Any]) -> str:
+    async def fetch_many(
+        self, queries: Sequence[tuple[Select[Any] | str, Mapping[str, Any]]]
+    ) -> list[list[tuple[Any, ...]]]:
+        """PostgreSQL only: run statements in one round trip (psycopg's pipeline mode), outside
+        a transaction, and return each one's rows as tuples of the driver's values.
+
+        A `str` is SQL written for psycopg (`%(name)s` parameters), used as it is; a
+        data-modifying statement is atomic on its own.
+        """
+        assert not self.is_sqlite, "fetch_many is for PostgreSQL"
+        pool = await self._async_pool()
+        async with pool.connection() as conn, conn.pipeline():
+            cursors = []
+            for statement, params in queries:
+                cursor = conn.cursor()
+                if isinstance(statement, str):
+                    await cursor.execute(statement, params)
+                else:
+                    await cursor.execute(*self._compiled(statement, params))
+                cursors.append(cursor)
+            return [await cursor.fetchall() for cursor in cursors]
+
+    def _compiled(
+        self, statement: Select[Any], params: Mapping[str, Any]
+    ) -> tuple[str, Mapping[str, Any]]:
+        """Return the statement's SQL for psycopg, compiled once, and its parameters: the
+        caller's, and the values the statement carries itself (a `LIMIT`, a literal)."""
         found = self._sql.get(id(statement))
         if found is None or found[0] is not statement:
-            found = self._sql[id(statement)] = (
-                statement,
-                str(statement.compile(dialect=self.engine.dialect)),
-            )
-        return found[1]
+            compiled = statement.compile(dialect=self.engine.dialect)
+            # The caller's parameters have no value in the statement; a LIMIT's has one.
+            own = {k: v for k, v in compiled.params.items() if v is not None}
+            found = self._sql[id(statement)] = (statement, str(compiled), own)
+        return found[1], ({**found[2], **params} if found[2] else params)
 
     async def _async_pool(self) -> AsyncConnectionPool:
         # A pool belongs to the event loop that opened it: a server has one loop per worker,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
@@ -9,11 +10,13 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Table, delete, insert, select, update
+from sqlalchemy.dialects import postgresql
 
 from renewquote.domain.errors import Code, RuleViolation
 from renewquote.domain.lifecycle import QuoteStatus, parse_quote_number, quote_number
 from renewquote.domain.pricing import PricedLine, Totals
+from renewquote.storage.database import Database
 from renewquote.storage.prepared import Prepared
 from renewquote.storage.tables import quote_events, quote_lines, quote_recipients, quotes
 
@@ -119,6 +122,67 @@ def line_rows(quote_id: int, lines: Sequence[PricedLine]) -> list[dict[str, Any]
         }
         for position, line in enumerate(lines, start=1)
     ]
+
+
+async def insert_draft_async(
+    db: Database,
+    values: Mapping[str, Any],
+    lines: Sequence[PricedLine],
+    recipients: Sequence[Recipient],
+    *,
+    actor: str,
+    at: datetime,
+    detail: Mapping[str, Any],
+) -> tuple[int, list[dict[str, Any]]]:
+    """PostgreSQL only: insert a new quote, its lines, recipients and "created" event in one
+    statement (atomic on its own); return its id and the lines' rows as stored."""
+    rows = line_rows(0, lines)
+    columns = tuple(values)
+    sql = _DRAFT_SQL.get(columns)
+    if sql is None:
+        sql = _DRAFT_SQL[columns] = _draft_sql(columns)
+    params: dict[str, Any] = {f"q_{name}": value for name, value in values.items()}
+    for name in _LINE_COLUMNS:
+        params[f"l_{name}"] = [row[name] for row in rows]
+    for name in _RECIPIENT_COLUMNS:
+        params[f"r_{name}"] = [getattr(r, name) for r in recipients]
+    params.update(e_actor=actor, e_action="created", e_at=at, e_detail=json.dumps(detail))
+    ((quote_id,),) = (await db.fetch_many([(sql, params)]))[0]
+    for row in rows:
+        row["quote_id"] = quote_id
+    return quote_id, rows
+
+
+# Built from the tables: every column but the ids, with its PostgreSQL type for the arrays.
+_PG = postgresql.dialect()  # type: ignore[no-untyped-call]
+_LINE_COLUMNS = tuple(c.name for c in quote_lines.c if c.name not in ("id", "quote_id"))
+_RECIPIENT_COLUMNS = ("email", "name", "role")
+_DRAFT_SQL: dict[tuple[str, ...], str] = {}
+
+
+def _array(table: Table, name: str, prefix: str) -> str:
+    kind = table.c[name].type.dialect_impl(_PG).compile(dialect=_PG)
+    return f"%({prefix}_{name})s::{kind}[]"
+
+
+def _draft_sql(columns: tuple[str, ...]) -> str:
+    def unnest(table: Table, names: tuple[str, ...], prefix: str) -> str:
+        listed = ", ".join(names)
+        arrays = ", ".join(_array(table, n, prefix) for n in names)
+        return (
+            f"INSERT INTO {table.name} (quote_id, {listed})"
+            f" SELECT q.id, u.* FROM q, unnest({arrays}) AS u"
+        )
+
+    return (
+        f"WITH q AS (INSERT INTO quotes ({', '.join(columns)})"
+        f" VALUES ({', '.join(f'%(q_{c})s' for c in columns)}) RETURNING id),"
+        f" l AS ({unnest(quote_lines, _LINE_COLUMNS, 'l')}),"
+        f" r AS ({unnest(quote_recipients, _RECIPIENT_COLUMNS, 'r')}),"
+        " e AS (INSERT INTO quote_events (quote_id, actor, action, at, detail)"
+        " SELECT q.id, %(e_actor)s, %(e_action)s, %(e_at)s, %(e_detail)s::json FROM q)"
+        " SELECT id FROM q"
+    )
 
 
 def insert_quote(conn: Connection, values: Mapping[str, Any]) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     and_,
+    any_,
     bindparam,
     cast,
     func,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql import Select
 
 from renewquote.domain.errors import Code, RuleViolation
@@ -63,7 +65,13 @@ def load_customer(conn: Connection, csn: str) -> Customer:
 
 def load_customer_and_address(conn: Connection, csn: str) -> tuple[Customer, dict[str, str | None]]:
     """Return the customer `csn` and its billing address (as quotes copy it), or `not_found`."""
-    row = _CUSTOMER.first(conn, {"csn": csn})
+    return customer_and_address(_CUSTOMER.first(conn, {"csn": csn}))
+
+
+def customer_and_address(
+    row: Sequence[Any] | None,
+) -> tuple[Customer, dict[str, str | None]]:
+    """Turn a row of `CUSTOMER` into the customer and its address, or refuse: `not_found`."""
     if row is None:
         raise RuleViolation.one(Code.NOT_FOUND, thing="customer")
     (
@@ -99,7 +107,7 @@ def load_customer_and_address(conn: Connection, csn: str) -> tuple[Customer, dic
 
 
 # Statements built once: quote creation runs them thousands of times a second.
-_CUSTOMER = Prepared(
+CUSTOMER = (
     select(
         customers.c.csn,
         customers.c.name,
@@ -116,27 +124,33 @@ _CUSTOMER = Prepared(
     .join(countries, countries.c.code == customers.c.country)
     .where(customers.c.csn == bindparam("csn"))
 )
+_CUSTOMER = Prepared(CUSTOMER)
 
 
 def partner_resells_to(conn: Connection, partner_csn: str, customer_csn: str) -> bool:
     """Tell whether the partner is reseller of record of any of the customer's subscriptions."""
-    found = conn.execute(
-        select(subscriptions.c.id)
-        .where(
-            subscriptions.c.customer_csn == customer_csn,
-            subscriptions.c.partner_csn == partner_csn,
-        )
-        .limit(1)
-    ).first()
-    return found is not None
+    params = {"customer": customer_csn, "partner": partner_csn}
+    return conn.execute(RESOLD_BY_PARTNER, params).first() is not None
+
+
+# Parameters: customer, partner. A row if the partner resells anything to the customer.
+RESOLD_BY_PARTNER = (
+    select(subscriptions.c.id)
+    .where(
+        subscriptions.c.customer_csn == bindparam("customer"),
+        subscriptions.c.partner_csn == bindparam("partner"),
+    )
+    .limit(1)
+)
 
 
 def contact_emails(conn: Connection, customer_csn: str) -> frozenset[str]:
     """Return the lower-cased e-mails of the customer's contacts."""
-    rows = conn.execute(
-        select(func.lower(users.c.email)).where(users.c.customer_csn == customer_csn)
-    )
-    return frozenset(rows.scalars())
+    return frozenset(conn.execute(CONTACT_EMAILS, {"csn": customer_csn}).scalars())
+
+
+# Parameter: csn. The lower-cased e-mails of the customer's contacts.
+CONTACT_EMAILS = select(func.lower(users.c.email)).where(users.c.customer_csn == bindparam("csn"))
 
 
 def subscription_query() -> Select[tuple[object, ...]]:
@@ -265,9 +279,16 @@ def load_renewal_facts(
     scope = "customer" if customer_csn is not None else "partner" if partner_csn else None
     query = _FACTS[(all_terms, scope)]
     params = {"ids": list(ids), "scope": customer_csn or partner_csn}
+    return renewal_facts(query.all(conn, params))
+
+
+def renewal_facts(
+    rows: Iterable[Sequence[Any]],
+) -> tuple[dict[str, Subscription], dict[tuple[str, Term, str], Price]]:
+    """Turn the rows of a facts query into the subscriptions and their prices."""
     subs: dict[str, Subscription] = {}
     found: dict[tuple[str, Term, str], Price] = {}
-    for row in query.all(conn, params):
+    for row in rows:
         # Columns by position, in the order `_facts` selects them (see `_FACTS_COLUMNS`).
         (
             sid,
@@ -315,7 +336,7 @@ def load_renewal_facts(
     return subs, found
 
 
-def _facts(all_terms: bool, scope: str | None) -> Select[tuple[object, ...]]:
+def _facts(all_terms: bool, scope: str | None, *, any_id: bool = False) -> Select[Any]:
     joined = and_(
         prices.c.offering_code == subscriptions.c.offering_code,
         prices.c.currency == subscriptions.c.currency,
@@ -347,7 +368,12 @@ def _facts(all_terms: bool, scope: str | None) -> Select[tuple[object, ...]]:
         )
         .join(offerings, offerings.c.code == subscriptions.c.offering_code)
         .outerjoin(prices, joined)
-        .where(subscriptions.c.id.in_(bindparam("ids", expanding=True)))
+        .where(
+            # `= ANY(array)`: one statement whatever the count of ids (PostgreSQL only).
+            subscriptions.c.id == any_(bindparam("ids", type_=ARRAY(String)))
+            if any_id
+            else subscriptions.c.id.in_(bindparam("ids", expanding=True))
+        )
     )
     if scope == "customer":
         query = query.where(subscriptions.c.customer_csn == bindparam("scope"))
@@ -362,6 +388,21 @@ _FACTS = {
     for all_terms in (False, True)
     for scope in (None, "customer", "partner")
 }
+# The same for PostgreSQL's `Database.fetch_many`, the ids as one array parameter.
+FACTS_BY_ARRAY = {
+    (all_terms, scope): _facts(all_terms, scope, any_id=True)
+    for all_terms in (False, True)
+    for scope in (None, "customer", "partner")
+}
+
+
+def facts_query(
+    ids: Collection[str], *, customer_csn: str | None, partner_csn: str | None, all_terms: bool
+) -> tuple[Select[Any], dict[str, Any]]:
+    """Return `load_renewal_facts`'s query (PostgreSQL form) and its parameters."""
+    scope = "customer" if customer_csn is not None else "partner" if partner_csn else None
+    params = {"ids": sorted(ids), "scope": customer_csn or partner_csn}
+    return FACTS_BY_ARRAY[(all_terms, scope)], params
 
 
 def load_offerings(conn: Connection, codes: Collection[str]) -> dict[str, Offering]:
@@ -390,7 +431,12 @@ def load_prices(
 
 def load_promotions(conn: Connection, today: date) -> list[Promotion]:
     """Return the promotions running on `today`."""
-    return [_promotion(*row) for row in _RUNNING_PROMOTIONS.all(conn, {"today": today})]
+    return promotions_of(_RUNNING_PROMOTIONS.all(conn, {"today": today}))
+
+
+def promotions_of(rows: Iterable[Sequence[Any]]) -> list[Promotion]:
+    """Turn the rows of `RUNNING_PROMOTIONS` into promotions."""
+    return [_promotion(*row) for row in rows]
 
 
 @lru_cache(maxsize=256)
@@ -428,7 +474,7 @@ def _as_text(column: ColumnElement[Any]) -> ColumnElement[str]:
     return cast(column, Text).label(column.key)
 
 
-_RUNNING_PROMOTIONS = Prepared(
+RUNNING_PROMOTIONS_QUERY = (
     select(
         promotions.c.code,
         promotions.c.name,
@@ -448,6 +494,7 @@ _RUNNING_PROMOTIONS = Prepared(
     )
     .order_by(promotions.c.code)
 )
+_RUNNING_PROMOTIONS = Prepared(RUNNING_PROMOTIONS_QUERY)
 
 
 def card_limit(conn: Connection, currency: str) -> Decimal | None:

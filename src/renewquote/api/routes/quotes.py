@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
-from starlette.concurrency import run_in_threadpool
 
 from renewquote.api.dependencies import SignedIn
 from renewquote.api.metrics import QUOTES
@@ -87,9 +86,8 @@ async def create_quote(body: QuoteCreate, caller: SignedIn) -> dict[str, object]
         contact_email=str(body.contact.email) if body.contact else None,
         language=body.language,
     )
-    # One trip to the thread pool for the database work; the rest stays on the event loop.
-    quote = await run_in_threadpool(
-        quoting.create_quote, caller.db, caller.actor, draft, today=now.date(), now=now
+    quote = await quoting.create_quote_async(
+        caller.db, caller.actor, draft, today=now.date(), now=now
     )
     QUOTES.labels("created").inc()
     return quote_public(quote)

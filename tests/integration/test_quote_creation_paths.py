@@ -1,0 +1,107 @@
+"""The API's quote creation (one round trip of reads and one statement of writes on
+PostgreSQL) stores exactly what the service's transaction stores, and refuses alike."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from renewquote.domain.errors import RuleViolation
+from renewquote.domain.model import QuoteType, Term
+from renewquote.domain.quoting import LineRequest
+from renewquote.services.actors import Actor
+from renewquote.services.quoting import QuoteDraft, create_quote, create_quote_async
+from renewquote.storage.database import Database
+from renewquote.storage.quote_records import QuoteView, Recipient
+from renewquote.storage.tables import quote_events, quote_lines, quote_recipients, quotes
+from tests.book import NOW, TODAY, row_counts
+
+IDS = {"id", "quote_id"}
+
+
+def through_the_api(db: Database, actor: Actor, draft: QuoteDraft) -> QuoteView:
+    async def run() -> QuoteView:
+        try:
+            return await create_quote_async(db, actor, draft, today=TODAY, now=NOW)
+        finally:
+            if not db.is_sqlite:
+                await db.close_async()
+
+    return asyncio.run(run())
+
+
+def stored(db: Database, quote_id: int) -> dict[str, Any]:
+    """Every row of a quote, without the ids that differ from one quote to the next."""
+
+    def rows(table: Any, key: Any, order: Any) -> list[dict[str, Any]]:
+        found = conn.execute(select(table).where(key == quote_id).order_by(order)).mappings()
+        return [{k: v for k, v in row.items() if k not in IDS} for row in found]
+
+    with db.read() as conn:
+        return {
+            "quote": rows(quotes, quotes.c.id, quotes.c.id),
+            "lines": rows(quote_lines, quote_lines.c.quote_id, quote_lines.c.position),
+            "recipients": rows(quote_recipients, quote_recipients.c.quote_id, "id"),
+            "events": rows(quote_events, quote_events.c.quote_id, "id"),
+        }
+
+
+DRAFTS: list[tuple[str, Callable[[], QuoteDraft]]] = [
+    (
+        "marie@dupont.example",
+        lambda: QuoteDraft(
+            type=QuoteType.RENEWAL,
+            lines=(
+                LineRequest(subscription_id="SUB-0001", term=Term.MONTHLY),
+                LineRequest(subscription_id="SUB-0002", quantity=1),
+            ),
+            recipients=(Recipient("finance@dupont.example", "Finance"),),
+            language="en",
+        ),
+    ),
+    (
+        "anne@partner.example",
+        lambda: QuoteDraft(
+            type=QuoteType.RENEWAL,
+            lines=(LineRequest(subscription_id="SUB-0301"),),
+            customer_csn="5200000003",
+            contact_email="ana@rio.example",
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("email", "draft"), DRAFTS, ids=["self-service", "partner"])
+def test_both_paths_store_the_same_rows_and_answer_the_same_quote(book, actor, email, draft):
+    who = actor(email)
+    by_service = create_quote(book, who, draft(), today=TODAY, now=NOW)
+    by_api = through_the_api(book, who, draft())
+    assert by_api.number != by_service.number
+    assert stored(book, by_api.id) == stored(book, by_service.id)
+    assert stored(book, by_api.id)["lines"], "the quote has lines"
+    different = {"id", "number"}
+    assert {k: v for k, v in vars_of(by_api).items() if k not in different} == {
+        k: v for k, v in vars_of(by_service).items() if k not in different
+    }
+
+
+def vars_of(view: QuoteView) -> dict[str, Any]:
+    return {name: getattr(view, name) for name in view.__dataclass_fields__}
+
+
+def test_a_refused_quote_leaves_nothing_on_either_path(book, actor):
+    marie = actor("marie@dupont.example")
+    foreign = QuoteDraft(type=QuoteType.RENEWAL, lines=(LineRequest(subscription_id="SUB-0301"),))
+    before = row_counts(book)
+    with pytest.raises(RuleViolation) as by_service:
+        create_quote(book, marie, foreign, today=TODAY, now=NOW)
+    with pytest.raises(RuleViolation) as by_api:
+        through_the_api(book, marie, foreign)
+    assert [v.code for v in by_api.value.violations] == [
+        v.code for v in by_service.value.violations
+    ]
+    assert row_counts(book) == before
