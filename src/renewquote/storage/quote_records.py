@@ -142,10 +142,12 @@ async def insert_draft_async(
     if sql is None:
         sql = _DRAFT_SQL[columns] = _draft_sql(columns)
     params: dict[str, Any] = {f"q_{name}": value for name, value in values.items()}
-    for name in _LINE_COLUMNS:
-        params[f"l_{name}"] = [row[name] for row in rows]
-    for name in _RECIPIENT_COLUMNS:
-        params[f"r_{name}"] = [getattr(r, name) for r in recipients]
+    # Lines and recipients as one JSON document each: one parameter to send instead of one
+    # array per column. Money and dates go as text, which PostgreSQL reads back exactly.
+    params["lines"] = json.dumps([{c: row[c] for c in _LINE_COLUMNS} for row in rows], default=str)
+    params["recipients"] = json.dumps(
+        [{c: getattr(r, c) for c in _RECIPIENT_COLUMNS} for r in recipients]
+    )
     params.update(e_actor=actor, e_action="created", e_at=at, e_detail=json.dumps(detail))
     ((quote_id,),) = (await db.fetch_many([(sql, params)]))[0]
     for row in rows:
@@ -160,25 +162,22 @@ _RECIPIENT_COLUMNS = ("email", "name", "role")
 _DRAFT_SQL: dict[tuple[str, ...], str] = {}
 
 
-def _array(table: Table, name: str, prefix: str) -> str:
-    kind = table.c[name].type.dialect_impl(_PG).compile(dialect=_PG)
-    return f"%({prefix}_{name})s::{kind}[]"
-
-
 def _draft_sql(columns: tuple[str, ...]) -> str:
-    def unnest(table: Table, names: tuple[str, ...], prefix: str) -> str:
+    def from_json(table: Table, names: tuple[str, ...], parameter: str) -> str:
         listed = ", ".join(names)
-        arrays = ", ".join(_array(table, n, prefix) for n in names)
+        typed = ", ".join(
+            f"{n} {table.c[n].type.dialect_impl(_PG).compile(dialect=_PG)}" for n in names
+        )
         return (
-            f"INSERT INTO {table.name} (quote_id, {listed})"
-            f" SELECT q.id, u.* FROM q, unnest({arrays}) AS u"
+            f"INSERT INTO {table.name} (quote_id, {listed}) SELECT q.id, {listed}"
+            f" FROM q, json_to_recordset(%({parameter})s::json) AS u({typed})"
         )
 
     return (
         f"WITH q AS (INSERT INTO quotes ({', '.join(columns)})"
         f" VALUES ({', '.join(f'%(q_{c})s' for c in columns)}) RETURNING id),"
-        f" l AS ({unnest(quote_lines, _LINE_COLUMNS, 'l')}),"
-        f" r AS ({unnest(quote_recipients, _RECIPIENT_COLUMNS, 'r')}),"
+        f" l AS ({from_json(quote_lines, _LINE_COLUMNS, 'lines')}),"
+        f" r AS ({from_json(quote_recipients, _RECIPIENT_COLUMNS, 'recipients')}),"
         " e AS (INSERT INTO quote_events (quote_id, actor, action, at, detail)"
         " SELECT q.id, %(e_actor)s, %(e_action)s, %(e_at)s, %(e_detail)s::json FROM q)"
         " SELECT id FROM q"
