@@ -7,7 +7,9 @@
 `POST /api/v1/quotes` for a different customer each time. Beside them, measured in the same
 run: the same server's `GET /healthz` (the limit the ratios are taken to) and `GET /docs` (a
 route without database), and plain inserts of the same quote rows (the engine benchmark's
-limit). The exit status is 0 even when a target fails: this is a report, not a test.
+limit). The two API calls run twice: as fast as wrk can send (the most the server takes) and
+paced at their target rate (whether it sustains it, and the p99 there). The exit status is 0
+even when a target fails: this is a report, not a test.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from importlib.metadata import version
@@ -106,6 +108,7 @@ class Endpoint:
     rate_target: int | None = None
     p99_target_ms: float | None = None
     metrics_labels: tuple[str, ...] = ()  # the route's labels in the server's metrics
+    pace: int | None = None  # requests a second wrk sends at, if paced (else: all it can)
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -170,7 +173,18 @@ QUOTES = Endpoint(
     QUOTES_P99_MS,
     ("/quotes",),
 )
-ENDPOINTS = (DOCS, HEALTHZ, GROUPS, QUOTES)
+# The same two at their target rate: "sustained with a p99 under" is measured there, where
+# the unpaced runs above measure how much the server can take (and their p99 is then mostly
+# the queue of 32 connections waiting on a saturated machine).
+GROUPS_PACED = replace(
+    GROUPS, label=f"{GROUPS.label}, paced at {GROUPS_RATE:,} req/s", pace=GROUPS_RATE
+)
+QUOTES_PACED = replace(
+    QUOTES, label=f"{QUOTES.label}, paced at {QUOTES_RATE:,} req/s", pace=QUOTES_RATE
+)
+ENDPOINTS = (DOCS, HEALTHZ, GROUPS, QUOTES, GROUPS_PACED, QUOTES_PACED)
+# A paced run sustains its rate when it answers at least this share of it.
+SUSTAINED = 0.98
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -581,7 +595,8 @@ class _Wrk:
         cpu_before = _cpu_seconds(self.server.workers)
         wrk_before = _children_cpu_seconds()
         machine_before = _machine_ticks()
-        finished = subprocess.run(argv, capture_output=True, text=True, check=False)
+        env = {**os.environ, "RENEWQUOTE_PACE": str(endpoint.pace)} if endpoint.pace else None
+        finished = subprocess.run(argv, capture_output=True, text=True, check=False, env=env)
         machine_after = _machine_ticks()
         wrk_cpu = _children_cpu_seconds() - wrk_before
         server_cpu = _cpu_seconds(self.server.workers) - cpu_before
@@ -827,14 +842,19 @@ def _results_table(
     for endpoint, load in loads.items():
         target, result = "", ""
         if endpoint.rate_target is not None and endpoint.p99_target_ms is not None:
-            target = (
-                f"≥ {endpoint.rate_target:,} req/s, p99 < {endpoint.p99_target_ms:g} ms, 0 errors"
-            )
-            result = _verdict(
-                load.rate >= endpoint.rate_target
-                and load.p99_ms < endpoint.p99_target_ms
-                and load.errors == 0
-            )
+            if endpoint.pace is None:
+                target = f"≥ {endpoint.rate_target:,} req/s at most, 0 errors"
+                result = _verdict(load.rate >= endpoint.rate_target and load.errors == 0)
+            else:
+                target = (
+                    f"sustains {endpoint.rate_target:,} req/s, p99 < "
+                    f"{endpoint.p99_target_ms:g} ms, 0 errors"
+                )
+                result = _verdict(
+                    load.rate >= SUSTAINED * endpoint.rate_target
+                    and load.p99_ms < endpoint.p99_target_ms
+                    and load.errors == 0
+                )
         table.add_row(
             endpoint.label,
             f"{load.rate:,.0f}",
@@ -845,7 +865,7 @@ def _results_table(
             _errors(load),
             f"{load.server_ms_per_request:.2f} ms",
             f"{load.rate / healthz:.2f}×",
-            f"{load.rate / raw_rate:.2f}×" if endpoint is QUOTES else "",
+            f"{load.rate / raw_rate:.2f}×" if endpoint.route == QUOTES.route else "",
             target,
             result,
         )
@@ -873,7 +893,9 @@ def _results_table(
         f" {stored['customers']:,} customers, at most {stored['most_per_customer']} each;"
         f" {stored['promoted']:,} of"
         f" {stored['lines']:,} lines with {PROMOTION}; one quote: {checks['quote_total']}."
-        f" Warm-up: {WARM_UP_SECONDS} s per endpoint."
+        f" Warm-up: {WARM_UP_SECONDS} s per endpoint. Paced: wrk sends at the target rate"
+        f" (bench/wrk/common.lua, RENEWQUOTE_PACE); it sustains the rate when it answers at"
+        f" least {SUSTAINED:.0%} of it."
     )
     return table
 

@@ -2,7 +2,12 @@
 -- per customer, a count of the answers that were not 2xx, and a done() that prints one line
 -- of JSON for bench/http_load.py.
 --
--- Arguments after "--": DATA_FILE THREADS OFFSET, or a PATH for plain.lua. The data file has
+-- Arguments after "--": DATA_FILE THREADS OFFSET, or a PATH for plain.lua. With the environment
+-- variable RENEWQUOTE_PACE set to a rate (requests a second, all threads together), each thread
+-- hands out its share of send times at even intervals and a connection waits for the next one
+-- (wrk's delay(), defined only then, as wrk schedules every request through a timer once a
+-- script has one): the load is paced at that rate while the server keeps up, and falls below
+-- it when it does not. The data file has
 -- one customer a line, "token sid1 sid2 sid3 sid4 sid5". Thread i of n takes the customers
 -- i, i + n, i + 2n..., so no two threads send for the same customer, and each thread starts
 -- OFFSET customers in (the warm-up starts at 0, the measured run further on).
@@ -11,6 +16,9 @@
 -- and is the only way to see a 1xx or 3xx (its own count is of statuses above 399).
 
 local threads = {}
+local pace_rate = tonumber(os.getenv("RENEWQUOTE_PACE") or "")
+local interval_ms = nil -- between two sends of this thread, when paced
+local next_at = nil
 local next_id = 0
 
 function setup(thread)
@@ -50,6 +58,35 @@ function init(args)
       end
       -- Where this thread starts among its own customers.
       position = math.floor(tonumber(args[3] or "0") / count) % #requests
+      if pace_rate ~= nil then
+         interval_ms = 1000 * count / pace_rate
+      end
+   end
+end
+
+local ffi = require("ffi")
+ffi.cdef [[
+   typedef struct { long tv_sec; long tv_nsec; } rq_timespec;
+   int clock_gettime(int clock, rq_timespec *now);
+]]
+local clock_now = ffi.new("rq_timespec")
+local function now_ms()
+   ffi.C.clock_gettime(1, clock_now) -- CLOCK_MONOTONIC
+   return tonumber(clock_now.tv_sec) * 1000 + tonumber(clock_now.tv_nsec) / 1e6
+end
+
+if pace_rate ~= nil then
+   function delay()
+      if interval_ms == nil then
+         return 0 -- before init()
+      end
+      local now = now_ms()
+      if next_at == nil or next_at < now - interval_ms then
+         next_at = now -- no catching up in a burst after the server fell behind
+      end
+      local wait = next_at - now
+      next_at = next_at + interval_ms
+      return wait > 0 and wait or 0
    end
 end
 
