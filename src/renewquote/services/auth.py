@@ -98,18 +98,9 @@ def sign_in(db: Database, email: str, password: str, *, address: str, now: datet
     raise _unauthenticated("wrong e-mail or password")
 
 
-def actor_for_token(db: Database, token: str, *, now: datetime) -> Actor:
-    """Return who a bearer token belongs to, or refuse an unknown, expired or revoked one."""
-    return token_owner(db, token, now=now)[0]
-
-
-def token_owner(db: Database, token: str, *, now: datetime) -> tuple[Actor, datetime]:
-    """Return who a bearer token belongs to and when it expires, or refuse it."""
-    return owner_of(db.fetch_now(_TOKEN_OWNER, owner_params(token, now), TokenOwner._make))
-
-
 async def token_owner_async(db: Database, token: str, *, now: datetime) -> tuple[Actor, datetime]:
-    """`token_owner` from the event loop, for the HTTP API."""
+    """Return who a bearer token belongs to and when it expires, or refuse it (from the event
+    loop, for the HTTP API)."""
     return owner_of(await db.fetch(_TOKEN_OWNER, owner_params(token, now), TokenOwner._make))
 
 
