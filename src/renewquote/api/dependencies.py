@@ -55,13 +55,9 @@ async def signed_in(
 
     One dependency rather than one per part: FastAPI's cost grows with each.
     """
-    token = _token(credentials)
-    context = context_of(request)
-    actor = known_actor(token, context.now)
-    if actor is None:
-        actor, expires_at = await token_owner_async(context.db, token, now=context.now)
-        remember(token, actor, expires_at)
-    return Caller(context.db, context.now, context.language, actor)
+    call = await bearer_of(request, credentials)
+    actor = call.actor or await actor_of(call.db, call.token, call.now)
+    return Caller(call.db, call.now, call.language, actor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +92,16 @@ def known_actor(token: str, now: datetime) -> Actor | None:
     if cached is not None and cached[1] > now and cached[2] > time.monotonic():
         return cached[0]
     return None
+
+
+async def actor_of(db: Database, token: str, now: datetime) -> Actor:
+    """Return who a token belongs to: from this process's cache, or checked in the database
+    and kept; `unauthenticated` for an unknown, expired or revoked one."""
+    actor = known_actor(token, now)
+    if actor is None:
+        actor, expires_at = await token_owner_async(db, token, now=now)
+        remember(token, actor, expires_at)
+    return actor
 
 
 def remember(token: str, actor: Actor, expires_at: datetime) -> None:

@@ -13,12 +13,11 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 
-from renewquote.api.dependencies import known_actor, remember
+from renewquote.api.dependencies import actor_of
 from renewquote.api.metrics import LATENCY, REQUESTS
 from renewquote.api.problems import MEDIA_TYPE, problem_body
 from renewquote.domain.errors import Code, RuleViolation
 from renewquote.services import idempotency
-from renewquote.services.auth import token_owner_async
 from renewquote.storage.database import Database
 
 Scope = MutableMapping[str, Any]
@@ -140,13 +139,10 @@ class Idempotency:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             return None
-        actor = known_actor(token, now)
-        if actor is None:
-            try:
-                actor, expires_at = await token_owner_async(self.db, token, now=now)
-            except RuleViolation:
-                return None
-            remember(token, actor, expires_at)
+        try:
+            actor = await actor_of(self.db, token, now)
+        except RuleViolation:
+            return None
         return actor.email
 
     async def _first(
