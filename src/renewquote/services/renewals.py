@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import NamedTuple, cast
 
-from sqlalchemy import select
-
 from renewquote.domain.eligibility import region_reasons
 from renewquote.domain.errors import Code, RuleViolation, Violation
 from renewquote.domain.grouping import RenewalCandidate, RenewalGroups, group_renewals
@@ -18,10 +16,7 @@ from renewquote.storage import repository
 from renewquote.storage.database import Database
 from renewquote.storage.tables import (
     api_tokens,
-    countries,
     customers,
-    offerings,
-    subscriptions,
     users,
 )
 
@@ -60,17 +55,12 @@ async def own_renewal_groups(
 
 
 _OWNER_WIDTH = len(auth.OWNER_COLUMNS)
-_OWN_CANDIDATES = (
-    select(*auth.OWNER_COLUMNS, *repository.CANDIDATE_COLUMNS)
-    .select_from(api_tokens)
-    .join(users, users.c.id == api_tokens.c.user_id)
-    .outerjoin(customers, customers.c.csn == users.c.customer_csn)
-    .outerjoin(countries, countries.c.code == customers.c.country)
-    .outerjoin(subscriptions, subscriptions.c.customer_csn == customers.c.csn)
-    .outerjoin(offerings, offerings.c.code == subscriptions.c.offering_code)
-    .where(auth.VALID_TOKEN)
-    .order_by(*repository.CANDIDATE_ORDER)
-)
+_OWN_CANDIDATES = repository.customer_candidates(
+    api_tokens.join(users, users.c.id == api_tokens.c.user_id).outerjoin(
+        customers, customers.c.csn == users.c.customer_csn
+    ),
+    leading=auth.OWNER_COLUMNS,
+).where(auth.VALID_TOKEN)
 
 
 def groups_for(

@@ -28,7 +28,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import FromClause, Select
 
 from renewquote.domain.errors import Code, RuleViolation
 from renewquote.domain.model import (
@@ -567,16 +567,28 @@ def _candidates(by_customer: bool, by_partner: bool) -> Select[Any]:
             .order_by(*order)
         )
         return query.where(partner) if by_partner else query
-    # The customer's row comes back even without a matching subscription (outer join).
+    return customer_candidates(customers, partner=partner if by_partner else None).where(
+        customers.c.csn == bindparam("customer")
+    )
+
+
+def customer_candidates(
+    source: FromClause, *, leading: Sequence[ColumnElement[Any]] = (), partner: Any = None
+) -> Select[Any]:
+    """Select `leading` and `CANDIDATE_COLUMNS` of the customer in `source` (a from clause
+    that holds `customers`), its subscriptions matching `partner` if given, by end date.
+
+    The customer's row comes back even without a matching subscription (outer joins), with
+    `id` None; so does a row of `source` without a customer.
+    """
     matching = subscriptions.c.customer_csn == customers.c.csn
     return (
-        select(*CANDIDATE_COLUMNS)
-        .select_from(customers)
-        .join(countries, countries.c.code == customers.c.country)
-        .outerjoin(subscriptions, and_(matching, partner) if by_partner else matching)
+        select(*leading, *CANDIDATE_COLUMNS)
+        .select_from(source)
+        .outerjoin(countries, countries.c.code == customers.c.country)
+        .outerjoin(subscriptions, matching if partner is None else and_(matching, partner))
         .outerjoin(offerings, offerings.c.code == subscriptions.c.offering_code)
-        .where(customers.c.csn == bindparam("customer"))
-        .order_by(*order)
+        .order_by(*CANDIDATE_ORDER)
     )
 
 
