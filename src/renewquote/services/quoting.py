@@ -123,33 +123,35 @@ async def create_quote_async(
     csn = _customer_for(actor, draft.customer_csn)
     partner = actor.partner_csn if actor.kind == "partner" else None
     ids = _subscription_ids(draft)
-    queries: list[tuple[Any, Mapping[str, Any]]] = [
-        (repository.CUSTOMER, {"csn": csn}),
-        (repository.RUNNING_PROMOTIONS_QUERY, {"today": today}),
-        repository.facts_query(
+    # Only what this draft needs, named; sent together, read back by name.
+    queries: dict[str, tuple[Any, Mapping[str, Any]]] = {
+        "customer": (repository.CUSTOMER, {"csn": csn}),
+        "promotions": (repository.RUNNING_PROMOTIONS_QUERY, {"today": today}),
+    }
+    if ids:
+        queries["facts"] = repository.facts_query(
             ids,
             customer_csn=actor.customer_csn if actor.kind == "customer" else None,
             partner_csn=partner,
             all_terms=any(line.term is not None for line in draft.lines),
-        ),
-    ]
+        )
     if draft.contact_email:
-        queries.append((repository.CONTACT_EMAILS, {"csn": csn}))
+        queries["contacts"] = (repository.CONTACT_EMAILS, {"csn": csn})
     if partner is not None:
-        queries.append((repository.RESOLD_BY_PARTNER, {"customer": csn, "partner": partner}))
-    found = await db.fetch_many(queries)
-    customer, address = repository.customer_and_address(found[0][0] if found[0] else None)
-    if partner is not None and not found[-1]:
+        queries["resold"] = (repository.RESOLD_BY_PARTNER, {"customer": csn, "partner": partner})
+    found = dict(zip(queries, await db.fetch_many(list(queries.values())), strict=True))
+    customer, address = repository.customer_and_address(next(iter(found["customer"]), None))
+    if partner is not None and not found["resold"]:
         raise RuleViolation.one(Code.NOT_FOUND, thing="customer")
-    subs, prices = repository.renewal_facts(found[2]) if ids else ({}, {})
+    subs, prices = repository.renewal_facts(found.get("facts", ()))
     ctx = _quote_context(
         actor,
         customer,
         today,
         subscriptions=subs,
         prices=prices,
-        promotions=repository.promotions_of(found[1]),
-        contacts=frozenset(row[0] for row in found[3]) if draft.contact_email else frozenset(),
+        promotions=repository.promotions_of(found["promotions"]),
+        contacts=frozenset(row[0] for row in found.get("contacts", ())),
     )
     priced = build_quote(_request(draft), ctx)
     values = _draft_row(
