@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import json
 
+from fastapi.testclient import TestClient
+
+from renewquote.api.app import create_app
 from renewquote.api.dependencies import forget_token
 from renewquote.services import renewals
 from renewquote.services.actors import find_actor
@@ -230,3 +234,45 @@ def test_renewal_groups_are_the_same_whether_or_not_the_token_was_seen_before(cl
             )
             assert first.json() == groups_public(expected, "en")
             assert first.json()["data"] or first.json()["ineligible"], (email, params)
+
+
+def test_a_quote_is_the_same_whether_or_not_the_token_was_seen_before(client, auth):
+    # A buyer's token this process has not seen is checked in the round trip that reads the
+    # quote's facts; a partner's is checked first. Both must answer as a known token does.
+    bodies = [
+        ("marie@dupont.example", {"lines": [{"subscription_id": "SUB-0001"}]}),
+        (
+            "anne@partner.example",
+            {
+                "customer_csn": "5200000003",
+                "contact": {"email": "ana@rio.example"},
+                "lines": [{"subscription_id": "SUB-0301"}],
+            },
+        ),
+    ]
+    for email, body in bodies:
+        headers = auth(email)
+        forget_token(headers["Authorization"].removeprefix("Bearer "))
+        first = client.post("/api/v1/quotes", headers=headers, json=body)
+        again = client.post("/api/v1/quotes", headers=headers, json=body)
+        assert (first.status_code, again.status_code) == (201, 201), first.text
+        assert first.json()["number"] != again.json()["number"]
+        assert {**first.json(), "number": ""} == {**again.json(), "number": ""}
+        assert first.json()["lines"][0]["subscription_id"] == body["lines"][0]["subscription_id"]
+    refused = client.post(
+        "/api/v1/quotes",
+        headers={"Authorization": "Bearer rq_unknown"},
+        json=bodies[0][1],
+    )
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "unauthenticated"
+
+
+def test_the_servers_application_leaves_its_startup_objects_out_of_collections(book):
+    app = create_app(book, clock=lambda: NOW, freeze_heap=True)
+    try:
+        with TestClient(app) as started:
+            assert gc.get_freeze_count() > 10_000
+            assert started.get("/healthz").status_code == 200
+    finally:
+        gc.unfreeze()

@@ -1,5 +1,6 @@
 """The API's quote creation (one round trip of reads and one statement of writes on
-PostgreSQL) stores exactly what the service's transaction stores, and refuses alike."""
+PostgreSQL; with the bearer token checked in that round trip for a caller the worker does not
+know yet) stores exactly what the service's transaction stores, and refuses alike."""
 
 from __future__ import annotations
 
@@ -10,11 +11,17 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from renewquote.domain.errors import RuleViolation
+from renewquote.domain.errors import Code, RuleViolation
 from renewquote.domain.model import QuoteType, Term
 from renewquote.domain.quoting import LineRequest
 from renewquote.services.actors import Actor
-from renewquote.services.quoting import QuoteDraft, create_quote, create_quote_async
+from renewquote.services.auth import issue_token
+from renewquote.services.quoting import (
+    QuoteDraft,
+    create_own_quote_async,
+    create_quote,
+    create_quote_async,
+)
 from renewquote.storage.database import Database
 from renewquote.storage.quote_records import QuoteView, Recipient
 from renewquote.storage.tables import quote_events, quote_lines, quote_recipients, quotes
@@ -27,6 +34,22 @@ def through_the_api(db: Database, actor: Actor, draft: QuoteDraft) -> QuoteView:
     async def run() -> QuoteView:
         try:
             return await create_quote_async(db, actor, draft, today=TODAY, now=NOW)
+        finally:
+            if not db.is_sqlite:
+                await db.close_async()
+
+    return asyncio.run(run())
+
+
+def with_the_token(db: Database, email: str | None, draft: QuoteDraft) -> tuple[Actor, QuoteView]:
+    """Create the quote as the API does for a bearer token it has not checked yet."""
+    token = issue_token(db, email, now=NOW).access_token if email else "rq_not-a-token"
+
+    async def run() -> tuple[Actor, QuoteView]:
+        try:
+            actor, expires_at, quote = await create_own_quote_async(db, token, draft, now=NOW)
+            assert expires_at > NOW
+            return actor, quote
         finally:
             if not db.is_sqlite:
                 await db.close_async()
@@ -87,6 +110,52 @@ def test_both_paths_store_the_same_rows_and_answer_the_same_quote(book, actor, e
     assert {k: v for k, v in vars_of(by_api).items() if k not in different} == {
         k: v for k, v in vars_of(by_service).items() if k not in different
     }
+
+
+@pytest.mark.parametrize(("email", "draft"), DRAFTS, ids=["self-service", "partner"])
+def test_with_an_unchecked_token_both_paths_store_the_same_rows(book, actor, email, draft):
+    who = actor(email)
+    by_service = create_quote(book, who, draft(), today=TODAY, now=NOW)
+    owner, by_token = with_the_token(book, email, draft())
+    assert owner == who
+    assert stored(book, by_token.id) == stored(book, by_service.id)
+    different = {"id", "number"}
+    assert {k: v for k, v in vars_of(by_token).items() if k not in different} == {
+        k: v for k, v in vars_of(by_service).items() if k not in different
+    }
+
+
+@pytest.mark.parametrize(
+    ("email", "subscription"),
+    [
+        ("marie@dupont.example", "SUB-0301"),  # another company's subscription
+        ("marie@dupont.example", "SUB-9999"),  # no such subscription
+        ("paul@dupont.example", "SUB-0001"),  # a user who may read, not quote
+        ("anne@partner.example", "SUB-0301"),  # a partner must name the customer
+    ],
+    ids=["foreign", "unknown", "reader", "partner"],
+)
+def test_with_an_unchecked_token_refusals_match_the_service(book, actor, email, subscription):
+    draft = QuoteDraft(type=QuoteType.RENEWAL, lines=(LineRequest(subscription_id=subscription),))
+    before = row_counts(book)
+    with pytest.raises(RuleViolation) as by_service:
+        create_quote(book, actor(email), draft, today=TODAY, now=NOW)
+    with pytest.raises(RuleViolation) as by_token:
+        with_the_token(book, email, draft)
+    assert [(v.code, v.subscription_ids) for v in by_token.value.violations] == [
+        (v.code, v.subscription_ids) for v in by_service.value.violations
+    ]
+    # Nothing written but the token issued for the test.
+    assert row_counts(book) == {**before, "api_tokens": before["api_tokens"] + 1}
+
+
+def test_an_unknown_token_creates_nothing(book):
+    draft = QuoteDraft(type=QuoteType.RENEWAL, lines=(LineRequest(subscription_id="SUB-0001"),))
+    before = row_counts(book)
+    with pytest.raises(RuleViolation) as refused:
+        with_the_token(book, None, draft)
+    assert [v.code for v in refused.value.violations] == [Code.UNAUTHENTICATED]
+    assert row_counts(book) == before
 
 
 def vars_of(view: QuoteView) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -26,12 +27,25 @@ in French or English after `Accept-Language`. Every `POST` honours `Idempotency-
 """
 
 
-def create_app(db: Database | None = None, *, clock: Callable[[], datetime] = utcnow) -> FastAPI:
-    """Build the application over `db` (default: the database of the settings)."""
+def create_app(
+    db: Database | None = None,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    freeze_heap: bool = False,
+) -> FastAPI:
+    """Build the application over `db` (default: the database of the settings).
+
+    `freeze_heap`, for a server process: once started, the objects of the code and its
+    libraries are left out of every garbage collection. A full collection of the ~170,000 of
+    them stopped a worker for 80-170 ms, the p99 of a whole benchmark run.
+    """
     database = db or Database(Settings().database_url)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if freeze_heap:
+            gc.collect()
+            gc.freeze()
         yield
         await database.close_async()
 

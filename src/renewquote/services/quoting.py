@@ -38,8 +38,16 @@ from renewquote.domain.quoting import (
     quote_expiry,
 )
 from renewquote.services.actors import Actor
+from renewquote.services.auth import (
+    OWNER_COLUMNS,
+    VALID_TOKEN,
+    TokenOwner,
+    owner_of,
+    owner_params,
+    token_owner_async,
+)
 from renewquote.storage import repository
-from renewquote.storage.database import Database
+from renewquote.storage.database import Database, Link
 from renewquote.storage.quote_records import (
     QuoteView,
     Recipient,
@@ -54,9 +62,19 @@ from renewquote.storage.quote_records import (
     replace_recipients,
     set_status,
 )
-from renewquote.storage.tables import outbox, quote_events, quotes
+from renewquote.storage.tables import (
+    api_tokens,
+    countries,
+    customers,
+    outbox,
+    quote_events,
+    quotes,
+    users,
+)
 
 LANGUAGES = ("en", "fr")
+# The rows of named reads, by name (see `_read`).
+Found = dict[str, Sequence[Sequence[Any]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +133,7 @@ async def create_quote_async(
     On PostgreSQL a quote without new offerings reads what the rules need in one round trip and
     writes its rows in one statement; otherwise `create_quote` runs on a worker thread.
     """
-    if db.is_sqlite or any(line.offering_code for line in draft.lines):
+    if not _in_one_statement(db, draft):
         call = partial(create_quote, db, actor, draft, today=today, now=now)
         quote: QuoteView = await to_thread.run_sync(call)
         return quote
@@ -124,25 +142,77 @@ async def create_quote_async(
     partner = actor.partner_csn if actor.kind == "partner" else None
     ids = _subscription_ids(draft)
     # Only what this draft needs, named; sent together, read back by name.
-    queries: dict[str, tuple[Any, Mapping[str, Any]]] = {
-        "customer": (repository.CUSTOMER, {"csn": csn}),
-        "promotions": (repository.RUNNING_PROMOTIONS_QUERY, {"today": today}),
-    }
+    queries = _promotions_read(today)
+    queries["customer"] = (repository.CUSTOMER, {"csn": csn})
     if ids:
         queries["facts"] = repository.facts_query(
             ids,
             customer_csn=actor.customer_csn if actor.kind == "customer" else None,
             partner_csn=partner,
-            all_terms=any(line.term is not None for line in draft.lines),
+            all_terms=_all_terms(draft),
         )
     if draft.contact_email:
         queries["contacts"] = (repository.CONTACT_EMAILS, {"csn": csn})
     if partner is not None:
         queries["resold"] = (repository.RESOLD_BY_PARTNER, {"customer": csn, "partner": partner})
-    found = dict(zip(queries, await db.fetch_many(list(queries.values())), strict=True))
+    async with db.connected() as link:
+        found = await _read(link, queries)
+        if partner is not None and not found["resold"]:
+            raise RuleViolation.one(Code.NOT_FOUND, thing="customer")
+        return await _create_from(link, actor, draft, found, today=today, now=now)
+
+
+async def create_own_quote_async(
+    db: Database, token: str, draft: QuoteDraft, *, now: datetime
+) -> tuple[Actor, datetime, QuoteView]:
+    """Return who a bearer token belongs to, when it expires, and the quote it creates.
+
+    For a caller this process does not know yet: a customer's buyer renewing its own
+    subscriptions has the token checked in the same round trip as the quote's reads.
+    """
+    today = now.date()
+    if not _in_one_statement(db, draft) or draft.customer_csn or draft.contact_email:
+        actor, expires_at = await token_owner_async(db, token, now=now)
+        return actor, expires_at, await create_quote_async(db, actor, draft, today=today, now=now)
+    queries = _promotions_read(today)
+    queries["owner"] = (_OWN_CUSTOMER, owner_params(token, now))
+    ids = _subscription_ids(draft)
+    if ids:
+        # Whoever owns them: those of another company are dropped below, once the token
+        # has told whose it is, which leaves what the customer's own query would find.
+        queries["facts"] = repository.facts_query(
+            ids, customer_csn=None, partner_csn=None, all_terms=_all_terms(draft)
+        )
+    async with db.connected() as link:
+        found = await _read(link, queries)
+        owners = found.pop("owner")
+        actor, expires_at = owner_of([TokenOwner._make(row[:_OWNER_WIDTH]) for row in owners[:1]])
+        if actor.kind == "customer":
+            actor.require_buyer()
+            found["customer"] = [row[_OWNER_WIDTH:] for row in owners[:1]]
+            found["facts"] = repository.facts_of_customer(
+                found.get("facts", ()), actor.customer_csn
+            )
+            return (
+                actor,
+                expires_at,
+                await _create_from(link, actor, draft, found, today=today, now=now),
+            )
+    # A partner or staff member: its own reads (rare, since this process then knows it).
+    return actor, expires_at, await create_quote_async(db, actor, draft, today=today, now=now)
+
+
+async def _create_from(
+    link: Link,
+    actor: Actor,
+    draft: QuoteDraft,
+    found: Found,
+    *,
+    today: date,
+    now: datetime,
+) -> QuoteView:
+    """Check, price and store a draft from the rows its reads found (see create_quote_async)."""
     customer, address = repository.customer_and_address(next(iter(found["customer"]), None))
-    if partner is not None and not found["resold"]:
-        raise RuleViolation.one(Code.NOT_FOUND, thing="customer")
     subs, prices = repository.renewal_facts(found.get("facts", ()))
     ctx = _quote_context(
         actor,
@@ -166,7 +236,7 @@ async def create_quote_async(
     )
     recipients = _recipients(actor, draft)
     quote_id, lines = await insert_draft_async(
-        db,
+        link,
         values,
         priced.lines,
         recipients,
@@ -175,6 +245,37 @@ async def create_quote_async(
         detail={"lines": len(priced.lines), "total": str(priced.totals.total)},
     )
     return new_quote_view(quote_id, values, lines, recipients)
+
+
+def _in_one_statement(db: Database, draft: QuoteDraft) -> bool:
+    # PostgreSQL, and renewals or co-terms only: new offerings take create_quote's reads.
+    return not db.is_sqlite and not any(line.offering_code for line in draft.lines)
+
+
+def _all_terms(draft: QuoteDraft) -> bool:
+    return any(line.term is not None for line in draft.lines)
+
+
+def _promotions_read(today: date) -> dict[str, tuple[Any, Mapping[str, Any]]]:
+    return {"promotions": (repository.RUNNING_PROMOTIONS_QUERY, {"today": today})}
+
+
+async def _read(link: Link, queries: Mapping[str, tuple[Any, Mapping[str, Any]]]) -> Found:
+    """Run named queries in one round trip and return their rows by name."""
+    return dict(zip(queries, await link.fetch_many(list(queries.values())), strict=True))
+
+
+_OWNER_WIDTH = len(OWNER_COLUMNS)
+# A token's owner and, for a customer's user, its company as `repository.CUSTOMER` reads it.
+_OWN_CUSTOMER = (
+    select(*OWNER_COLUMNS, *repository.CUSTOMER.selected_columns)
+    .select_from(
+        api_tokens.join(users, users.c.id == api_tokens.c.user_id)
+        .outerjoin(customers, customers.c.csn == users.c.customer_csn)
+        .outerjoin(countries, countries.c.code == customers.c.country)
+    )
+    .where(VALID_TOKEN)
+)
 
 
 def edit_draft(

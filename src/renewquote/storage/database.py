@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from functools import partial
 from typing import Any, TypeVar
 
@@ -120,18 +120,17 @@ class Database:
         A `str` is SQL written for psycopg (`%(name)s` parameters), used as it is; a
         data-modifying statement is atomic on its own.
         """
-        assert not self.is_sqlite, "fetch_many is for PostgreSQL"
+        async with self.connected() as link:
+            return await link.fetch_many(queries)
+
+    @asynccontextmanager
+    async def connected(self) -> AsyncIterator[Link]:
+        """PostgreSQL only: one of the event loop's connections for several round trips (a
+        request's reads, then its write), taken from the pool once."""
+        assert not self.is_sqlite, "connected is for PostgreSQL"
         pool = await self._async_pool()
-        async with pool.connection() as conn, conn.pipeline():
-            cursors = []
-            for statement, params in queries:
-                cursor = conn.cursor()
-                if isinstance(statement, str):
-                    await cursor.execute(statement, params)
-                else:
-                    await cursor.execute(*self._compiled(statement, params))
-                cursors.append(cursor)
-            return [await cursor.fetchall() for cursor in cursors]
+        async with pool.connection() as conn:
+            yield Link(self, conn)
 
     def _compiled(
         self, statement: Select[Any], params: Mapping[str, Any]
@@ -153,8 +152,16 @@ class Database:
         pool = self._async_pools.get(loop)
         if pool is None:
             url = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            # Generic plans: these are the API's few prebuilt statements, keyed by ids and
+            # CSNs, which psycopg prepares; left to choose, PostgreSQL planned `id = ANY(...)`
+            # again at every call (0.23 ms of its CPU each, bench/http_load.py).
+            options = "-c plan_cache_mode=force_generic_plan"
             pool = AsyncConnectionPool(
-                url, min_size=1, max_size=POOL_SIZE, open=False, kwargs={"autocommit": True}
+                url,
+                min_size=1,
+                max_size=POOL_SIZE,
+                open=False,
+                kwargs={"autocommit": True, "options": options},
             )
             self._async_pools[loop] = pool
             await pool.open()
@@ -170,6 +177,38 @@ class Database:
         """Close every pooled connection."""
         self.engine.dispose()
         self.reader.dispose()
+
+
+class Link:
+    """A connection of `Database.connected`: statements outside a transaction, each one atomic
+    on its own, with `Database.fetch_many`'s rules."""
+
+    def __init__(self, db: Database, conn: psycopg.AsyncConnection[Any]) -> None:
+        self.db = db
+        self.conn = conn
+
+    async def fetch_many(
+        self, queries: Sequence[tuple[Select[Any] | str, Mapping[str, Any]]]
+    ) -> list[list[tuple[Any, ...]]]:
+        """Run the statements in one round trip; return each one's rows."""
+        async with self.conn.pipeline():
+            cursors = [await self._executed(statement, params) for statement, params in queries]
+            return [await cursor.fetchall() for cursor in cursors]
+
+    async def fetch(
+        self, statement: Select[Any] | str, params: Mapping[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        """Run one statement and return its rows."""
+        cursor = await self._executed(statement, params)
+        return await cursor.fetchall()
+
+    async def _executed(
+        self, statement: Select[Any] | str, params: Mapping[str, Any]
+    ) -> psycopg.AsyncCursor[tuple[Any, ...]]:
+        cursor = self.conn.cursor()
+        if isinstance(statement, str):
+            return await cursor.execute(statement, params)
+        return await cursor.execute(*self.db._compiled(statement, params))
 
 
 def _row_factory(make: Callable[[Sequence[Any]], T]) -> Callable[[Any], RowMaker[T]]:

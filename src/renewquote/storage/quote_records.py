@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
@@ -10,13 +9,14 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Table, delete, insert, select, update
 from sqlalchemy.dialects import postgresql
 
 from renewquote.domain.errors import Code, RuleViolation
 from renewquote.domain.lifecycle import QuoteStatus, parse_quote_number, quote_number
 from renewquote.domain.pricing import PricedLine, Totals
-from renewquote.storage.database import Database
+from renewquote.storage.database import Link
 from renewquote.storage.prepared import Prepared
 from renewquote.storage.tables import quote_events, quote_lines, quote_recipients, quotes
 
@@ -125,7 +125,7 @@ def line_rows(quote_id: int, lines: Sequence[PricedLine]) -> list[dict[str, Any]
 
 
 async def insert_draft_async(
-    db: Database,
+    link: Link,
     values: Mapping[str, Any],
     lines: Sequence[PricedLine],
     recipients: Sequence[Recipient],
@@ -144,15 +144,20 @@ async def insert_draft_async(
     params: dict[str, Any] = {f"q_{name}": value for name, value in values.items()}
     # Lines and recipients as one JSON document each: one parameter to send instead of one
     # array per column. Money and dates go as text, which PostgreSQL reads back exactly.
-    params["lines"] = json.dumps([{c: row[c] for c in _LINE_COLUMNS} for row in rows], default=str)
-    params["recipients"] = json.dumps(
+    params["lines"] = _json([{c: row[c] for c in _LINE_COLUMNS} for row in rows])
+    params["recipients"] = _json(
         [{c: getattr(r, c) for c in _RECIPIENT_COLUMNS} for r in recipients]
     )
-    params.update(e_actor=actor, e_action="created", e_at=at, e_detail=json.dumps(detail))
-    ((quote_id,),) = (await db.fetch_many([(sql, params)]))[0]
+    params.update(e_actor=actor, e_action="created", e_at=at, e_detail=_json(detail))
+    ((quote_id,),) = await link.fetch(sql, params)
     for row in rows:
         row["quote_id"] = quote_id
     return quote_id, rows
+
+
+def _json(value: Any) -> str:
+    # Decimal as its exact text; dates as ISO text, which PostgreSQL reads back.
+    return orjson.dumps(value, default=str).decode()
 
 
 # Built from the tables: every column but the ids, with its PostgreSQL type for the arrays.

@@ -396,6 +396,14 @@ FACTS_BY_ARRAY = {
 }
 
 
+def facts_of_customer(
+    rows: Iterable[Sequence[Any]], customer_csn: str | None
+) -> list[Sequence[Any]]:
+    """Keep the rows of an unscoped facts query that a customer-scoped one would return."""
+    # The subscription's customer is the second column (see `_facts`).
+    return [row for row in rows if row[1] == customer_csn]
+
+
 def facts_query(
     ids: Collection[str], *, customer_csn: str | None, partner_csn: str | None, all_terms: bool
 ) -> tuple[Select[Any], dict[str, Any]]:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from renewquote.api.dependencies import SignedIn
+from renewquote.api.dependencies import BearerToken, SignedIn, remember
 from renewquote.api.metrics import QUOTES
 from renewquote.api.schemas import (
     NO_NUL,
@@ -70,13 +70,12 @@ def _address(address: AddressIn) -> dict[str, str | None]:
     responses=BODY_ERRORS,
     summary="Create a quote (a draft)",
 )
-async def create_quote(body: QuoteCreate, caller: SignedIn) -> dict[str, object]:
+async def create_quote(body: QuoteCreate, call: BearerToken) -> dict[str, object]:
     """Check every rule and price the quote; a refused quote leaves nothing behind.
 
     A customer's buyer always receives the quote and may add up to four `recipients`; a partner
     names one `contact` of the customer and up to five more `recipients`.
     """
-    now = caller.now
     draft = quoting.QuoteDraft(
         type=body.type,
         lines=_lines(body.lines),
@@ -86,9 +85,17 @@ async def create_quote(body: QuoteCreate, caller: SignedIn) -> dict[str, object]
         contact_email=str(body.contact.email) if body.contact else None,
         language=body.language,
     )
-    quote = await quoting.create_quote_async(
-        caller.db, caller.actor, draft, today=now.date(), now=now
-    )
+    if call.actor is not None:
+        quote = await quoting.create_quote_async(
+            call.db, call.actor, draft, today=call.today, now=call.now
+        )
+    else:
+        # A caller this worker has not seen lately: a buyer's token is checked in the same
+        # round trip as the quote's reads.
+        actor, expires_at, quote = await quoting.create_own_quote_async(
+            call.db, call.token, draft, now=call.now
+        )
+        remember(call.token, actor, expires_at)
     QUOTES.labels("created").inc()
     return quote_public(quote)
 
