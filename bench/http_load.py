@@ -58,6 +58,7 @@ from renewquote.storage.tables import (
     partners,
     prices,
     promotions,
+    subscriptions,
     users,
 )
 
@@ -133,6 +134,7 @@ class Load:
     server_non2xx: int
     server_cpu_seconds: float  # both workers, user + system
     wrk_cpu_seconds: float
+    postgres_cpu_seconds: float  # every local postgres process, user + system
     machine_busy: float  # share of all cores in use during the run
 
     @property
@@ -149,6 +151,11 @@ class Load:
     def server_ms_per_request(self) -> float:
         """CPU time the two workers spent per answered request."""
         return self.server_cpu_seconds * 1000 / self.requests
+
+    @property
+    def postgres_ms_per_request(self) -> float:
+        """CPU time the local PostgreSQL server spent per answered request."""
+        return self.postgres_cpu_seconds * 1000 / self.requests
 
 
 # The server's metrics label the documentation page "unmatched", and the API's routes without
@@ -304,8 +311,15 @@ def _load_book(db: Database, today: date) -> list[tuple[str, list[str]]]:
             )
             tokens.append((token, [_sid(n, k) for k in range(1, LINES_PER_QUOTE + 1)]))
         conn.execute(insert(api_tokens), rows)
+    # The tables just loaded. The quote tables stay as the migrations left them, never
+    # analyzed, as in a new deployment: analyzed while empty (and with autovacuum off, as on
+    # this machine), they keep "empty" statistics, so each backend plans its foreign-key
+    # checks against them as scans of an empty table and keeps those plans as they grow (a
+    # quote's insert took PostgreSQL 1.3 ms at first and 5.5-7.6 ms by the end of a run).
+    loaded = (countries, currencies, partners, customers, users, api_tokens, offerings, prices)
+    loaded += (promotions, subscriptions)
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql("VACUUM ANALYZE")
+        conn.exec_driver_sql(f"VACUUM ANALYZE {', '.join(t.name for t in loaded)}")
     return tokens
 
 
@@ -474,12 +488,24 @@ def _workers(supervisor: int) -> tuple[int, ...]:
     return tuple(sorted(found))
 
 
+def _postgres_pids() -> list[int]:
+    """Return the pids of the local PostgreSQL server's processes (none if it runs elsewhere)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "comm").read_text().strip() == "postgres":
+                    found.append(int(entry.name))
+    return found
+
+
 def _cpu_seconds(pids: Sequence[int]) -> float:
     """Return the user + system CPU time of these processes (all their threads)."""
     ticks = 0
     for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks += int(fields[11]) + int(fields[12])
+        with contextlib.suppress(OSError):  # a process that ended meanwhile
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
@@ -594,12 +620,17 @@ class _Wrk:
         metrics_before = self.metrics(endpoint)
         cpu_before = _cpu_seconds(self.server.workers)
         wrk_before = _children_cpu_seconds()
+        postgres_before = {pid: _cpu_seconds([pid]) for pid in _postgres_pids()}
         machine_before = _machine_ticks()
         env = {**os.environ, "RENEWQUOTE_PACE": str(endpoint.pace)} if endpoint.pace else None
         finished = subprocess.run(argv, capture_output=True, text=True, check=False, env=env)
         machine_after = _machine_ticks()
         wrk_cpu = _children_cpu_seconds() - wrk_before
         server_cpu = _cpu_seconds(self.server.workers) - cpu_before
+        # A backend that started during the run counts whole; one that ended is lost.
+        postgres_cpu = sum(
+            _cpu_seconds([pid]) - postgres_before.get(pid, 0.0) for pid in _postgres_pids()
+        )
         metrics_after = self.metrics(endpoint)
         line = next(
             (x for x in finished.stdout.splitlines() if x.startswith("RENEWQUOTE_RESULT ")), None
@@ -627,15 +658,18 @@ class _Wrk:
             server_non2xx=metrics_after["non2xx"] - metrics_before["non2xx"],
             server_cpu_seconds=server_cpu,
             wrk_cpu_seconds=wrk_cpu,
+            postgres_cpu_seconds=postgres_cpu,
             machine_busy=1 - idle / total,
         )
         what = "warm-up " if seconds == WARM_UP_SECONDS else "measured"
         console.print(
             f"  {what} {seconds:>2} s  {endpoint.label}: {load.rate:,.0f} req/s,"
             f" p99 {load.p99_ms:,.1f} ms (server ≤ {load.server_p99_ms:g} ms),"
-            f" {load.errors} errors; CPU: workers {load.server_ms_per_request:.2f} ms/request,"
-            f" machine {load.machine_busy:.0%} busy: workers {server_cpu / seconds / CORES:.0%},"
-            f" wrk {load.wrk_cpu_seconds / seconds / CORES:.0%} of it"
+            f" {load.errors} errors; CPU a request: workers {load.server_ms_per_request:.2f} ms,"
+            f" PostgreSQL {load.postgres_ms_per_request:.2f} ms; machine"
+            f" {load.machine_busy:.0%} busy: workers {server_cpu / seconds / CORES:.0%},"
+            f" PostgreSQL {postgres_cpu / seconds / CORES:.0%},"
+            f" wrk {load.wrk_cpu_seconds / seconds / CORES:.0%}"
         )
         return load
 
@@ -832,6 +866,7 @@ def _results_table(
         "server p99": "right",
         "errors": "right",
         "worker CPU /req": "right",
+        "PostgreSQL CPU /req": "right",
         "× /healthz": "right",
         "× plain inserts": "right",
         "target": "left",
@@ -864,6 +899,7 @@ def _results_table(
             f"≤ {load.server_p99_ms:g} ms",
             _errors(load),
             f"{load.server_ms_per_request:.2f} ms",
+            f"{load.postgres_ms_per_request:.2f} ms",
             f"{load.rate / healthz:.2f}×",
             f"{load.rate / raw_rate:.2f}×" if endpoint.route == QUOTES.route else "",
             target,
@@ -872,7 +908,7 @@ def _results_table(
     table.add_row(
         "plain inserts of the same quote rows (the limit)",
         f"{raw_rate:,.0f}",
-        *[""] * 7,
+        *[""] * 8,
         "1.00×",
         "",
         "",
@@ -881,7 +917,9 @@ def _results_table(
         f"p50, p99, max: wrk's, corrected for coordinated omission. Server p99: the bucket of"
         f" the server's own histogram (RequestMetrics) holding its p99, from /metrics."
         f" Errors: non-2xx (wrk's response() and the server's count), socket errors, timeouts"
-        f" (5 s). Worker CPU: user + system of both workers over the run, per request."
+        f" (5 s). Worker CPU: user + system of both workers over the run, per request;"
+        f" PostgreSQL CPU: the same for every process of the local server (its backends,"
+        f" background writer, autovacuum...)."
         f" Plain inserts: per quote, one transaction with the quotes row (RETURNING id), the"
         f" {LINES_PER_QUOTE} lines by executemany, the recipient, the event, on 1 connection,"
         f" server stopped; best of {RAW_ROUNDS} rounds of {RAW_QUOTES:,} quotes the server"

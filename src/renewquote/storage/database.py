@@ -152,16 +152,8 @@ class Database:
         pool = self._async_pools.get(loop)
         if pool is None:
             url = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
-            # Generic plans: these are the API's few prebuilt statements, keyed by ids and
-            # CSNs, which psycopg prepares; left to choose, PostgreSQL planned `id = ANY(...)`
-            # again at every call (0.23 ms of its CPU each, bench/http_load.py).
-            options = "-c plan_cache_mode=force_generic_plan"
             pool = AsyncConnectionPool(
-                url,
-                min_size=1,
-                max_size=POOL_SIZE,
-                open=False,
-                kwargs={"autocommit": True, "options": options},
+                url, min_size=1, max_size=POOL_SIZE, open=False, kwargs={"autocommit": True}
             )
             self._async_pools[loop] = pool
             await pool.open()
