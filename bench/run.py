@@ -56,14 +56,13 @@ MEMORY_LIMIT_MB = 300.0
 QUOTES_SHARE_TARGET = 0.40
 MB = 1024 * 1024
 
-# The query renewquote.storage.repository.renewal_candidates builds, written out by hand.
+# The query renewquote.storage.repository.own_candidates builds (after the one row of the
+# customer's country), written out by hand.
 PLAIN_READ = (
     "SELECT s.id, s.customer_csn, s.currency, s.purchase_method, s.partner_csn, s.end_date,"
-    " s.term, s.status, o.kind AS offering_kind, s.renewed_by_order, c.country,"
-    " k.self_service_quotes FROM customers c JOIN countries k ON k.code = c.country"
-    " LEFT JOIN subscriptions s ON s.customer_csn = c.csn"
-    " LEFT JOIN offerings o ON o.code = s.offering_code"
-    " WHERE c.csn = {p} ORDER BY s.end_date, s.id"
+    " s.term, s.status, o.kind AS offering_kind, s.renewed_by_order"
+    " FROM subscriptions s JOIN offerings o ON o.code = s.offering_code"
+    " WHERE s.customer_csn = {p} ORDER BY s.end_date, s.id"
 )
 BARE_GROUP_BY = (
     "SELECT currency, purchase_method, partner_csn, count(*) FROM subscriptions"

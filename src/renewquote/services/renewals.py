@@ -72,9 +72,25 @@ def groups_for(
     today: date,
 ) -> RenewalGroups:
     """Group a customer's subscriptions (or those a partner resells) as `channel` sees them."""
-    statement, params = repository.renewal_candidates(customer_csn, partner_csn)
+    if customer_csn is None:
+        statement, params = repository.renewal_candidates(None, partner_csn)
+        rows = db.fetch_now(statement, params, repository.Candidate._make)
+        return _grouped(rows, None, partner_csn, channel, today)
+    # The customer once, then its subscriptions alone (see `repository.own_candidates`).
+    found = db.fetch_now(repository.CUSTOMER_REGION, {"csn": customer_csn}, tuple)
+    if not found:
+        raise RuleViolation.one(Code.NOT_FOUND, thing="customer")
+    statement, params = repository.own_candidates(customer_csn, partner_csn)
     rows = db.fetch_now(statement, params, repository.Candidate._make)
-    return _grouped(rows, customer_csn, partner_csn, channel, today)
+    if partner_csn is not None and not rows:
+        raise RuleViolation.one(Code.NOT_FOUND, thing="customer")  # not a customer it resells to
+    country, self_service = found[0]
+    return group_renewals(
+        cast("Sequence[RenewalCandidate]", rows),
+        channel=channel,
+        today=today,
+        region_reasons=region_reasons(Region(country, bool(self_service)), channel),
+    )
 
 
 def _grouped(

@@ -144,8 +144,9 @@ class Subscription(Base):
 
     __tablename__ = "subscriptions"
     __table_args__ = (
-        Index("ix_subscriptions_customer_end", "customer_csn", "end_date"),
-        Index("ix_subscriptions_partner_end", "partner_csn", "end_date"),
+        # In the order renewal groups read them (end date, then id): no sort to do.
+        Index("ix_subscriptions_customer_end", "customer_csn", "end_date", "id"),
+        Index("ix_subscriptions_partner_end", "partner_csn", "end_date", "id"),
     )
     id: Mapped[str] = mapped_column(CODE, primary_key=True)
     customer_csn: Mapped[str] = mapped_column(ForeignKey("customers.csn"))
