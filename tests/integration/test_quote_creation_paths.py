@@ -158,6 +158,28 @@ def test_an_unknown_token_creates_nothing(book):
     assert row_counts(book) == before
 
 
+def test_promotions_and_prices_of_every_term_come_through_each_path(book, actor):
+    # A 3-year renewal in EUR earns RENEW3Y10: read along the customer and its facts in one
+    # statement by a buyer's quote, whether its token is known or not.
+    def draft() -> QuoteDraft:
+        return QuoteDraft(
+            type=QuoteType.RENEWAL,
+            lines=(
+                LineRequest(subscription_id="SUB-0001", term=Term.THREE_YEAR),
+                LineRequest(subscription_id="SUB-0002"),
+            ),
+        )
+
+    marie = actor("marie@dupont.example")
+    by_service = stored(book, create_quote(book, marie, draft(), today=TODAY, now=NOW).id)
+    by_api = stored(book, through_the_api(book, marie, draft()).id)
+    by_token = stored(book, with_the_token(book, "marie@dupont.example", draft())[1].id)
+    assert by_api == by_service
+    assert by_token == by_service
+    assert [line["promotion_code"] for line in by_service["lines"]] == ["RENEW3Y10", None]
+    assert by_service["lines"][0]["discount"] > 0
+
+
 def vars_of(view: QuoteView) -> dict[str, Any]:
     return {name: getattr(view, name) for name in view.__dataclass_fields__}
 

@@ -25,6 +25,16 @@ def reasons_public(reasons: tuple[Violation, ...], language: str) -> list[dict[s
 
 def groups_public(result: RenewalGroups, language: str = "en") -> dict[str, Any]:
     """Shape renewal groups as `GET /api/v1/renewal-groups` answers."""
+    # Subscriptions alike share one tuple of reasons (see `group_renewals`): each tuple is
+    # put into words once, by identity, which holds while `result` keeps them all.
+    shown: dict[int, list[dict[str, Any]]] = {}
+
+    def reasons(of: tuple[Violation, ...]) -> list[dict[str, Any]]:
+        found = shown.get(id(of))
+        if found is None:
+            found = shown[id(of)] = reasons_public(of, language)
+        return found
+
     return {
         "data": [
             {
@@ -37,7 +47,7 @@ def groups_public(result: RenewalGroups, language: str = "en") -> dict[str, Any]
             for g in result.groups
         ],
         "ineligible": [
-            {"subscription_id": i.subscription_id, "reasons": reasons_public(i.reasons, language)}
+            {"subscription_id": i.subscription_id, "reasons": reasons(i.reasons)}
             for i in result.ineligible
         ],
     }

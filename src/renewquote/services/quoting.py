@@ -9,7 +9,9 @@ from functools import partial
 from typing import Any
 
 from anyio import to_thread
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, String, and_, any_, bindparam, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql import Select
 
 from renewquote.domain.errors import Code, RuleViolation, violation
 from renewquote.domain.lifecycle import (
@@ -69,12 +71,11 @@ from renewquote.storage.tables import (
     outbox,
     quote_events,
     quotes,
+    subscriptions,
     users,
 )
 
 LANGUAGES = ("en", "fr")
-# The rows of named reads, by name (see `_read`).
-Found = dict[str, Sequence[Sequence[Any]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +131,9 @@ async def create_quote_async(
 ) -> QuoteView:
     """`create_quote` from the event loop, for the HTTP API.
 
-    On PostgreSQL a quote without new offerings reads what the rules need in one round trip and
-    writes its rows in one statement; otherwise `create_quote` runs on a worker thread.
+    On PostgreSQL a quote without new offerings reads what the rules need in one round trip
+    (a buyer's own quote: in one statement) and writes its rows in one statement; otherwise
+    `create_quote` runs on a worker thread.
     """
     if not _in_one_statement(db, draft):
         call = partial(create_quote, db, actor, draft, today=today, now=now)
@@ -139,11 +141,18 @@ async def create_quote_async(
         return quote
     actor.require_buyer()
     csn = _customer_for(actor, draft.customer_csn)
+    if actor.kind == "customer" and not draft.contact_email:
+        params = {"csn": csn, **_own_params(draft, today)}
+        async with db.connected() as link:
+            rows = await link.fetch(_CUSTOMER_READS[(False, _all_terms(draft))], params)
+            return await _create_from(link, actor, draft, _own_reads(rows, 0, today), now=now)
     partner = actor.partner_csn if actor.kind == "partner" else None
     ids = _subscription_ids(draft)
     # Only what this draft needs, named; sent together, read back by name.
-    queries = _promotions_read(today)
-    queries["customer"] = (repository.CUSTOMER, {"csn": csn})
+    queries: dict[str, tuple[Any, Mapping[str, Any]]] = {
+        "promotions": (repository.RUNNING_PROMOTIONS_QUERY, {"today": today}),
+        "customer": (repository.CUSTOMER, {"csn": csn}),
+    }
     if ids:
         queries["facts"] = repository.facts_query(
             ids,
@@ -156,10 +165,22 @@ async def create_quote_async(
     if partner is not None:
         queries["resold"] = (repository.RESOLD_BY_PARTNER, {"customer": csn, "partner": partner})
     async with db.connected() as link:
-        found = await _read(link, queries)
+        found = dict(zip(queries, await link.fetch_many(list(queries.values())), strict=True))
         if partner is not None and not found["resold"]:
             raise RuleViolation.one(Code.NOT_FOUND, thing="customer")
-        return await _create_from(link, actor, draft, found, today=today, now=now)
+        return await _create_from(
+            link,
+            actor,
+            draft,
+            Reads(
+                customer=next(iter(found["customer"]), None),
+                facts=found.get("facts", ()),
+                promotions=repository.promotions_of(found["promotions"]),
+                contacts=frozenset(row[0] for row in found.get("contacts", ())),
+                today=today,
+            ),
+            now=now,
+        )
 
 
 async def create_own_quote_async(
@@ -168,60 +189,50 @@ async def create_own_quote_async(
     """Return who a bearer token belongs to, when it expires, and the quote it creates.
 
     For a caller this process does not know yet: a customer's buyer renewing its own
-    subscriptions has the token checked in the same round trip as the quote's reads.
+    subscriptions has the token checked in the statement that reads the quote's facts.
     """
     today = now.date()
     if not _in_one_statement(db, draft) or draft.customer_csn or draft.contact_email:
         actor, expires_at = await token_owner_async(db, token, now=now)
         return actor, expires_at, await create_quote_async(db, actor, draft, today=today, now=now)
-    queries = _promotions_read(today)
-    queries["owner"] = (_OWN_CUSTOMER, owner_params(token, now))
-    ids = _subscription_ids(draft)
-    if ids:
-        # Whoever owns them: those of another company are dropped below, once the token
-        # has told whose it is, which leaves what the customer's own query would find.
-        queries["facts"] = repository.facts_query(
-            ids, customer_csn=None, partner_csn=None, all_terms=_all_terms(draft)
-        )
+    params = {**owner_params(token, now), **_own_params(draft, today)}
     async with db.connected() as link:
-        found = await _read(link, queries)
-        owners = found.pop("owner")
-        actor, expires_at = owner_of([TokenOwner._make(row[:_OWNER_WIDTH]) for row in owners[:1]])
+        rows = await link.fetch(_CUSTOMER_READS[(True, _all_terms(draft))], params)
+        owners = [TokenOwner._make(row[:_OWNER_WIDTH]) for row in rows[:1]]
+        actor, expires_at = owner_of(owners)
         if actor.kind == "customer":
             actor.require_buyer()
-            found["customer"] = [row[_OWNER_WIDTH:] for row in owners[:1]]
-            found["facts"] = repository.facts_of_customer(
-                found.get("facts", ()), actor.customer_csn
-            )
-            return (
-                actor,
-                expires_at,
-                await _create_from(link, actor, draft, found, today=today, now=now),
-            )
+            reads = _own_reads(rows, _OWNER_WIDTH, today)
+            return actor, expires_at, await _create_from(link, actor, draft, reads, now=now)
     # A partner or staff member: its own reads (rare, since this process then knows it).
     return actor, expires_at, await create_quote_async(db, actor, draft, today=today, now=now)
 
 
+@dataclass(frozen=True, slots=True)
+class Reads:
+    """What the rules need to know to create a quote, as its reads found it."""
+
+    customer: Sequence[Any] | None  # a row of `repository.CUSTOMER`, None if not found
+    facts: Sequence[Sequence[Any]]  # rows of a facts query
+    promotions: list[Promotion]
+    contacts: frozenset[str]
+    today: date
+
+
 async def _create_from(
-    link: Link,
-    actor: Actor,
-    draft: QuoteDraft,
-    found: Found,
-    *,
-    today: date,
-    now: datetime,
+    link: Link, actor: Actor, draft: QuoteDraft, reads: Reads, *, now: datetime
 ) -> QuoteView:
-    """Check, price and store a draft from the rows its reads found (see create_quote_async)."""
-    customer, address = repository.customer_and_address(next(iter(found["customer"]), None))
-    subs, prices = repository.renewal_facts(found.get("facts", ()))
+    """Check, price and store a draft from what its reads found (see create_quote_async)."""
+    customer, address = repository.customer_and_address(reads.customer)
+    subs, prices = repository.renewal_facts(reads.facts)
     ctx = _quote_context(
         actor,
         customer,
-        today,
+        reads.today,
         subscriptions=subs,
         prices=prices,
-        promotions=repository.promotions_of(found["promotions"]),
-        contacts=frozenset(row[0] for row in found.get("contacts", ())),
+        promotions=reads.promotions,
+        contacts=reads.contacts,
     )
     priced = build_quote(_request(draft), ctx)
     values = _draft_row(
@@ -247,6 +258,64 @@ async def _create_from(
     return new_quote_view(quote_id, values, lines, recipients)
 
 
+def _customer_reads(by_token: bool, all_terms: bool) -> Select[Any]:
+    """One statement for a customer's own quote: the token's owner (`by_token`), the customer
+    as `repository.CUSTOMER` reads it, its subscriptions among the parameter `ids` with their
+    prices (one row each, or one row without), and the running promotions (on every row)."""
+    facts_columns, facts = repository.facts_source(all_terms)
+    own = and_(
+        subscriptions.c.customer_csn == customers.c.csn,
+        subscriptions.c.id == any_(bindparam("ids", type_=ARRAY(String))),
+    )
+    if by_token:
+        leading: tuple[Any, ...] = OWNER_COLUMNS
+        source = (
+            api_tokens.join(users, users.c.id == api_tokens.c.user_id)
+            .outerjoin(customers, customers.c.csn == users.c.customer_csn)
+            .outerjoin(countries, countries.c.code == customers.c.country)
+        )
+        chosen = VALID_TOKEN
+    else:
+        leading = ()
+        source = customers.join(countries, countries.c.code == customers.c.country)
+        chosen = customers.c.csn == bindparam("csn")
+    return (
+        select(
+            *leading,
+            *repository.CUSTOMER.selected_columns,
+            *facts_columns,
+            repository.running_promotions_json(),
+        )
+        .select_from(source.outerjoin(facts, own))
+        .where(chosen)
+    )
+
+
+_CUSTOMER_READS = {(t, a): _customer_reads(t, a) for t in (False, True) for a in (False, True)}
+_OWNER_WIDTH = len(OWNER_COLUMNS)
+_CUSTOMER_WIDTH = len(repository.CUSTOMER.selected_columns)
+_FACTS_WIDTH = len(repository.facts_source(False)[0])
+
+
+def _own_params(draft: QuoteDraft, today: date) -> dict[str, Any]:
+    return {"ids": sorted(_subscription_ids(draft)), "today": today}
+
+
+def _own_reads(rows: Sequence[Sequence[Any]], start: int, today: date) -> Reads:
+    """Split the rows of `_CUSTOMER_READS` from column `start` on (after the owner's)."""
+    facts = start + _CUSTOMER_WIDTH
+    first = rows[0] if rows else None
+    # A token's owner without a company has its columns empty: no such customer.
+    customer = first[start:facts] if first is not None and first[start] is not None else None
+    return Reads(
+        customer=customer,
+        facts=[row[facts : facts + _FACTS_WIDTH] for row in rows if row[facts] is not None],
+        promotions=repository.promotions_from_json(first[-1] if first is not None else None),
+        contacts=frozenset(),
+        today=today,
+    )
+
+
 def _in_one_statement(db: Database, draft: QuoteDraft) -> bool:
     # PostgreSQL, and renewals or co-terms only: new offerings take create_quote's reads.
     return not db.is_sqlite and not any(line.offering_code for line in draft.lines)
@@ -254,28 +323,6 @@ def _in_one_statement(db: Database, draft: QuoteDraft) -> bool:
 
 def _all_terms(draft: QuoteDraft) -> bool:
     return any(line.term is not None for line in draft.lines)
-
-
-def _promotions_read(today: date) -> dict[str, tuple[Any, Mapping[str, Any]]]:
-    return {"promotions": (repository.RUNNING_PROMOTIONS_QUERY, {"today": today})}
-
-
-async def _read(link: Link, queries: Mapping[str, tuple[Any, Mapping[str, Any]]]) -> Found:
-    """Run named queries in one round trip and return their rows by name."""
-    return dict(zip(queries, await link.fetch_many(list(queries.values())), strict=True))
-
-
-_OWNER_WIDTH = len(OWNER_COLUMNS)
-# A token's owner and, for a customer's user, its company as `repository.CUSTOMER` reads it.
-_OWN_CUSTOMER = (
-    select(*OWNER_COLUMNS, *repository.CUSTOMER.selected_columns)
-    .select_from(
-        api_tokens.join(users, users.c.id == api_tokens.c.user_id)
-        .outerjoin(customers, customers.c.csn == users.c.customer_csn)
-        .outerjoin(countries, countries.c.code == customers.c.country)
-    )
-    .where(VALID_TOKEN)
-)
 
 
 def edit_draft(

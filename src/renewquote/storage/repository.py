@@ -27,8 +27,9 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.sql import FromClause, Select
+from sqlalchemy.sql.expression import ScalarSelect
 
 from renewquote.domain.errors import Code, RuleViolation
 from renewquote.domain.model import (
@@ -336,7 +337,9 @@ def renewal_facts(
     return subs, found
 
 
-def _facts(all_terms: bool, scope: str | None, *, any_id: bool = False) -> Select[Any]:
+def facts_source(all_terms: bool) -> tuple[tuple[ColumnElement[Any], ...], FromClause]:
+    """Return the columns of a facts query and what it selects them from: subscriptions with
+    their offering and prices (every term's if `all_terms`, else their own term's)."""
     joined = and_(
         prices.c.offering_code == subscriptions.c.offering_code,
         prices.c.currency == subscriptions.c.currency,
@@ -344,30 +347,36 @@ def _facts(all_terms: bool, scope: str | None, *, any_id: bool = False) -> Selec
     if not all_terms:
         joined = and_(joined, prices.c.term == subscriptions.c.term)
     s = subscriptions.c
+    columns = (
+        s.id,
+        s.customer_csn,
+        s.offering_code,
+        s.quantity,
+        s.term,
+        s.currency,
+        s.purchase_method,
+        s.partner_csn,
+        s.start_date,
+        s.end_date,
+        s.status,
+        s.payment_method,
+        s.auto_renew,
+        s.renewed_by_order,
+        offerings.c.name.label("offering_name"),
+        offerings.c.kind.label("offering_kind"),
+        prices.c.term.label("price_term"),
+        prices.c.new_price,
+        prices.c.renewal_price,
+    )
+    source = subscriptions.join(offerings, offerings.c.code == subscriptions.c.offering_code)
+    return columns, source.outerjoin(prices, joined)
+
+
+def _facts(all_terms: bool, scope: str | None, *, any_id: bool = False) -> Select[Any]:
+    columns, source = facts_source(all_terms)
     query = (
-        select(
-            s.id,
-            s.customer_csn,
-            s.offering_code,
-            s.quantity,
-            s.term,
-            s.currency,
-            s.purchase_method,
-            s.partner_csn,
-            s.start_date,
-            s.end_date,
-            s.status,
-            s.payment_method,
-            s.auto_renew,
-            s.renewed_by_order,
-            offerings.c.name.label("offering_name"),
-            offerings.c.kind.label("offering_kind"),
-            prices.c.term.label("price_term"),
-            prices.c.new_price,
-            prices.c.renewal_price,
-        )
-        .join(offerings, offerings.c.code == subscriptions.c.offering_code)
-        .outerjoin(prices, joined)
+        select(*columns)
+        .select_from(source)
         .where(
             # `= ANY(array)`: one statement whatever the count of ids (PostgreSQL only).
             subscriptions.c.id == any_(bindparam("ids", type_=ARRAY(String)))
@@ -394,14 +403,6 @@ FACTS_BY_ARRAY = {
     for all_terms in (False, True)
     for scope in (None, "customer", "partner")
 }
-
-
-def facts_of_customer(
-    rows: Iterable[Sequence[Any]], customer_csn: str | None
-) -> list[Sequence[Any]]:
-    """Keep the rows of an unscoped facts query that a customer-scoped one would return."""
-    # The subscription's customer is the second column (see `_facts`).
-    return [row for row in rows if row[1] == customer_csn]
 
 
 def facts_query(
@@ -503,6 +504,23 @@ RUNNING_PROMOTIONS_QUERY = (
     .order_by(promotions.c.code)
 )
 _RUNNING_PROMOTIONS = Prepared(RUNNING_PROMOTIONS_QUERY)
+
+
+def running_promotions_json() -> ScalarSelect[Any]:
+    """PostgreSQL: the rows of `RUNNING_PROMOTIONS_QUERY` as one JSON array of arrays, to read
+    as a column of another statement (see `promotions_from_json`)."""
+    running = RUNNING_PROMOTIONS_QUERY.subquery("running")
+    rows = func.json_agg(aggregate_order_by(func.json_build_array(*running.c), running.c.code))
+    return select(rows).scalar_subquery()
+
+
+def promotions_from_json(rows: Sequence[Sequence[Any]] | None) -> list[Promotion]:
+    """Turn `running_promotions_json`'s value into promotions (its dates are ISO text)."""
+    return promotions_of((*row[:4], _day(row[4]), _day(row[5]), *row[6:]) for row in rows or ())
+
+
+def _day(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
 
 
 def card_limit(conn: Connection, currency: str) -> Decimal | None:
