@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import gc
 import json
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
 from renewquote.api.app import create_app
-from renewquote.api.dependencies import forget_token
+from renewquote.api.dependencies import TOKENS, forget_token, known_actor, remember
 from renewquote.services import renewals
-from renewquote.services.actors import find_actor
+from renewquote.services.actors import Actor, find_actor
 from renewquote.services.public import groups_public
 from tests.book import NOW
 
@@ -276,3 +277,16 @@ def test_the_servers_application_leaves_its_startup_objects_out_of_collections(b
             assert started.get("/healthz").status_code == 200
     finally:
         gc.unfreeze()
+
+
+def test_the_token_cache_keeps_plain_values_that_the_collector_leaves_alone():
+    buyer = Actor("x@y.example", "customer", 7, "purchaser", "5200000001", None)
+    remember("rq_cached", buyer, NOW + timedelta(hours=1))
+    try:
+        assert known_actor("rq_cached", NOW) == buyer
+        assert known_actor("rq_cached", NOW + timedelta(hours=2)) is None  # the token expired
+        gc.collect()
+        assert not gc.is_tracked(TOKENS["rq_cached"])
+    finally:
+        forget_token("rq_cached")
+    assert known_actor("rq_cached", NOW) is None

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -89,8 +89,8 @@ def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
 def known_actor(token: str, now: datetime) -> Actor | None:
     """Return who a token belongs to if this process checked it lately and it still holds."""
     cached = TOKENS.get(token)
-    if cached is not None and cached[1] > now and cached[2] > time.monotonic():
-        return cached[0]
+    if cached is not None and cached[-2] > now and cached[-1] > time.monotonic():
+        return Actor(*cached[:-2])
     return None
 
 
@@ -108,7 +108,8 @@ def remember(token: str, actor: Actor, expires_at: datetime) -> None:
     """Keep who a token belongs to for `TOKEN_CACHE_SECONDS`."""
     if len(TOKENS) >= TOKEN_CACHE_SIZE:
         TOKENS.clear()
-    TOKENS[token] = (actor, expires_at, time.monotonic() + TOKEN_CACHE_SECONDS)
+    values = (getattr(actor, name) for name in _ACTOR_FIELDS)
+    TOKENS[token] = (*values, expires_at, time.monotonic() + TOKEN_CACHE_SECONDS)
 
 
 async def unsigned(request: Request) -> Context:
@@ -120,7 +121,11 @@ async def unsigned(request: Request) -> Context:
 # call. A token revoked through another worker keeps working here for at most this long.
 TOKEN_CACHE_SECONDS = 10.0
 TOKEN_CACHE_SIZE = 100_000
-TOKENS: dict[str, tuple[Actor, datetime, float]] = {}
+# An entry is the actor's fields, the token's expiry and the entry's own deadline: plain
+# values, which the garbage collector stops tracking, where 10,000 `Actor` objects made every
+# full collection of a worker take 15-45 ms (and the p99 of GET /renewal-groups with it).
+TOKENS: dict[str, tuple[Any, ...]] = {}
+_ACTOR_FIELDS = tuple(field.name for field in fields(Actor))
 
 
 def forget_token(token: str) -> None:
