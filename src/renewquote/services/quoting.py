@@ -9,8 +9,7 @@ from functools import partial
 from typing import Any
 
 from anyio import to_thread
-from sqlalchemy import Connection, String, and_, any_, bindparam, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Connection, and_, bindparam, select, update
 from sqlalchemy.sql import Select
 
 from renewquote.domain.errors import Code, RuleViolation, violation
@@ -144,7 +143,7 @@ async def create_quote_async(
     if actor.kind == "customer" and not draft.contact_email:
         params = {"csn": csn, **_own_params(draft, today)}
         async with db.connected() as link:
-            rows = await link.fetch(_CUSTOMER_READS[(False, _all_terms(draft))], params)
+            rows = await link.fetch(_CUSTOMER_READS[(False, _all_terms(draft))], params, tuple)
             return await _create_from(link, actor, draft, _own_reads(rows, 0, today), now=now)
     partner = actor.partner_csn if actor.kind == "partner" else None
     ids = _subscription_ids(draft)
@@ -197,7 +196,7 @@ async def create_own_quote_async(
         return actor, expires_at, await create_quote_async(db, actor, draft, today=today, now=now)
     params = {**owner_params(token, now), **_own_params(draft, today)}
     async with db.connected() as link:
-        rows = await link.fetch(_CUSTOMER_READS[(True, _all_terms(draft))], params)
+        rows = await link.fetch(_CUSTOMER_READS[(True, _all_terms(draft))], params, tuple)
         owners = [TokenOwner._make(row[:_OWNER_WIDTH]) for row in rows[:1]]
         actor, expires_at = owner_of(owners)
         if actor.kind == "customer":
@@ -263,10 +262,7 @@ def _customer_reads(by_token: bool, all_terms: bool) -> Select[Any]:
     as `repository.CUSTOMER` reads it, its subscriptions among the parameter `ids` with their
     prices (one row each, or one row without), and the running promotions (on every row)."""
     facts_columns, facts = repository.facts_source(all_terms)
-    own = and_(
-        subscriptions.c.customer_csn == customers.c.csn,
-        subscriptions.c.id == any_(bindparam("ids", type_=ARRAY(String))),
-    )
+    own = and_(subscriptions.c.customer_csn == customers.c.csn, repository.IDS_IN_ARRAY)
     if by_token:
         leading: tuple[Any, ...] = OWNER_COLUMNS
         source = (

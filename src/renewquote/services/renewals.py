@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import NamedTuple, cast
 
-from renewquote.domain.eligibility import region_reasons
-from renewquote.domain.errors import Code, RuleViolation, Violation
+from renewquote.domain.eligibility import CustomerRegion, region_reasons
+from renewquote.domain.errors import Code, RuleViolation
 from renewquote.domain.grouping import RenewalCandidate, RenewalGroups, group_renewals
 from renewquote.domain.model import Channel
 from renewquote.services import auth
@@ -77,20 +77,11 @@ def groups_for(
         rows = db.fetch_now(statement, params, repository.Candidate._make)
         return _grouped(rows, None, partner_csn, channel, today)
     # The customer once, then its subscriptions alone (see `repository.own_candidates`).
-    found = db.fetch_now(repository.CUSTOMER_REGION, {"csn": customer_csn}, tuple)
-    if not found:
-        raise RuleViolation.one(Code.NOT_FOUND, thing="customer")
+    found = db.fetch_now(repository.CUSTOMER, {"csn": customer_csn}, tuple)
+    customer, _ = repository.customer_and_address(next(iter(found), None))
     statement, params = repository.own_candidates(customer_csn, partner_csn)
     rows = db.fetch_now(statement, params, repository.Candidate._make)
-    if partner_csn is not None and not rows:
-        raise RuleViolation.one(Code.NOT_FOUND, thing="customer")  # not a customer it resells to
-    country, self_service = found[0]
-    return group_renewals(
-        cast("Sequence[RenewalCandidate]", rows),
-        channel=channel,
-        today=today,
-        region_reasons=region_reasons(Region(country, bool(self_service)), channel),
-    )
+    return _customer_groups(customer, rows, partner_csn, channel, today)
 
 
 def _grouped(
@@ -100,24 +91,37 @@ def _grouped(
     channel: Channel,
     today: date,
 ) -> RenewalGroups:
-    region: tuple[Violation, ...] = ()
-    if customer_csn is not None:
-        # No row: no such customer. One empty row: the customer, but a partner that does not
-        # resell to it, or nothing at all to renew.
-        if not rows or (partner_csn is not None and rows[0].id is None):
-            raise RuleViolation.one(Code.NOT_FOUND, thing="customer")
-        # A query that names the customer joins its country: both columns are set.
-        first = rows[0]
-        region = region_reasons(
-            Region(str(first.country), bool(first.self_service_enabled)), channel
+    """Group the rows of `repository.renewal_candidates`."""
+    if customer_csn is None:
+        return group_renewals(
+            cast("Sequence[RenewalCandidate]", rows), channel=channel, today=today
         )
-        if rows[0].id is None:
-            rows = ()
+    # No row: no such customer. A query that names the customer joins its country, so both
+    # columns are set; one row without a subscription: nothing (the partner) may renew.
+    if not rows:
+        raise RuleViolation.one(Code.NOT_FOUND, thing="customer")
+    first = rows[0]
+    region = Region(str(first.country), bool(first.self_service_enabled))
+    return _customer_groups(
+        region, rows if first.id is not None else (), partner_csn, channel, today
+    )
+
+
+def _customer_groups(
+    region: CustomerRegion,
+    rows: Sequence[repository.Candidate],
+    partner_csn: str | None,
+    channel: Channel,
+    today: date,
+) -> RenewalGroups:
+    """Group one customer's subscriptions, with the reasons its country gives."""
+    if partner_csn is not None and not rows:
+        raise RuleViolation.one(Code.NOT_FOUND, thing="customer")  # not a customer it resells to
     return group_renewals(
         cast("Sequence[RenewalCandidate]", rows),
         channel=channel,
         today=today,
-        region_reasons=region,
+        region_reasons=region_reasons(region, channel),
     )
 
 

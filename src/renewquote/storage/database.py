@@ -105,11 +105,8 @@ class Database:
         """
         if self.is_sqlite:
             return await to_thread.run_sync(partial(self.fetch_now, statement, params, make))
-        pool = await self._async_pool()
-        async with pool.connection() as conn:
-            cursor = conn.cursor(row_factory=_row_factory(make))
-            await cursor.execute(*self._compiled(statement, params))
-            return await cursor.fetchall()
+        async with self.connected() as link:
+            return await link.fetch(statement, params, make)
 
     async def fetch_many(
         self, queries: Sequence[tuple[Select[Any] | str, Mapping[str, Any]]]
@@ -184,23 +181,32 @@ class Link:
     ) -> list[list[tuple[Any, ...]]]:
         """Run the statements in one round trip; return each one's rows."""
         async with self.conn.pipeline():
-            cursors = [await self._executed(statement, params) for statement, params in queries]
+            cursors = [
+                await _execute(self.db, self.conn.cursor(), statement, params)
+                for statement, params in queries
+            ]
             return [await cursor.fetchall() for cursor in cursors]
 
     async def fetch(
-        self, statement: Select[Any] | str, params: Mapping[str, Any]
-    ) -> list[tuple[Any, ...]]:
-        """Run one statement and return its rows."""
-        cursor = await self._executed(statement, params)
-        return await cursor.fetchall()
+        self,
+        statement: Select[Any] | str,
+        params: Mapping[str, Any],
+        make: Callable[[Sequence[Any]], T],
+    ) -> list[T]:
+        """Run one statement and return its rows, each built by `make`."""
+        cursor = self.conn.cursor(row_factory=_row_factory(make))
+        return await (await _execute(self.db, cursor, statement, params)).fetchall()
 
-    async def _executed(
-        self, statement: Select[Any] | str, params: Mapping[str, Any]
-    ) -> psycopg.AsyncCursor[tuple[Any, ...]]:
-        cursor = self.conn.cursor()
-        if isinstance(statement, str):
-            return await cursor.execute(statement, params)
-        return await cursor.execute(*self.db._compiled(statement, params))
+
+async def _execute(
+    db: Database,
+    cursor: psycopg.AsyncCursor[T],
+    statement: Select[Any] | str,
+    params: Mapping[str, Any],
+) -> psycopg.AsyncCursor[T]:
+    if isinstance(statement, str):
+        return await cursor.execute(statement, params)
+    return await cursor.execute(*db._compiled(statement, params))
 
 
 def _row_factory(make: Callable[[Sequence[Any]], T]) -> Callable[[Any], RowMaker[T]]:

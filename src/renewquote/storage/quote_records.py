@@ -149,7 +149,7 @@ async def insert_draft_async(
         [{c: getattr(r, c) for c in _RECIPIENT_COLUMNS} for r in recipients]
     )
     params.update(e_actor=actor, e_action="created", e_at=at, e_detail=_json(detail))
-    ((quote_id,),) = await link.fetch(sql, params)
+    ((quote_id,),) = await link.fetch(sql, params, tuple)
     for row in rows:
         row["quote_id"] = quote_id
     return quote_id, rows
