@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Request, Response
 
-from fastapi import APIRouter, Depends, Request, Response
-from fastapi.security import HTTPAuthorizationCredentials
-
-from renewquote.api.dependencies import SignedIn, Unsigned, bearer, forget_token
+from renewquote.api.dependencies import SignedIn, Unsigned, forget_token
 from renewquote.api.schemas import TokenPublic, TokenRequest, problem_responses
 from renewquote.services import auth
 
@@ -34,12 +31,8 @@ def sign_in(body: TokenRequest, request: Request, context: Unsigned) -> TokenPub
     responses=problem_responses(401),
     summary="Sign out: revoke the token used for this call",
 )
-def sign_out(
-    caller: SignedIn,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Response:
+def sign_out(caller: SignedIn) -> Response:
     """Revoke the bearer token at once."""
-    assert credentials is not None  # signed_in refused a call without one
-    auth.revoke_token(caller.db, credentials.credentials, now=caller.now)
-    forget_token(credentials.credentials)
+    auth.revoke_token(caller.db, caller.token, now=caller.now)
+    forget_token(caller.token)
     return Response(status_code=204)
