@@ -15,6 +15,7 @@ from renewquote.domain.model import (
     SubscriptionStatus,
     Term,
 )
+from renewquote.services.public import groups_public
 from tests.unit.factories import (
     CUSTOMER_CSN,
     OTHER_CUSTOMER_CSN,
@@ -161,3 +162,30 @@ def test_rows_of_plain_text_group_like_subscriptions() -> None:
     assert [(r.code, r.detail) for r in left_out.reasons] == [
         (Code.NOT_RENEWABLE, "already_renewed")
     ]
+
+
+def test_the_words_of_shared_reasons_follow_the_language_and_the_reasons() -> None:
+    # groups_public words each reasons tuple once a process: the same tuple in another
+    # language, and another tuple alike but for its date, must still get their own words.
+    book = [
+        subscription("EARLY1", end_date=date(2027, 6, 30)),
+        subscription("EARLY2", end_date=date(2027, 6, 30)),
+        subscription("LATER", end_date=date(2027, 7, 31)),
+    ]
+    result = group_renewals(book, channel=Channel.SELF_SERVICE, today=TODAY)
+    shown = {
+        language: {
+            i["subscription_id"]: i["reasons"]
+            for i in groups_public(result, language)["ineligible"]
+        }
+        for language in ("en", "fr")
+    }
+    first = groups_public(result, "en")["ineligible"]
+    again = groups_public(result, "en")["ineligible"]
+    assert first == again
+    assert shown["en"]["EARLY1"] == shown["en"]["EARLY2"]
+    assert shown["en"]["EARLY1"] != shown["en"]["LATER"]
+    for language, reasons in shown.items():
+        expected = {i.subscription_id: i.reasons[0].message(language) for i in result.ineligible}
+        assert {sid: words[0]["message"] for sid, words in reasons.items()} == expected
+    assert shown["en"]["EARLY1"][0]["message"] != shown["fr"]["EARLY1"][0]["message"]

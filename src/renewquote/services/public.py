@@ -25,15 +25,17 @@ def reasons_public(reasons: tuple[Violation, ...], language: str) -> list[dict[s
 
 def groups_public(result: RenewalGroups, language: str = "en") -> dict[str, Any]:
     """Shape renewal groups as `GET /api/v1/renewal-groups` answers."""
-    # Subscriptions alike share one tuple of reasons (see `group_renewals`): each tuple is
-    # put into words once, by identity, which holds while `result` keeps them all.
-    shown: dict[int, list[dict[str, Any]]] = {}
 
     def reasons(of: tuple[Violation, ...]) -> list[dict[str, Any]]:
-        found = shown.get(id(of))
-        if found is None:
-            found = shown[id(of)] = reasons_public(of, language)
-        return found
+        # Subscriptions alike share one tuple of reasons, and customers alike the same tuple
+        # (see `group_renewals`): each is put into words once a process, found by identity.
+        key = (id(of), language)
+        found = _SHOWN.get(key)
+        if found is None or found[0] is not of:
+            if len(_SHOWN) >= _SHOWN_SIZE:
+                _SHOWN.clear()
+            found = _SHOWN[key] = (of, reasons_public(of, language))
+        return found[1]
 
     return {
         "data": [
@@ -51,6 +53,12 @@ def groups_public(result: RenewalGroups, language: str = "en") -> dict[str, Any]
             for i in result.ineligible
         ],
     }
+
+
+# The words of recent reasons tuples, with the tuple itself (which keeps its id from being
+# reused while the entry lives); read-only once made, as answers share them.
+_SHOWN: dict[tuple[int, str], tuple[tuple[Violation, ...], list[dict[str, Any]]]] = {}
+_SHOWN_SIZE = 4096
 
 
 def quote_public(quote: QuoteView) -> dict[str, Any]:
