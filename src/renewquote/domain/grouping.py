@@ -92,8 +92,8 @@ def group_renewals(
     any_kind = channel is not Channel.SELF_SERVICE
     # Many subscriptions share an end date, term, status and kind: judge each combination once.
     judged: dict[tuple[object, ...], tuple[Violation, ...]] = {}
-    buckets: dict[GroupKey, list[str]] = {}
-    keys: dict[tuple[str, str, str, str | None], GroupKey] = {}
+    # By the key's values as a plain tuple: hashing a GroupKey is a Python call on every row.
+    buckets: dict[tuple[str, str, str, str | None], list[str]] = {}
     ineligible: list[IneligibleSubscription] = []
     for c in candidates:
         end = c.end_date
@@ -120,14 +120,13 @@ def group_renewals(
             # The reasons are shared between subscriptions alike; the entry names which one.
             ineligible.append(IneligibleSubscription(c.id, reasons))
             continue
-        raw_key = (c.customer_csn, c.currency, c.purchase_method, c.partner_csn)
-        key = keys.get(raw_key)
-        if key is None:
-            key = keys[raw_key] = GroupKey(*raw_key)
-            buckets[key] = []
-        buckets[key].append(c.id)
+        key = (c.customer_csn, c.currency, c.purchase_method, c.partner_csn)
+        ids = buckets.get(key)
+        if ids is None:
+            ids = buckets[key] = []
+        ids.append(c.id)
     groups = tuple(
-        RenewalGroup(key, tuple(ids[i : i + max_per_group]))
+        RenewalGroup(GroupKey(*key), tuple(ids[i : i + max_per_group]))
         for key, ids in sorted(buckets.items(), key=lambda item: _order(item[0]))
         for i in range(0, len(ids), max_per_group)
     )
@@ -174,5 +173,6 @@ def _end_dates_in_window(term: Term, today: date) -> tuple[date, date]:
     return today - (closes - today), today + (today - opens)
 
 
-def _order(key: GroupKey) -> tuple[str, str, str, str]:
-    return (key.customer_csn, key.currency, key.purchase_method, key.partner_csn or "")
+def _order(key: tuple[str, str, str, str | None]) -> tuple[str, str, str, str]:
+    customer_csn, currency, purchase_method, partner_csn = key
+    return (customer_csn, currency, purchase_method, partner_csn or "")
