@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
 from fastapi.security.base import SecurityBase
+from starlette.datastructures import Headers
 
 from renewquote.api.problems import language_of
 from renewquote.domain.errors import Code, RuleViolation
@@ -55,6 +56,13 @@ def context_of(request: Request) -> Context:
     return Context(request.app.state.db, clock(), language_of(request))
 
 
+def bearer_token(headers: Headers) -> str | None:
+    """Return the token of an `Authorization: Bearer <token>` header, or None without one."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
 class _BearerScheme(SecurityBase):
     """HTTP bearer authentication as OpenAPI shows it (FastAPI's `HTTPBearer` scheme), as a
     dependency that reads the token itself and gives the route what it needs.
@@ -69,9 +77,8 @@ class _BearerScheme(SecurityBase):
 
     @staticmethod
     def bearer(request: Request) -> Bearer:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
+        token = bearer_token(request.headers)
+        if token is None:
             raise RuleViolation.one(Code.UNAUTHENTICATED, why="send Authorization: Bearer <token>")
         context = context_of(request)
         actor = known_actor(token, context.now)

@@ -13,7 +13,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 
-from renewquote.api.dependencies import actor_of
+from renewquote.api.dependencies import actor_of, bearer_token
 from renewquote.api.metrics import LATENCY, REQUESTS
 from renewquote.api.problems import MEDIA_TYPE, problem_body
 from renewquote.domain.errors import Code, RuleViolation
@@ -135,9 +135,8 @@ class Idempotency:
             await self._first(scope, receive, send, owner, key)
 
     async def _owner(self, headers: Headers, now: datetime) -> str | None:
-        scheme, _, token = headers.get("authorization", "").partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
+        token = bearer_token(headers)
+        if token is None:
             return None
         try:
             actor = await actor_of(self.db, token, now)
