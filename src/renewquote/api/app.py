@@ -10,7 +10,7 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from renewquote import __version__
-from renewquote.api import problems
+from renewquote.api import docs, problems
 from renewquote.api.middleware import BodyLimit, Idempotency, RequestMetrics
 from renewquote.api.routes import auth, health, quotes, subscriptions
 from renewquote.clock import utcnow
@@ -54,6 +54,8 @@ def create_app(
         title="renewquote",
         version=__version__,
         description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
         openapi_tags=[
             {"name": "sign-in", "description": "Bearer tokens."},
             {"name": "subscriptions", "description": "Subscriptions and renewal groups."},
@@ -64,6 +66,7 @@ def create_app(
     app.state.db = database
     app.state.clock = clock
     problems.install(app)
+    docs.install(app)
     for router in (auth.router, subscriptions.router, quotes.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(health.router)
