@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from renewquote.services.actors import Actor, find_actor
-from renewquote.services.loading import load_book
+from renewquote.services.book import load_book
 from renewquote.storage.database import Database
 from renewquote.storage.migrate import upgrade
 from renewquote.storage.tables import Base

@@ -74,7 +74,7 @@ def db_upgrade() -> None:
 @app.command()
 def load(file: Annotated[Path, typer.Argument(help="A book of business (JSON).")]) -> None:
     """Load a book of business in one transaction; a bad file is refused whole."""
-    from renewquote.services.loading import BookError, load_book
+    from renewquote.services.book import BookError, load_book
 
     try:
         data: Any = json.loads(file.read_text(encoding="utf-8"))
@@ -104,8 +104,8 @@ def load(file: Annotated[Path, typer.Argument(help="A book of business (JSON).")
 @app.command()
 def demo(today: Today = None) -> None:
     """Load the built-in demo book (dates relative to today) and print the demo logins."""
+    from renewquote.services.book import load_book
     from renewquote.services.demo import DEMO_LOGINS, demo_book
-    from renewquote.services.loading import load_book
 
     db = _database()
     upgrade(db)

@@ -11,8 +11,8 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
+from renewquote.services.book import BookError, RowCounts, load_book, parse_book
 from renewquote.services.demo import DEMO_CUSTOMERS, DEMO_LOGINS, demo_book
-from renewquote.services.loading import BookError, RowCounts, load_book, parse_book
 from renewquote.storage.database import Database
 from renewquote.storage.tables import (
     Base,

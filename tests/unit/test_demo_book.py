@@ -18,8 +18,8 @@ from renewquote.domain.model import (
     SubscriptionStatus,
     Term,
 )
+from renewquote.services.book import Book, BookSubscription, parse_book
 from renewquote.services.demo import DEMO_CUSTOMERS, DEMO_LOGINS, demo_book
-from renewquote.services.loading import Book, BookSubscription, parse_book
 
 # A day in the middle of a year, a leap day, and a first of January.
 DAYS = [date(2026, 11, 28), date(2028, 2, 29), date(2027, 1, 1)]
