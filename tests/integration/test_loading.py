@@ -472,3 +472,32 @@ def test_emails_are_stored_lower_case_so_one_person_is_one_user(db: Database) ->
     with db.read() as conn:
         emails = conn.execute(select(users.c.email).order_by(users.c.id)).scalars().all()
     assert "marie@dupont.example" in emails
+
+
+def test_an_email_is_checked_for_its_syntax_as_the_api_checks_it() -> None:
+    book = small_book()
+    book["staff"][0]["email"] = "ops@vendor"
+    book["partners"][0]["users"][0]["email"] = "anne@partner.local"
+    book["customers"][0]["contacts"][1]["email"] = "luc@dupont..example"
+
+    assert problems_of(book) == {
+        "staff[0].email": "not an e-mail address: The part after the @-sign is not valid. "
+        "It should have a period.",
+        "partners[0].users[0].email": "not an e-mail address: The part after the @-sign is a "
+        "special-use or reserved name that cannot be used with email.",
+        "customers[0].contacts[1].email": "not an e-mail address: An email address cannot "
+        "have two periods in a row.",
+    }
+
+
+def test_an_email_at_a_sandbox_domain_is_accepted_and_kept_lower_case() -> None:
+    book = small_book()
+    book["staff"][0]["email"] = "Ops@Vendor.Test"
+    book["partners"][0]["users"][0]["email"] = "anne@example.com"
+    book["customers"][0]["contacts"][1]["email"] = "LUC@dupont.example"
+
+    parsed = parse_book(book)
+
+    assert parsed.staff[0].email == "ops@vendor.test"
+    assert parsed.partners[0].users[0].email == "anne@example.com"
+    assert parsed.customers[0].contacts[1].email == "luc@dupont.example"

@@ -17,7 +17,6 @@ from pydantic_core import ErrorDetails
 
 from renewquote.domain.model import PurchaseMethod
 from renewquote.services.book.schema import (
-    PATTERN_MESSAGES,
     Book,
     BookCountry,
     BookCurrency,
@@ -102,8 +101,6 @@ def _reason(error: ErrorDetails) -> str:
         return "required"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return "must be an object"
-    if kind == "string_pattern_mismatch":
-        return PATTERN_MESSAGES.get(str(error.get("ctx", {}).get("pattern")), error["msg"])
     return error["msg"]
 
 

@@ -1,0 +1,94 @@
+"""`renewquote load` on SQLite and PostgreSQL: a good book is stored, a bad one refused whole."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner, Result
+
+from renewquote import cli
+from renewquote.storage.database import Database
+from renewquote.storage.tables import users
+from tests.book import BOOK, row_counts
+
+
+@pytest.fixture(autouse=True)
+def wide_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Print each problem on one line: Rich fixes its width when the command line is imported."""
+    monkeypatch.setattr(cli.errors, "width", 250)
+
+
+@pytest.fixture
+def book_data() -> dict[str, Any]:
+    """A copy of the test book, for a test to spoil."""
+    return copy.deepcopy(BOOK)
+
+
+def load(db: Database, book: object, tmp_path: Path) -> Result:
+    """Run `renewquote load` on `book`, written as a JSON file, against the database `db`."""
+    path = tmp_path / "book.json"
+    path.write_text(json.dumps(book), encoding="utf-8")
+    url = db.url.render_as_string(hide_password=False)
+    return CliRunner().invoke(cli.app, ["load", str(path)], env={"RENEWQUOTE_DATABASE_URL": url})
+
+
+def problems(result: Result) -> dict[str, str]:
+    """Return the problems `renewquote load` printed, by place in the file."""
+    rows = [line.split("│")[1:3] for line in result.stderr.splitlines() if line.startswith("│")]
+    return {where.strip(): what.strip() for where, what in rows}
+
+
+def refused(db: Database, result: Result) -> dict[str, str]:
+    """Check that the book was refused and nothing written; return its problems."""
+    assert result.exit_code == 1, result.output
+    assert "was refused; nothing was written" in result.stderr
+    assert set(row_counts(db).values()) == {0}
+    return problems(result)
+
+
+def test_a_good_book_is_loaded_and_loading_it_again_changes_nothing(
+    db: Database, book_data: dict[str, Any], tmp_path: Path
+) -> None:
+    first = load(db, book_data, tmp_path)
+    second = load(db, book_data, tmp_path)
+
+    assert first.exit_code == 0, first.output
+    assert second.exit_code == 0, second.output
+    assert " 0 rows inserted, 0 updated, " in second.stdout
+    assert row_counts(db)["subscriptions"] == len(book_data["subscriptions"])
+
+
+def test_an_address_the_api_would_refuse_is_refused(
+    db: Database, book_data: dict[str, Any], tmp_path: Path
+) -> None:
+    book_data["customers"][0]["contacts"][1]["email"] = "paul@dupont..example"
+    book_data["customers"][0]["contacts"][2]["email"] = "compta.@dupont.example"
+    book_data["partners"][1]["users"][0]["email"] = "bob@[192.0.2.1]"
+
+    assert refused(db, load(db, book_data, tmp_path)) == {
+        "partners[1].users[0].email": "not an e-mail address: A bracketed IP address after "
+        "the @-sign is not allowed here.",
+        "customers[0].contacts[1].email": "not an e-mail address: An email address cannot "
+        "have two periods in a row.",
+        "customers[0].contacts[2].email": "not an e-mail address: An email address cannot "
+        "have a period immediately before the @-sign.",
+    }
+
+
+def test_addresses_at_special_use_domains_of_sandboxes_are_loaded_lower_case(
+    db: Database, book_data: dict[str, Any], tmp_path: Path
+) -> None:
+    book_data["staff"][0]["email"] = "Ops@Vendor.TEST"
+    book_data["partners"][1]["users"][0]["email"] = "bob@example.com"
+
+    result = load(db, book_data, tmp_path)
+
+    assert result.exit_code == 0, result.output
+    with db.read() as conn:
+        emails = set(conn.execute(select(users.c.email)).scalars())
+    assert {"ops@vendor.test", "bob@example.com", "anne@partner.example"} <= emails
