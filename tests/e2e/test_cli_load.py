@@ -92,3 +92,17 @@ def test_addresses_at_special_use_domains_of_sandboxes_are_loaded_lower_case(
     with db.read() as conn:
         emails = set(conn.execute(select(users.c.email)).scalars())
     assert {"ops@vendor.test", "bob@example.com", "anne@partner.example"} <= emails
+
+
+def test_a_malformed_subscription_lists_its_other_problems_too(
+    db: Database, book_data: dict[str, Any], tmp_path: Path
+) -> None:
+    book_data["subscriptions"][0].update(
+        quantity="three", start_date="2026-12-15", end_date="2026-12-14", customer="5299999999"
+    )
+
+    assert refused(db, load(db, book_data, tmp_path)) == {
+        "subscriptions[0].quantity": "Input should be a valid integer",
+        "subscriptions[0].end_date": "ends before it starts",
+        "subscriptions[0].customer": "no customer 5299999999 in this book or loaded before",
+    }

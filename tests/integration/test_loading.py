@@ -501,3 +501,50 @@ def test_an_email_at_a_sandbox_domain_is_accepted_and_kept_lower_case() -> None:
     assert parsed.staff[0].email == "ops@vendor.test"
     assert parsed.partners[0].users[0].email == "anne@example.com"
     assert parsed.customers[0].contacts[1].email == "luc@dupont.example"
+
+
+def test_a_malformed_subscription_still_has_its_dates_and_references_checked() -> None:
+    book = small_book()
+    book["subscriptions"][0].update(quantity="three", end_date="2025-12-01", customer="5299999999")
+
+    assert problems_of(book) == {
+        "subscriptions[0].quantity": "Input should be a valid integer",
+        "subscriptions[0].end_date": "ends before it starts",
+        "subscriptions[0].customer": "no customer 5299999999 in this book or loaded before",
+    }
+
+
+def test_every_rule_runs_on_the_fields_of_a_malformed_entry_that_parsed() -> None:
+    book = small_book()
+    book["customers"][0]["pays_by_invoice"] = "no"
+    book["customers"][0]["contacts"][0]["role"] = "buyer"
+    book["customers"][0]["contacts"][1]["email"] = "anne@partner.example"
+    book["prices"][0].update(currency="euro", renewal="1300.00")
+    book["promotions"][0].update(name=" ", amount_off="5.00", countries=["DE"])
+    book["subscriptions"][1].update(status="paused", partner=None)
+
+    assert problems_of(book) == {
+        "customers[0].pays_by_invoice": "Input should be a valid boolean",
+        "customers[0].contacts[0].role": "Input should be 'purchaser', 'admin' or 'user'",
+        "customers[0].contacts[1].email": "e-mail anne@partner.example is already used at "
+        "partners[0].users[0].email",
+        "prices[0].currency": 'a currency is three upper-case letters (ISO 4217), such as "EUR"',
+        "prices[0].renewal": "the renewal price 1300.00 is above the new price 1234.50",
+        "promotions[0].name": "must not be blank",
+        "promotions[0]": "give exactly one of percent_off and amount_off",
+        "promotions[0].countries[0]": "no country DE in this book or loaded before",
+        "subscriptions[1].status": "Input should be 'active', 'expired' or 'cancelled'",
+        "subscriptions[1].partner": "a partner purchase names its reseller of record",
+    }
+
+
+def test_a_field_that_did_not_parse_is_not_judged_again() -> None:
+    book = small_book()
+    book["subscriptions"][1].update(partner=5100000001, start_date="2026-13-01")
+    book["customers"][0]["csn"] = 5200000001
+
+    assert problems_of(book) == {
+        "customers[0].csn": "Input should be a valid string",
+        "subscriptions[1].partner": "Input should be a valid string",
+        "subscriptions[1].start_date": "no such day in the calendar",
+    }

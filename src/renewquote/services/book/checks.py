@@ -7,17 +7,20 @@ them all.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
-from typing import TypeVar
+from functools import cache
+from heapq import merge
+from operator import attrgetter, itemgetter
+from typing import Any, Generic, TypeVar
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from renewquote.domain.model import PurchaseMethod
 from renewquote.services.book.schema import (
     Book,
+    BookContact,
     BookCountry,
     BookCurrency,
     BookCustomer,
@@ -28,6 +31,7 @@ from renewquote.services.book.schema import (
     BookSubscription,
     BookUser,
     Entry,
+    entry_in_part,
 )
 
 
@@ -69,9 +73,10 @@ def parse_book(data: object, *, stored: StoredKeys = _nothing_stored) -> Book:
     try:
         book = Book.model_validate(data)
     except ValidationError as error:
-        # Still judge the entries that are well formed, so one reading lists every problem.
-        problems = _shape_problems(error.errors(include_url=False))
-        problems += _cross_problems(_Entries.readable(data), stored)
+        # Still judge every field that parsed, so that one reading lists every problem.
+        errors = error.errors(include_url=False)
+        problems = _shape_problems(errors)
+        problems += _cross_problems(_Entries.readable(data, _malformed(errors)), stored)
         raise BookError(_in_file_order(problems)) from None
     problems = _cross_problems(_Entries.of(book), stored)
     if problems:
@@ -119,7 +124,77 @@ def _in_file_order(problems: list[BookProblem]) -> list[BookProblem]:
 
 
 E = TypeVar("E", bound=Entry)
-Listed = list[tuple[int, E]]
+
+# Where a malformed book's errors are: section -> index -> field -> ... as pydantic places them.
+# An empty node is wrong itself (a section that is not a list, an entry that is not an object);
+# a node with children is wrong in those children only.
+_Malformed = dict[str | int, "_Malformed"]
+
+
+def _malformed(errors: Iterable[ErrorDetails]) -> _Malformed:
+    tree: _Malformed = {}
+    for error in errors:
+        node = tree
+        for part in error["loc"]:
+            node = node.setdefault(part, {})
+    return tree
+
+
+@dataclass(frozen=True, slots=True)
+class _Section(Generic[E]):
+    """The entries of one list of the book ("subscriptions"), each with its index in it.
+
+    `whole` entries parsed entirely. Each of `part` is a malformed entry built from the fields
+    that parsed, with the names of those that did not: a check runs on every entry whose
+    fields it reads all parsed, so that one reading lists every problem.
+    """
+
+    name: str
+    whole: list[tuple[int, E]]
+    part: list[tuple[int, E, frozenset[str]]] = field(default_factory=list)
+
+    @classmethod
+    def read(
+        cls, name: str, model: type[E], raw: object, malformed: _Malformed | None
+    ) -> _Section[E]:
+        """Read the list `raw` of a book that did not parse whole, `malformed` its errors."""
+        if not isinstance(raw, list) or malformed == {}:
+            return cls(name, [])
+        wrong = malformed or {}
+        fine = [index for index in range(len(raw)) if index not in wrong]
+        # The well-formed entries in one validation, however many; the others field by field.
+        parsed = _entry_list(model).validate_python([raw[index] for index in fine])
+        part = [
+            (index, entry_in_part(model, raw[index], map(str, names)), frozenset(map(str, names)))
+            for index, names in wrong.items()
+            if isinstance(index, int) and names and isinstance(raw[index], dict)
+        ]
+        return cls(name, list(zip(fine, parsed, strict=True)), sorted(part, key=itemgetter(0)))
+
+    def having(self, *fields: str) -> list[tuple[int, E]]:
+        """Return the entries whose `fields` all parsed, in file order."""
+        if not self.part:
+            return self.whole
+        needed = set(fields)
+        usable = [(index, entry) for index, entry, wrong in self.part if needed.isdisjoint(wrong)]
+        return list(merge(self.whole, usable, key=itemgetter(0)))
+
+
+@cache
+def _entry_list(model: type[Entry]) -> TypeAdapter[list[Any]]:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
+def _whole(name: str, entries: Iterable[E]) -> _Section[E]:
+    return _Section(name, list(enumerate(entries)))
+
+
+def _people(entries: _Section[Any], name: str) -> dict[int, _Section[Any]]:
+    """Return the users or contacts (`name`) of each entry whose list of them parsed."""
+    return {
+        index: _whole(f"{entries.name}[{index}].{name}", getattr(entry, name))
+        for index, entry in entries.having(name)
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,111 +213,136 @@ _REFERRED = {
 }
 
 
-# The fields of each section that name an entry of another section.
-_REFERENCE_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
-    "partners": (("country", "countries"),),
-    "customers": (("country", "countries"),),
-    "prices": (("offering", "offerings"),),
-    "subscriptions": (
-        ("customer", "customers"),
-        ("offering", "offerings"),
-        ("partner", "partners"),
-    ),
-}
-
-
-@dataclass
+@dataclass(frozen=True, slots=True)
 class _Entries:
-    """The well-formed entries of each section with their index in the file."""
+    """The entries of a book, section by section, as far as they parsed."""
 
-    currencies: Listed[BookCurrency]
-    countries: Listed[BookCountry]
-    staff: Listed[BookUser]
-    partners: Listed[BookPartner]
-    customers: Listed[BookCustomer]
-    offerings: Listed[BookOffering]
-    prices: Listed[BookPrice]
-    promotions: Listed[BookPromotion]
-    subscriptions: Listed[BookSubscription]
-    # Keys of malformed entries: already reported, so not reported again as unknown.
-    malformed: dict[str, set[str]] = field(default_factory=dict)
-    # References written as text in malformed entries: still checked, so one run lists all.
-    loose_references: list[tuple[str, str, str]] = field(default_factory=list)
+    currencies: _Section[BookCurrency]
+    countries: _Section[BookCountry]
+    staff: _Section[BookUser]
+    partners: _Section[BookPartner]
+    customers: _Section[BookCustomer]
+    offerings: _Section[BookOffering]
+    prices: _Section[BookPrice]
+    promotions: _Section[BookPromotion]
+    subscriptions: _Section[BookSubscription]
+    # Everyone with an e-mail: the staff, then each partner's users and each customer's contacts.
+    people: list[_Section[Any]]
+    # Keys that are themselves malformed: reported once, not again on every reference to them.
+    unreadable_keys: dict[str, set[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, book: Book) -> _Entries:
+        """Take the entries of a book that parsed whole."""
+        staff = _whole("staff", book.staff)
+        partners = _whole("partners", book.partners)
+        customers = _whole("customers", book.customers)
         return cls(
-            list(enumerate(book.currencies)),
-            list(enumerate(book.countries)),
-            list(enumerate(book.staff)),
-            list(enumerate(book.partners)),
-            list(enumerate(book.customers)),
-            list(enumerate(book.offerings)),
-            list(enumerate(book.prices)),
-            list(enumerate(book.promotions)),
-            list(enumerate(book.subscriptions)),
+            _whole("currencies", book.currencies),
+            _whole("countries", book.countries),
+            staff,
+            partners,
+            customers,
+            _whole("offerings", book.offerings),
+            _whole("prices", book.prices),
+            _whole("promotions", book.promotions),
+            _whole("subscriptions", book.subscriptions),
+            [
+                staff,
+                *_people(partners, "users").values(),
+                *_people(customers, "contacts").values(),
+            ],
         )
 
     @classmethod
-    def readable(cls, data: Mapping[str, object]) -> _Entries:
-        malformed: dict[str, set[str]] = {}
-        loose: list[tuple[str, str, str]] = []
+    def readable(cls, data: Mapping[str, Any], malformed: _Malformed) -> _Entries:
+        """Read what parses of a malformed book; `malformed` says where its errors are."""
 
-        def valid(section: str, model: type[E]) -> Listed[E]:
-            raw = data.get(section)
-            found: Listed[E] = []
-            for index, item in enumerate(raw if isinstance(raw, list) else []):
-                try:
-                    found.append((index, model.model_validate(item)))
-                except ValidationError:
-                    referred = _REFERRED.get(section)
-                    key = item.get(referred.key) if referred and isinstance(item, dict) else None
-                    # A CSN written as a number is reported once, not again on every reference.
-                    if isinstance(key, str) or (isinstance(key, int) and not isinstance(key, bool)):
-                        malformed.setdefault(section, set()).add(str(key))
-                    for name, target in _REFERENCE_FIELDS.get(section, ()):
-                        value = item.get(name) if isinstance(item, dict) else None
-                        if isinstance(value, str):
-                            loose.append((f"{section}[{index}].{name}", target, value))
-            return found
+        def read(name: str, model: type[E]) -> _Section[E]:
+            return _Section.read(name, model, data.get(name, []), malformed.get(name))
 
+        def people(entries: _Section[Any], name: str, model: type[Entry]) -> list[_Section[Any]]:
+            found = _people(entries, name)
+            for index, _, wrong in entries.part:
+                if name in wrong:
+                    raw = data[entries.name][index].get(name)
+                    place = f"{entries.name}[{index}].{name}"
+                    where = malformed[entries.name][index][name]
+                    found[index] = _Section.read(place, model, raw, where)
+            return [found[index] for index in sorted(found)]
+
+        def unreadable_keys(entries: _Section[Any]) -> set[str]:
+            key = _REFERRED[entries.name].key
+            written = [
+                data[entries.name][i].get(key) for i, _, wrong in entries.part if key in wrong
+            ]
+            # A CSN written as a number is reported once, not again on every reference.
+            return {str(k) for k in written if isinstance(k, str | int) and not isinstance(k, bool)}
+
+        staff = read("staff", BookUser)
+        partners = read("partners", BookPartner)
+        customers = read("customers", BookCustomer)
+        countries = read("countries", BookCountry)
+        offerings = read("offerings", BookOffering)
         return cls(
-            valid("currencies", BookCurrency),
-            valid("countries", BookCountry),
-            valid("staff", BookUser),
-            valid("partners", BookPartner),
-            valid("customers", BookCustomer),
-            valid("offerings", BookOffering),
-            valid("prices", BookPrice),
-            valid("promotions", BookPromotion),
-            valid("subscriptions", BookSubscription),
-            malformed,
-            loose,
+            read("currencies", BookCurrency),
+            countries,
+            staff,
+            partners,
+            customers,
+            offerings,
+            read("prices", BookPrice),
+            read("promotions", BookPromotion),
+            read("subscriptions", BookSubscription),
+            [
+                staff,
+                *people(partners, "users", BookUser),
+                *people(customers, "contacts", BookContact),
+            ],
+            {s.name: unreadable_keys(s) for s in (countries, partners, customers, offerings)},
         )
 
 
-K = TypeVar("K", bound=Hashable)
+def _cross_problems(entries: _Entries, stored: StoredKeys) -> list[BookProblem]:
+    problems: list[BookProblem] = []
+    defined = {
+        "countries": _listed_once(problems, entries.countries, "code", "country"),
+        "partners": _listed_once(problems, entries.partners, "csn", "partner CSN"),
+        "customers": _listed_once(problems, entries.customers, "csn", "customer CSN"),
+        "offerings": _listed_once(problems, entries.offerings, "code", "offering"),
+    }
+    _listed_once(problems, entries.currencies, "code", "currency")
+    _listed_once(problems, entries.prices, ("offering", "term", "currency"), "a price for")
+    _listed_once(problems, entries.promotions, "code", "promotion")
+    _listed_once(problems, entries.subscriptions, "id", "subscription")
+    for section, keys in entries.unreadable_keys.items():
+        defined[section] |= keys
+    references = _References(defined)
+
+    problems += _email_problems(entries.people)
+    references.need(entries.partners, "country", "countries")
+    references.need(entries.customers, "country", "countries")
+    references.need(entries.prices, "offering", "offerings")
+    problems += _price_problems(entries.prices)
+    problems += _promotion_problems(entries.promotions, references)
+    problems += _subscription_problems(entries.subscriptions, references)
+    return problems + references.problems(stored)
 
 
 def _listed_once(
-    problems: list[BookProblem],
-    section: str,
-    entries: Listed[E],
-    key: Callable[[E], K],
-    field_name: str | None,
-    what: str,
-) -> set[K]:
-    first: dict[K, int] = {}
-    for index, entry in entries:
-        value = key(entry)
-        if value in first:
-            place = f"{section}[{index}]" + (f".{field_name}" if field_name else "")
+    problems: list[BookProblem], entries: _Section[E], key: str | tuple[str, ...], what: str
+) -> set[Any]:
+    fields = (key,) if isinstance(key, str) else key
+    value_of = attrgetter(*fields)
+    first: dict[Any, int] = {}
+    for index, entry in entries.having(*fields):
+        value = value_of(entry)
+        seen = first.setdefault(value, index)
+        if seen != index:
+            place = f"{entries.name}[{index}]" + (f".{key}" if isinstance(key, str) else "")
             shown = " ".join(value) if isinstance(value, tuple) else value
-            problems.append(
-                BookProblem(place, f"{what} {shown} is already listed at {section}[{first[value]}]")
-            )
-        else:
-            first[value] = index
+            listed = f"{what} {shown} is already listed at {entries.name}[{seen}]"
+            problems.append(BookProblem(place, listed))
     return set(first)
 
 
@@ -253,11 +353,22 @@ class _References:
     known: dict[str, set[str]]
     wanted: list[tuple[str, str, str]] = field(default_factory=list)
 
-    def need(self, path: str, section: str, key: str) -> None:
-        if key not in self.known[section]:
-            self.wanted.append((path, section, key))
+    def need(self, entries: _Section[Any], name: str, section: str) -> None:
+        """Want the field `name` of each of `entries`, where given, to name one of `section`."""
+        known = self.known[section]
+        value_of = attrgetter(name)
+        for index, entry in entries.having(name):
+            key = value_of(entry)
+            if key is not None and key not in known:
+                self.wanted.append((f"{entries.name}[{index}].{name}", section, key))
+
+    def need_each(self, path: str, keys: Iterable[str], section: str) -> None:
+        """Want each of the list `keys` at `path` to name one of `section`."""
+        known = self.known[section]
+        self.wanted += [(f"{path}[{j}]", section, k) for j, k in enumerate(keys) if k not in known]
 
     def problems(self, stored: StoredKeys) -> list[BookProblem]:
+        """Return a problem for each key neither in the file nor `stored`."""
         missing: dict[str, set[str]] = {}
         for _, section, key in self.wanted:
             missing.setdefault(section, set()).add(key)
@@ -269,101 +380,83 @@ class _References:
         ]
 
 
-def _cross_problems(entries: _Entries, stored: StoredKeys) -> list[BookProblem]:
-    problems: list[BookProblem] = []
-    once = partial(_listed_once, problems)
-    defined = {
-        "countries": once("countries", entries.countries, lambda c: c.code, "code", "country"),
-        "partners": once("partners", entries.partners, lambda p: p.csn, "csn", "partner CSN"),
-        "customers": once("customers", entries.customers, lambda c: c.csn, "csn", "customer CSN"),
-        "offerings": once("offerings", entries.offerings, lambda o: o.code, "code", "offering"),
-    }
-    once("currencies", entries.currencies, lambda c: c.code, "code", "currency")
-    once("prices", entries.prices, lambda p: (p.offering, p.term, p.currency), None, "a price for")
-    once("promotions", entries.promotions, lambda p: p.code, "code", "promotion")
-    once("subscriptions", entries.subscriptions, lambda s: s.id, "id", "subscription")
-    for section, keys in entries.malformed.items():
-        defined[section] |= keys
-    references = _References(defined)
-    for path, section, key in entries.loose_references:
-        references.need(path, section, key)
-
-    problems += _email_problems(entries)
-    for index, partner in entries.partners:
-        references.need(f"partners[{index}].country", "countries", partner.country)
-    for index, customer in entries.customers:
-        references.need(f"customers[{index}].country", "countries", customer.country)
-    for index, price in entries.prices:
-        references.need(f"prices[{index}].offering", "offerings", price.offering)
-        if price.renewal > price.new:
-            problems.append(
-                BookProblem(
-                    f"prices[{index}].renewal",
-                    f"the renewal price {price.renewal} is above the new price {price.new}",
-                )
-            )
-    for index, promotion in entries.promotions:
-        problems += _promotion_problems(f"promotions[{index}]", promotion, references)
-    for index, subscription in entries.subscriptions:
-        problems += _subscription_problems(f"subscriptions[{index}]", subscription, references)
-    return problems + references.problems(stored)
-
-
-def _email_problems(entries: _Entries) -> list[BookProblem]:
+def _email_problems(people: Iterable[_Section[Any]]) -> list[BookProblem]:
     # One person signs in as one kind of user: an address may appear once in the whole book.
-    places = [(f"staff[{i}].email", staff.email) for i, staff in entries.staff]
-    for i, partner in entries.partners:
-        places += [
-            (f"partners[{i}].users[{j}].email", u.email) for j, u in enumerate(partner.users)
-        ]
-    for i, customer in entries.customers:
-        places += [
-            (f"customers[{i}].contacts[{j}].email", c.email)
-            for j, c in enumerate(customer.contacts)
-        ]
     first: dict[str, str] = {}
     problems = []
-    for place, email in places:
-        seen = first.setdefault(email, place)
-        if seen != place:
-            problems.append(BookProblem(place, f"e-mail {email} is already used at {seen}"))
+    for entries in people:
+        for index, person in entries.having("email"):
+            place = f"{entries.name}[{index}].email"
+            seen = first.setdefault(person.email, place)
+            if seen != place:
+                problems.append(
+                    BookProblem(place, f"e-mail {person.email} is already used at {seen}")
+                )
     return problems
 
 
+def _price_problems(prices: _Section[BookPrice]) -> list[BookProblem]:
+    return [
+        BookProblem(
+            f"prices[{index}].renewal",
+            f"the renewal price {price.renewal} is above the new price {price.new}",
+        )
+        for index, price in prices.having("new", "renewal")
+        if price.renewal > price.new
+    ]
+
+
 def _promotion_problems(
-    path: str, promotion: BookPromotion, references: _References
+    promotions: _Section[BookPromotion], references: _References
 ) -> list[BookProblem]:
     problems = []
-    if (promotion.percent_off is None) == (promotion.amount_off is None):
-        problems.append(BookProblem(path, "give exactly one of percent_off and amount_off"))
-    if promotion.amount_off is not None and not promotion.currencies:
-        problems.append(
-            BookProblem(f"{path}.currencies", "an amount off names the currencies it is in")
-        )
-    if promotion.starts and promotion.ends and promotion.ends < promotion.starts:
-        problems.append(BookProblem(f"{path}.ends", "ends before it starts"))
-    for j, code in enumerate(promotion.offerings):
-        references.need(f"{path}.offerings[{j}]", "offerings", code)
-    for j, country in enumerate(promotion.countries):
-        references.need(f"{path}.countries[{j}]", "countries", country)
+    for index, promotion in promotions.having("percent_off", "amount_off"):
+        if (promotion.percent_off is None) == (promotion.amount_off is None):
+            problems.append(
+                BookProblem(
+                    f"promotions[{index}]", "give exactly one of percent_off and amount_off"
+                )
+            )
+    for index, promotion in promotions.having("amount_off", "currencies"):
+        if promotion.amount_off is not None and not promotion.currencies:
+            problems.append(
+                BookProblem(
+                    f"promotions[{index}].currencies", "an amount off names the currencies it is in"
+                )
+            )
+    for index, promotion in promotions.having("starts", "ends"):
+        if promotion.starts and promotion.ends and promotion.ends < promotion.starts:
+            problems.append(BookProblem(f"promotions[{index}].ends", "ends before it starts"))
+    for index, promotion in promotions.having("offerings"):
+        references.need_each(f"promotions[{index}].offerings", promotion.offerings, "offerings")
+    for index, promotion in promotions.having("countries"):
+        references.need_each(f"promotions[{index}].countries", promotion.countries, "countries")
     return problems
 
 
 def _subscription_problems(
-    path: str, subscription: BookSubscription, references: _References
+    subscriptions: _Section[BookSubscription], references: _References
 ) -> list[BookProblem]:
+    references.need(subscriptions, "customer", "customers")
+    references.need(subscriptions, "offering", "offerings")
+    references.need(subscriptions, "partner", "partners")
     problems = []
-    references.need(f"{path}.customer", "customers", subscription.customer)
-    references.need(f"{path}.offering", "offerings", subscription.offering)
-    through_partner = subscription.purchase_method is PurchaseMethod.PARTNER
-    if subscription.partner is not None:
-        references.need(f"{path}.partner", "partners", subscription.partner)
-        if not through_partner:
-            problems.append(BookProblem(f"{path}.partner", "a direct purchase has no partner"))
-    elif through_partner:
-        problems.append(
-            BookProblem(f"{path}.partner", "a partner purchase names its reseller of record")
-        )
-    if subscription.end_date < subscription.start_date:
-        problems.append(BookProblem(f"{path}.end_date", "ends before it starts"))
+    for index, subscription in subscriptions.having("purchase_method", "partner"):
+        through_partner = subscription.purchase_method is PurchaseMethod.PARTNER
+        if subscription.partner is not None and not through_partner:
+            problems.append(
+                BookProblem(f"subscriptions[{index}].partner", "a direct purchase has no partner")
+            )
+        elif subscription.partner is None and through_partner:
+            problems.append(
+                BookProblem(
+                    f"subscriptions[{index}].partner",
+                    "a partner purchase names its reseller of record",
+                )
+            )
+    for index, subscription in subscriptions.having("start_date", "end_date"):
+        if subscription.end_date < subscription.start_date:
+            problems.append(
+                BookProblem(f"subscriptions[{index}].end_date", "ends before it starts")
+            )
     return problems

@@ -6,9 +6,11 @@ accepts. Rules across fields and entries are in `checks`.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterable, Mapping
+from functools import cache
+from typing import Annotated, Any, TypeVar, cast
 
-from pydantic import BaseModel, ConfigDict, Field, Strict
+from pydantic import BaseModel, ConfigDict, Field, Strict, TypeAdapter
 
 from renewquote.domain.model import (
     ContactRole,
@@ -175,3 +177,32 @@ class Book(Entry):
     prices: list[BookPrice] = []
     promotions: list[BookPromotion] = []
     subscriptions: list[BookSubscription] = []
+
+
+E = TypeVar("E", bound=Entry)
+
+
+def entry_in_part(model: type[E], raw: Mapping[str, object], malformed: Iterable[str]) -> E:
+    """Build an entry of `model` from the fields of `raw` that are not `malformed`.
+
+    For a malformed entry only, so that its other fields are still checked: each field is read
+    on its own, and the fields left out are not there at all (or hold their default).
+    """
+    skipped = set(malformed)
+    fields = {
+        name: _field_reader(model, name).validate_python(raw[name])
+        for name in model.model_fields
+        if name in raw and name not in skipped
+    }
+    return cast(E, model.model_construct(**fields))
+
+
+@cache
+def _field_reader(model: type[Entry], name: str) -> TypeAdapter[Any]:
+    info = model.model_fields[name]
+    annotation: Any = info.annotation
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return TypeAdapter(annotation)  # an entry: strict by its own configuration
+    if info.metadata:
+        annotation = Annotated[(annotation, *info.metadata)]
+    return TypeAdapter(annotation, config=ConfigDict(strict=True))
