@@ -36,13 +36,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from book import BUYER, CUSTOMER, SUBSCRIPTIONS, create_book, quoted_ids
-from renewquote.domain.model import Channel, QuoteType
+from renewquote.domain.model import CallerKind, ContactRole, QuoteType
+from renewquote.domain.quotes import Recipient
 from renewquote.domain.quoting import LineRequest
-from renewquote.services.actors import Actor
+from renewquote.services.access import Caller
 from renewquote.services.quoting import QuoteDraft, create_quote
-from renewquote.services.renewals import groups_for
+from renewquote.services.renewals import renewal_groups
 from renewquote.storage.database import Database
-from renewquote.storage.quote_records import Recipient
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BENCH_DATABASE = "bench_rq"
@@ -56,8 +56,8 @@ MEMORY_LIMIT_MB = 300.0
 QUOTES_SHARE_TARGET = 0.40
 MB = 1024 * 1024
 
-# The query renewquote.storage.repository.own_candidates builds (after the one row of the
-# customer's country), written out by hand.
+# The query renewquote.storage.repository.renewal_candidates builds for the customer's buyer
+# (after the one row of the customer and its country), written out by hand.
 PLAIN_READ = (
     "SELECT s.id, s.customer_csn, s.currency, s.purchase_method, s.partner_csn, s.end_date,"
     " s.term, s.status, o.kind AS offering_kind, s.renewed_by_order"
@@ -168,8 +168,10 @@ def _groups_benchmark(db: Database, target: Target, today: date) -> Table:
         with db.engine.connect() as conn:
             return list(conn.exec_driver_sql(BARE_GROUP_BY.format(p=p), (CUSTOMER,)).fetchall())
 
+    buyer = _buyer(db)
+
     def groups() -> Any:
-        return groups_for(db, CUSTOMER, channel=Channel.SELF_SERVICE, today=today)
+        return renewal_groups(db, buyer, today=today)
 
     read, rows = _timed(plain_read)
     counted, counts = _timed(bare_group_by)
@@ -198,7 +200,7 @@ def _groups_benchmark(db: Database, target: Target, today: date) -> Table:
         "",
     )
     table.add_row(
-        "groups_for, database to groups with every reason",
+        "renewal_groups, database to groups with every reason",
         _s(grouped.best),
         _s(grouped.median),
         f"{ratio:.2f}× (median {grouped.median / read.median:.2f}×)",
@@ -206,7 +208,7 @@ def _groups_benchmark(db: Database, target: Target, today: date) -> Table:
         _verdict(ratio <= GROUPS_RATIO_LIMIT and grouped.best < GROUPS_SECONDS_LIMIT),
     )
     table.add_row(
-        "groups_for peak memory (tracemalloc)",
+        "renewal_groups peak memory (tracemalloc)",
         f"{traced_mb:.0f} MB",
         "",
         "",
@@ -214,7 +216,7 @@ def _groups_benchmark(db: Database, target: Target, today: date) -> Table:
         _verdict(traced_mb < MEMORY_LIMIT_MB),
     )
     table.add_row(
-        "groups_for peak RSS growth (own process)",
+        "renewal_groups peak RSS growth (own process)",
         f"{rss_mb:.0f} MB",
         "",
         "",
@@ -241,7 +243,7 @@ def _traced_peak_mb(fn: Callable[[], Any]) -> float:
 
 
 def _rss_growth_mb(target: Target, today: date) -> float:
-    """Run groups_for once in a fresh process and return how much its peak RSS grew."""
+    """Run renewal_groups once in a fresh process and return how much its peak RSS grew."""
     assert target.url is not None
     probe = subprocess.run(
         [sys.executable, __file__, "--memory-probe", target.url, "--today", today.isoformat()],
@@ -255,17 +257,25 @@ def _rss_growth_mb(target: Target, today: date) -> float:
 def _memory_probe(url: str, today: date) -> int:
     db = Database(url)
     # Connect and run the small queries first, so only the grouping's own memory is counted.
-    groups_for(db, None, partner_csn="no such partner", channel=Channel.PARTNER, today=today)
+    nobody = Caller(email="nobody@bench.example", kind=CallerKind.PARTNER, partner_csn="none")
+    renewal_groups(db, nobody, today=today)
     gc.collect()
     before = _proc_status_kb("VmRSS")
     with contextlib.suppress(OSError):
         # Reset the high-water mark to the current size (Linux), so imports do not count.
         Path("/proc/self/clear_refs").write_text("5")
-    result = groups_for(db, CUSTOMER, channel=Channel.SELF_SERVICE, today=today)
+    result = renewal_groups(db, _buyer(db), today=today)
     peak = _proc_status_kb("VmHWM")
     db.dispose()
     print(json.dumps({"growth_mb": (peak - before) / 1024, "groups": len(result.groups)}))
     return 0
+
+
+def _buyer(db: Database) -> Caller:
+    """The bench customer's buyer, as the services know it."""
+    from renewquote.services.auth import find_caller
+
+    return find_caller(db, BUYER)
 
 
 def _proc_status_kb(field: str) -> int:
@@ -291,8 +301,12 @@ class RawQuote:
 def _quotes_benchmark(
     db: Database, target: Target, buyer_id: int, today: date, now: datetime
 ) -> Table:
-    actor = Actor(
-        email=BUYER, kind="customer", user_id=buyer_id, role="purchaser", customer_csn=CUSTOMER
+    actor = Caller(
+        email=BUYER,
+        kind=CallerKind.CUSTOMER,
+        user_id=buyer_id,
+        role=ContactRole.PURCHASER,
+        customer_csn=CUSTOMER,
     )
     ids = quoted_ids()
     drafts = [

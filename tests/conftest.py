@@ -17,7 +17,8 @@ from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from renewquote.services.actors import Actor, find_actor
+from renewquote.services.access import Caller
+from renewquote.services.auth import find_caller
 from renewquote.services.book import load_book
 from renewquote.storage.database import Database
 from renewquote.storage.migrate import upgrade
@@ -96,7 +97,7 @@ def book(db: Database) -> Database:
 def actor(book: Database):
     """Look up the actor for an e-mail of the test book."""
 
-    def find(email: str) -> Actor:
-        return find_actor(book, email)
+    def find(email: str) -> Caller:
+        return find_caller(book, email)
 
     return find

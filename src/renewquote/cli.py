@@ -1,28 +1,41 @@
-"""The `renewquote` command line, thin over the services: Rich for people, JSON for scripts."""
+"""The `renewquote` command line, thin over the services: Rich for people, JSON for scripts.
+
+JSON output is the API's own models (`api.schemas`), so a script reads the same shape from
+either. No command prints a traceback: a refusal or an unreachable database is one sentence
+and a non-zero exit.
+"""
 
 from __future__ import annotations
 
 import json
+import sys
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from renewquote.clock import utcnow
 from renewquote.domain.errors import RuleViolation
-from renewquote.domain.model import Channel
-from renewquote.services import renewals
-from renewquote.services.actors import Actor
-from renewquote.services.public import groups_public, problem_public, quote_public
-from renewquote.services.quoting import get_quote
+from renewquote.domain.messages import LANGUAGES
+from renewquote.domain.model import CallerKind, Channel
+from renewquote.domain.money import amount_text
+from renewquote.services.access import Caller
 from renewquote.settings import Settings
 from renewquote.storage.database import Database
-from renewquote.storage.migrate import upgrade
+from renewquote.storage.migrate import current_revision, head_revision, upgrade
 
-app = typer.Typer(help="Renewal quotes for software subscriptions.", no_args_is_help=True)
+BOOK_FORMAT = "docs/book.md"
+
+app = typer.Typer(
+    help="Renewal quotes for software subscriptions.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 quote_app = typer.Typer(help="Quotes.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -31,17 +44,63 @@ app.add_typer(quote_app, name="quote")
 console = Console()
 errors = Console(stderr=True)
 
+
+class Language(StrEnum):
+    """A language the messages are written in."""
+
+    EN = "en"
+    FR = "fr"
+
+
+assert {language.value for language in Language} == set(LANGUAGES)
 Today = Annotated[
     str | None,
     typer.Option(help="The day to judge eligibility on (YYYY-MM-DD); default today."),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON (the API's shape).")]
-Language = Annotated[str, typer.Option("--lang", help="Language of the reasons: en or fr.")]
-OPERATOR = Actor(email="operator@cli", kind="staff")
+LanguageOption = Annotated[
+    Language, typer.Option("--lang", help="Language of the reasons.", case_sensitive=False)
+]
+OPERATOR = Caller(email="operator@cli", kind=CallerKind.STAFF)
 
 
-def _database() -> Database:
-    return Database(Settings().database_url)
+def _database(*, must_exist: bool = True) -> Database:
+    db = Database(Settings().database_url)
+    if not must_exist:
+        return db
+    where = _where(db)
+    path = db.sqlite_path
+    # Checked before connecting: SQLite would create an empty file where none is.
+    if path is not None and not path.exists():
+        _fail(f"no database at {where}: {_HOW_TO_CREATE}")
+    try:
+        current = current_revision(db)
+    except SQLAlchemyError as error:
+        _fail(f"cannot open the database at {where}: {_first_line(error)}")
+    if current != head_revision():
+        state = "is not migrated" if current is None else "is not up to date"
+        _fail(f"the database at {where} {state}: run `renewquote db upgrade`")
+    return db
+
+
+def _fail(message: str) -> NoReturn:
+    errors.print(f"[red]error[/red]: {message}")
+    raise typer.Exit(1)
+
+
+_HOW_TO_CREATE = "run `renewquote db upgrade` or set RENEWQUOTE_DATABASE_URL"
+
+
+def _where(db: Database) -> str:
+    path = db.sqlite_path
+    if path is not None:
+        return str(path if path.is_absolute() else Path(".") / path)
+    return db.url.render_as_string(hide_password=True)
+
+
+def _first_line(error: BaseException) -> str:
+    cause = getattr(error, "orig", None) or error
+    return str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
 
 
 def _today(value: str | None) -> date:
@@ -53,27 +112,39 @@ def _today(value: str | None) -> date:
         raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _refused(error: RuleViolation, as_json: bool) -> None:
+def _refused(error: RuleViolation, as_json: bool, language: str = "en") -> None:
+    from renewquote.api.problems import problem_of
+
     if as_json:
-        print(json.dumps(problem_public(error), indent=2))
+        print(problem_of(error, language).model_dump_json(indent=2))
     else:
         for v in error.violations:
             ids = f" [{', '.join(v.subscription_ids)}]" if v.subscription_ids else ""
-            errors.print(f"[red]{v.code.value}[/red]: {v.message()}{ids}")
+            errors.print(f"[red]{v.code.value}[/red]: {v.message(language)}{ids}")
     raise typer.Exit(1)
 
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database named by RENEWQUOTE_DATABASE_URL."""
-    db = _database()
+    db = _database(must_exist=False)
+    path = db.sqlite_path
+    created = path is not None and not path.exists()
+    before = None if created else current_revision(db)
     upgrade(db)
-    console.print(f"Database at {db.url.render_as_string(hide_password=True)} is up to date.")
+    where = _where(db)
+    if created or before is None:
+        console.print(f"Created the database at {where}.")
+    elif before != head_revision():
+        console.print(f"Migrated the database at {where} to the current version.")
+    else:
+        console.print(f"The database at {where} is up to date.")
 
 
-@app.command()
+@app.command(epilog=f"The file's format is described in {BOOK_FORMAT}.")
 def load(file: Annotated[Path, typer.Argument(help="A book of business (JSON).")]) -> None:
-    """Load a book of business in one transaction; a bad file is refused whole."""
+    """Load a book of business in one transaction; a bad file is refused whole, every problem
+    listed, and nothing is written. The format: docs/book.md."""
     from renewquote.services.book import BookError, load_book
 
     try:
@@ -81,12 +152,15 @@ def load(file: Annotated[Path, typer.Argument(help="A book of business (JSON).")
     except OSError as exc:
         errors.print(f"[red]cannot read {file}[/red]: {exc.strerror}")
         raise typer.Exit(2) from None
-    except json.JSONDecodeError as exc:
-        errors.print(
-            f"[red]{file} is not JSON[/red]: line {exc.lineno}, column {exc.colno}: {exc.msg}"
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        where = (
+            f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
+            if isinstance(exc, json.JSONDecodeError)
+            else "it is not UTF-8 text"
         )
+        errors.print(f"[red]{file} is not JSON[/red]: {where}")
         raise typer.Exit(1) from None
-    db = _database()
+    db = _database(must_exist=False)
     upgrade(db)
     try:
         report = load_book(db, data)
@@ -97,6 +171,7 @@ def load(file: Annotated[Path, typer.Argument(help="A book of business (JSON).")
         for problem in exc.problems:
             table.add_row(problem.path or "(top)", problem.message)
         errors.print(table)
+        errors.print(f"The format of a book of business is described in {BOOK_FORMAT}.")
         raise typer.Exit(1) from None
     console.print(f"Loaded {file}: {report}")
 
@@ -107,7 +182,7 @@ def demo(today: Today = None) -> None:
     from renewquote.services.book import load_book
     from renewquote.services.demo import DEMO_LOGINS, demo_book
 
-    db = _database()
+    db = _database(must_exist=False)
     upgrade(db)
     report = load_book(db, demo_book(_today(today)))
     console.print(f"Demo book loaded: {report}")
@@ -122,34 +197,33 @@ def groups(
     csn: Annotated[str, typer.Argument(help="The customer's CSN.")],
     as_json: AsJson = False,
     channel: Annotated[
-        str, typer.Option(help="Whose view: self_service (the buyer's), partner or staff.")
-    ] = Channel.SELF_SERVICE.value,
-    language: Language = "en",
+        Channel, typer.Option(help="Whose view: the buyer's (self_service), a partner's, staff's.")
+    ] = Channel.SELF_SERVICE,
+    language: LanguageOption = Language.EN,
     today: Today = None,
 ) -> None:
     """Show a customer's renewal groups and every ineligible subscription with its reasons."""
-    db = _database()
+    from renewquote.api.schemas import RenewalGroups
+    from renewquote.services.renewals import renewal_groups
+
+    lang = str(language.value)
     try:
-        result = renewals.groups_for(db, csn, channel=Channel(channel), today=_today(today))
+        result = renewal_groups(
+            _database(), OPERATOR, today=_today(today), customer_csn=csn, channel=channel
+        )
     except RuleViolation as exc:
-        _refused(exc, as_json)
+        _refused(exc, as_json, lang)
         return
     if as_json:
-        print(json.dumps(groups_public(result, language), indent=2))
+        print(RenewalGroups.of(result, lang).model_dump_json(indent=2))
         return
     table = Table(
-        "customer",
-        "currency",
-        "purchase method",
-        "partner",
-        "subscriptions",
-        title=f"Renewal groups of {csn}",
+        "currency", "method", "partner", "subscriptions", title=f"Renewal groups of {csn}"
     )
     for g in result.groups:
         table.add_row(
-            g.key.customer_csn,
             g.key.currency,
-            g.key.purchase_method,
+            g.key.purchase_method.value,
             g.key.partner_csn or "-",
             ", ".join(g.subscription_ids),
         )
@@ -158,10 +232,10 @@ def groups(
     else:
         console.print(f"No subscription of {csn} can be renewed on a quote now.")
     if result.ineligible:
-        left = Table("subscription", "code", "why", title="Not eligible now")
+        left = Table("subscription", "why not", title="Not eligible now")
         for item in result.ineligible:
             for reason in item.reasons:
-                left.add_row(item.subscription_id, reason.code.value, reason.message(language))
+                left.add_row(item.subscription_id, f"{reason.code.value}: {reason.message(lang)}")
         console.print(left)
 
 
@@ -171,51 +245,44 @@ def quote_show(
     as_json: AsJson = False,
 ) -> None:
     """Show a quote as stored: lines, promotions, totals, recipients."""
+    from renewquote.api.schemas import QuotePublic
+    from renewquote.services.quoting.lifecycle import get_quote
+
     try:
         quote = get_quote(_database(), OPERATOR, number)
     except RuleViolation as exc:
-        _refused(exc, as_json)
-        return
+        if as_json:
+            _refused(exc, as_json)
+        errors.print(f"[red]not_found[/red]: no quote {number}")
+        raise typer.Exit(1) from None
+    shown = QuotePublic.of(quote)
     if as_json:
-        print(json.dumps(quote_public(quote), indent=2))
+        print(shown.model_dump_json(indent=2))
         return
     console.print(
-        f"[bold]{quote.number}[/bold] {quote.type} quote, [bold]{quote.status.value}[/bold], "
-        f"customer {quote.customer_csn}, {quote.currency}, valid until {quote.expires_at}"
+        f"[bold]{shown.number}[/bold] {shown.type} quote, [bold]{shown.status}[/bold], "
+        f"customer {shown.customer_csn}, {shown.currency}, valid until {shown.expires_at}"
     )
-    table = Table(
-        "#",
-        "subscription",
-        "offering",
-        "qty",
-        "term",
-        "period",
-        "unit",
-        "promotion",
-        "discount",
-        "amount",
-        "tax",
-    )
-    for line in quote.lines:
+    table = Table("#", "subscription", "seats", "term", "unit", "discount", "amount")
+    for position, line in enumerate(shown.lines, start=1):
+        offering = line.offering.name
+        promotion = f"\n{line.promotion.name}" if line.promotion else ""
         table.add_row(
-            str(line.position),
-            line.subscription_id or f"({line.kind})",
-            line.offering_name,
+            str(position),
+            f"{line.subscription_id or line.kind}\n{offering}{promotion}",
             str(line.quantity),
-            line.term,
-            f"{line.start_date} → {line.end_date}",
-            str(line.unit_price),
-            line.promotion_name or "",
-            str(line.discount),
-            str(line.amount),
-            str(line.tax),
+            f"{line.term}\n{line.start_date}\n{line.end_date}",
+            line.unit_price,
+            line.discount,
+            line.amount,
         )
     console.print(table)
+    currency = quote.currency
     console.print(
-        f"subtotal {quote.subtotal}  discounts -{quote.discount_total}  tax {quote.tax}  "
-        f"[bold]total {quote.total} {quote.currency}[/bold]"
+        f"subtotal {shown.subtotal}  discounts -{shown.discount_total}  tax {shown.tax}  "
+        f"[bold]total {amount_text(quote.total, currency)} {currency}[/bold]"
     )
-    console.print("recipients: " + ", ".join(f"{r.email} ({r.role})" for r in quote.recipients))
+    console.print("recipients: " + ", ".join(f"{r.email} ({r.role})" for r in shown.recipients))
 
 
 @app.command()
@@ -233,7 +300,7 @@ def serve(
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker writes its metrics there, and /metrics adds them up.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="renewquote-metrics-")
-    upgrade(_database())
+    upgrade(_database(must_exist=False))
     uvicorn.run(
         "renewquote.api.asgi:app",
         host=host,
@@ -242,13 +309,14 @@ def serve(
         log_level="warning",
         access_log=False,
         proxy_headers=False,
+        server_header=False,
     )
 
 
 @app.command()
 def token(
     email: Annotated[str, typer.Argument(help="The user's e-mail.")],
-    hours: Annotated[int, typer.Option(help="Hours until it expires.")] = 12,
+    hours: Annotated[int, typer.Option(help="Hours until it expires.", min=1)] = 12,
 ) -> None:
     """Print a new API token for a user (for scripts)."""
     from datetime import timedelta
@@ -257,11 +325,20 @@ def token(
 
     try:
         issued = issue_token(_database(), email, now=utcnow(), lifetime=timedelta(hours=hours))
-    except RuleViolation as exc:
-        _refused(exc, False)
-        return
+    except RuleViolation:
+        errors.print(f"[red]not_found[/red]: no user {email}")
+        raise typer.Exit(1) from None
     print(issued.access_token)
 
 
+def main() -> None:
+    """Run the command line; an unusable database or an unexpected error is one sentence."""
+    try:
+        app()
+    except SQLAlchemyError as error:
+        errors.print(f"[red]error[/red]: the database refused: {_first_line(error)}")
+        sys.exit(1)
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -63,10 +63,13 @@ class Caller:
     names: frozenset[str] = frozenset()  # tenants whose customer it may name
     buys: bool = False  # quotes and orders
     cancels: bool = False  # partners and staff cancel; customers never do
+    makes: frozenset[str] = frozenset()  # tenants whose quote (of `quotes`) it made
 
 
 def _customer(name: str, email: str, tenant: str, *, buys: bool) -> Caller:
-    return Caller(name, email, f"pw-{email}", frozenset({tenant}), frozenset({tenant}), buys=buys)
+    # Its company's buyers made its self-service quote; a read-only user may change nothing.
+    only = frozenset({tenant})
+    return Caller(name, email, f"pw-{email}", only, only, buys=buys, makes=only)
 
 
 ALL = frozenset(TENANTS)
@@ -85,6 +88,7 @@ CALLERS = (
         frozenset({"dupont", "rio"}),
         buys=True,
         cancels=True,
+        makes=frozenset({"rio"}),
     ),
     Caller("bob", "bob@other.example", "bob-pass", buys=True, cancels=True),
     Caller("ops", "ops@vendor.example", "ops-pass", ALL, ALL, buys=True, cancels=True),
@@ -150,6 +154,15 @@ def _act(caller: Caller, tenant: str | None) -> Expected:
     return None if caller.buys else FORBIDDEN
 
 
+def _change(caller: Caller, tenant: str | None) -> Expected:
+    # Only the party that made a quote changes it; the others may see it, not change it.
+    if tenant not in caller.sees:
+        return NOT_FOUND
+    if not caller.buys:
+        return FORBIDDEN
+    return None if tenant in caller.makes else (403, "not_quote_maker")
+
+
 def _cancel(caller: Caller, tenant: str | None) -> Expected:
     if tenant not in caller.sees:
         return NOT_FOUND
@@ -170,12 +183,12 @@ MATRIX: dict[tuple[str, str], Operation] = {
     ("GET", "/api/v1/quotes"): Operation(_list),
     ("GET", "/api/v1/quotes/{number}"): Operation(_read),
     ("PATCH", "/api/v1/quotes/{number}"): Operation(
-        _act, body=lambda t: {"recipients": [{"email": "cfo@example.org"}]}
+        _change, body=lambda t: {"recipients": [{"email": "cfo@example.org"}]}
     ),
-    ("POST", "/api/v1/quotes/{number}/send"): Operation(_act),
+    ("POST", "/api/v1/quotes/{number}/send"): Operation(_change),
     ("POST", "/api/v1/quotes/{number}/cancel"): Operation(_cancel),
     ("POST", "/api/v1/quotes/{number}/replace"): Operation(
-        _act, body=lambda t: {"address": {"city": "Lyon"}}
+        _change, body=lambda t: {"address": {"city": "Lyon"}}
     ),
     ("GET", "/api/v1/quotes/{number}/pdf"): Operation(_read),
     ("GET", "/api/v1/quotes/{number}/events"): Operation(_read),

@@ -9,10 +9,12 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 
 from renewquote.api.app import create_app
-from renewquote.api.dependencies import TOKENS, forget_token, known_actor, remember
+from renewquote.api.dependencies import TOKENS, forget_token, known_caller, remember
+from renewquote.api.schemas import RenewalGroups
+from renewquote.domain.model import CallerKind, ContactRole
 from renewquote.services import renewals
-from renewquote.services.actors import Actor, find_actor
-from renewquote.services.public import groups_public
+from renewquote.services.access import Caller
+from renewquote.services.auth import find_caller
 from tests.book import NOW
 
 PROBLEM = "application/problem+json"
@@ -210,8 +212,8 @@ def test_health_metrics_and_openapi(client, auth):
 
 
 def test_renewal_groups_are_the_same_whether_or_not_the_token_was_seen_before(client, auth, book):
-    # A token this process has not seen is checked in the query that reads a customer's own
-    # subscriptions; a known one is not. Both must answer what the service answers.
+    # A token this process has not seen is checked in the database; a known one comes from
+    # the process's cache. Both must answer what the service answers.
     callers = [
         ("marie@dupont.example", {}, 200),
         ("ana@rio.example", {}, 200),  # a country without self-service: every reason given
@@ -229,11 +231,11 @@ def test_renewal_groups_are_the_same_whether_or_not_the_token_was_seen_before(cl
         assert (first.status_code, again.status_code) == (status, status), (email, params)
         assert first.json() == again.json()
         if status == 200:
-            actor = find_actor(book, email)
+            actor = find_caller(book, email)
             expected = renewals.renewal_groups(
                 book, actor, today=NOW.date(), customer_csn=params.get("customer_csn")
             )
-            assert first.json() == groups_public(expected, "en")
+            assert first.json() == RenewalGroups.of(expected, "en").model_dump(mode="json")
             assert first.json()["data"] or first.json()["ineligible"], (email, params)
 
 
@@ -280,13 +282,13 @@ def test_the_servers_application_leaves_its_startup_objects_out_of_collections(b
 
 
 def test_the_token_cache_keeps_plain_values_that_the_collector_leaves_alone():
-    buyer = Actor("x@y.example", "customer", 7, "purchaser", "5200000001", None)
+    buyer = Caller("x@y.example", CallerKind.CUSTOMER, 7, ContactRole.PURCHASER, "5200000001", None)
     remember("rq_cached", buyer, NOW + timedelta(hours=1))
     try:
-        assert known_actor("rq_cached", NOW) == buyer
-        assert known_actor("rq_cached", NOW + timedelta(hours=2)) is None  # the token expired
+        assert known_caller("rq_cached", NOW) == buyer
+        assert known_caller("rq_cached", NOW + timedelta(hours=2)) is None  # the token expired
         gc.collect()
         assert not gc.is_tracked(TOKENS["rq_cached"])
     finally:
         forget_token("rq_cached")
-    assert known_actor("rq_cached", NOW) is None
+    assert known_caller("rq_cached", NOW) is None

@@ -300,8 +300,8 @@ def test_sql_and_html_in_every_text_field_are_stored_and_given_back_verbatim(
     assert [{"email": r["email"], "name": r["name"]} for r in read["recipients"][1:]] == extras
     events = accepted(client.get(f"{QUOTES}/{replacement}/events", headers=marie), 200)
     assert events["data"][0]["detail"]["address"] == {
-        "address_line1": SQL,
-        "address_line2": HTML,
+        "line1": SQL,
+        "line2": HTML,
         "city": HTML,
         "postal_code": "';--",
     }

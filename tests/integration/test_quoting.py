@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 from renewquote.domain.errors import Code, RuleViolation
 from renewquote.domain.lifecycle import QuoteStatus
 from renewquote.domain.model import Channel, QuoteType, Term
+from renewquote.domain.quotes import Recipient
 from renewquote.domain.quoting import LineRequest
 from renewquote.services import renewals
 from renewquote.services.quoting import (
@@ -24,7 +25,6 @@ from renewquote.services.quoting import (
     replace_quote,
     send_quote,
 )
-from renewquote.storage.quote_records import Recipient
 from renewquote.storage.tables import outbox, quotes
 from tests.book import NOW, TODAY, row_counts
 
@@ -106,7 +106,7 @@ def test_buyer_creates_a_priced_renewal_quote_from_a_group_with_one_unticked(boo
         ("marie@dupont.example", "buyer"),
         ("cfo@dupont.example", "extra"),
     ]
-    assert quote.address["city"] == "Paris"
+    assert quote.address.city == "Paris"
     assert quote.language == "fr"
     # Read back from the database exactly as priced.
     assert get_quote(book, actor("marie@dupont.example"), quote.number) == quote
@@ -255,7 +255,7 @@ def test_editing_a_draft_reprices_it_and_a_sent_quote_cannot_be_edited(book, act
     with pytest.raises(RuleViolation) as caught:
         edit_draft(book, marie, quote.number, address={"city": "Lyon"}, today=TODAY, now=NOW)
     assert caught.value.code is Code.ADDRESS_LOCKED
-    assert [e["action"] for e in quote_history(book, marie, quote.number)] == [
+    assert [e.action for e in quote_history(book, marie, quote.number)] == [
         "created",
         "edited",
         "sent",
@@ -295,12 +295,12 @@ def test_a_new_address_means_a_new_quote_that_supersedes_the_old_when_sent(book,
         book,
         marie,
         old.number,
-        {"address_line1": "2 place Bellecour", "city": "Lyon", "postal_code": "69002"},
+        {"line1": "2 place Bellecour", "city": "Lyon", "postal_code": "69002"},
         today=TODAY,
         now=NOW,
     )
     assert new.replaces == old.number
-    assert new.address["city"] == "Lyon"
+    assert new.address.city == "Lyon"
     assert new.lines[0].amount == old.lines[0].amount
     assert get_quote(book, marie, old.number).status is QuoteStatus.SENT
     send_quote(book, marie, new.number, today=TODAY, now=NOW)

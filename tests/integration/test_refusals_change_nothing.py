@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 
 from renewquote.domain.errors import RuleViolation
 from renewquote.domain.model import PaymentMethod, QuoteType, Term
+from renewquote.domain.quotes import Recipient
 from renewquote.domain.quoting import LineRequest
 from renewquote.services.ordering import checkout
 from renewquote.services.quoting import QuoteDraft, create_quote, send_quote
-from renewquote.storage.quote_records import Recipient
 from tests.book import BOOK, NOW, TODAY, row_counts
 
 SUBSCRIPTIONS = [s["id"] for s in BOOK["subscriptions"]] + ["SUB-NONE"]

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 import pytest
 
 from renewquote.domain.eligibility import (
-    as_date,
     region_reasons,
     renewal_reasons,
     renewal_window,
@@ -173,8 +172,3 @@ def test_every_reason_of_a_subscription_names_it() -> None:
         (Code.INELIGIBLE_OFFERING, None),
     ]
     assert all(r.subscription_ids == ("SUB-9",) for r in found)
-
-
-def test_dates_read_back_as_iso_text_are_accepted() -> None:
-    assert as_date("2026-12-31") == END
-    assert as_date(END) is END

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
+from renewquote.api.schemas import RenewalGroups
 from renewquote.domain.eligibility import region_reasons
 from renewquote.domain.errors import Code
 from renewquote.domain.grouping import GroupKey, group_renewals
@@ -15,7 +15,6 @@ from renewquote.domain.model import (
     SubscriptionStatus,
     Term,
 )
-from renewquote.services.public import groups_public
 from tests.unit.factories import (
     CUSTOMER_CSN,
     OTHER_CUSTOMER_CSN,
@@ -116,54 +115,6 @@ def test_a_monthly_subscription_closes_its_window_sooner_than_an_annual_one() ->
     assert [i.subscription_id for i in result.ineligible] == ["MONTHLY"]
 
 
-@dataclass(frozen=True)
-class StoredRow:
-    """A storage row as a database hands it back: plain strings, ISO dates."""
-
-    id: str
-    customer_csn: str
-    currency: str
-    purchase_method: str
-    partner_csn: str | None
-    end_date: str
-    term: str
-    status: str
-    offering_kind: str
-    renewed_by_order: str | None = None
-
-
-def test_rows_of_plain_text_group_like_subscriptions() -> None:
-    rows = [
-        StoredRow(
-            "R1", CUSTOMER_CSN, "EUR", "direct", None, "2026-12-31", "annual", "active", "standard"
-        ),
-        StoredRow(
-            "R2", CUSTOMER_CSN, "EUR", "direct", None, "2026-12-31", "annual", "expired", "standard"
-        ),
-        StoredRow(
-            "R3",
-            CUSTOMER_CSN,
-            "EUR",
-            "direct",
-            None,
-            "2027-12-31",
-            "annual",
-            "active",
-            "standard",
-            "7",
-        ),
-    ]
-    result = group_renewals(rows, channel=Channel.SELF_SERVICE, today=TODAY)
-    assert [(g.key, g.subscription_ids) for g in result.groups] == [
-        (GroupKey(CUSTOMER_CSN, "EUR", "direct", None), ("R1", "R2"))
-    ]
-    (left_out,) = result.ineligible
-    assert left_out.subscription_id == "R3"
-    assert [(r.code, r.detail) for r in left_out.reasons] == [
-        (Code.NOT_RENEWABLE, "already_renewed")
-    ]
-
-
 def test_the_words_of_shared_reasons_follow_the_language_and_the_reasons() -> None:
     # groups_public words each reasons tuple once a process: the same tuple in another
     # language, and another tuple alike but for its date, must still get their own words.
@@ -176,12 +127,12 @@ def test_the_words_of_shared_reasons_follow_the_language_and_the_reasons() -> No
     shown = {
         language: {
             i["subscription_id"]: i["reasons"]
-            for i in groups_public(result, language)["ineligible"]
+            for i in RenewalGroups.of(result, language).model_dump()["ineligible"]
         }
         for language in ("en", "fr")
     }
-    first = groups_public(result, "en")["ineligible"]
-    again = groups_public(result, "en")["ineligible"]
+    first = RenewalGroups.of(result, "en").model_dump()["ineligible"]
+    again = RenewalGroups.of(result, "en").model_dump()["ineligible"]
     assert first == again
     assert shown["en"]["EARLY1"] == shown["en"]["EARLY2"]
     assert shown["en"]["EARLY1"] != shown["en"]["LATER"]

@@ -14,7 +14,8 @@ from pypdf import PdfReader
 
 from renewquote.delivery.pdf import render_quote_pdf
 from renewquote.domain.lifecycle import QuoteStatus
-from renewquote.storage.quote_records import QuoteLineView, QuoteView, Recipient
+from renewquote.domain.model import Channel, LineKind, PurchaseMethod, QuoteType, Term
+from renewquote.domain.quotes import Address, Quote, QuoteLine, Recipient, RecipientRole
 
 
 def line(
@@ -29,19 +30,19 @@ def line(
     promotion_name: str | None = None,
     kind: str = "renewal",
     align_to: str | None = None,
-) -> QuoteLineView:
+) -> QuoteLine:
     """A stored line whose amounts add up, for one year from 2027-01-01."""
     subtotal = Decimal(unit_price) * quantity
     amount = subtotal - Decimal(discount)
-    return QuoteLineView(
+    return QuoteLine(
         position=position,
-        kind=kind,
+        kind=LineKind(kind),
         subscription_id=subscription_id,
         align_to_subscription_id=align_to,
         offering_code=offering_name.upper()[:6],
         offering_name=offering_name,
         quantity=quantity,
-        term=term,
+        term=Term(term),
         start_date=date(2027, 1, 1),
         end_date=date(2027, 12, 31),
         unit_price=Decimal(unit_price),
@@ -55,32 +56,25 @@ def line(
     )
 
 
-def quote(
-    lines: tuple[QuoteLineView, ...], *, tax_rate: str = "0.20", **overrides: Any
-) -> QuoteView:
+def quote(lines: tuple[QuoteLine, ...], *, tax_rate: str = "0.20", **overrides: Any) -> Quote:
     """A French renewal quote through a partner, totalled from `lines`."""
     subtotal = sum((x.subtotal for x in lines), Decimal("0"))
     discount = sum((x.discount for x in lines), Decimal("0"))
     tax = (subtotal - discount) * Decimal(tax_rate)
-    base = QuoteView(
+    base = Quote(
         id=123,
         number="Q-2026-000123",
-        type="renewal",
+        type=QuoteType.RENEWAL,
         status=QuoteStatus.SENT,
-        channel="partner",
+        channel=Channel.PARTNER,
         customer_csn="5200000001",
         partner_csn="5100000001",
         currency="EUR",
-        purchase_method="partner",
+        purchase_method=PurchaseMethod.PARTNER,
         language="fr",
         contact_email="marie@dupont.example",
-        address={
-            "address_line1": "12 rue des Lilas",
-            "address_line2": None,
-            "city": "Lyon",
-            "postal_code": "69003",
-            "country": "FR",
-        },
+        created_by=None,
+        address=Address("12 rue des Lilas", None, "Lyon", "69003", "FR"),
         tax_rate=Decimal(tax_rate),
         subtotal=subtotal,
         discount_total=discount,
@@ -92,7 +86,7 @@ def quote(
         replaces=None,
         lines=lines,
         recipients=(
-            Recipient("marie@dupont.example", "Marie Dupont", "contact"),
+            Recipient("marie@dupont.example", "Marie Dupont", RecipientRole.CONTACT),
             Recipient("compta@dupont.example"),
         ),
     )
@@ -123,9 +117,9 @@ YEN = quote(
     language="en",
     currency="JPY",
     partner_csn=None,
-    purchase_method="direct",
-    channel="self_service",
-    address={"address_line1": "1-1 Marunouchi", "city": "Tokyo", "country": "JP"},
+    purchase_method=PurchaseMethod.DIRECT,
+    channel=Channel.SELF_SERVICE,
+    address=Address("1-1 Marunouchi", None, "Tokyo", "", "JP"),
 )
 
 
@@ -221,7 +215,9 @@ def test_new_and_co_term_lines_say_what_they_are_instead_of_a_subscription() -> 
         line(1, None, "AutoCAD LT", 2, "500.00", kind="new"),
         line(2, None, "Revit", 1, "300.00", kind="co-term", align_to="SUB-7777"),
     )
-    text = text_of(render_quote_pdf(quote(lines, type="new"), customer_name="Atelier Dupont"))
+    text = text_of(
+        render_quote_pdf(quote(lines, type=QuoteType.NEW), customer_name="Atelier Dupont")
+    )
 
     assert "Nouvel abonnement" in text
     assert "Regroupement avec SUB-7777" in text

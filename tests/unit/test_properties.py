@@ -75,7 +75,7 @@ def books(draw: st.DrawFn) -> list[Subscription]:
                 term=draw(terms),
                 status=draw(statuses),
                 offering_kind=draw(kinds),
-                renewed_by_order=draw(st.sampled_from([None, "7"])),
+                renewed_by_order=draw(st.sampled_from([None, 7])),
             )
         )
     return book
@@ -239,7 +239,7 @@ BOOK = (
         "S11", purchase_method=PurchaseMethod.PARTNER, partner_csn=OTHER_PARTNER_CSN, quantity=40
     ),
     subscription("S12", offering_code="RVT", term=Term.THREE_YEAR, end_date=date(2027, 1, 20)),
-    subscription("S13", renewed_by_order="9", end_date=date(2027, 12, 31)),
+    subscription("S13", renewed_by_order=9, end_date=date(2027, 12, 31)),
 )
 PRICES = (
     *(price("ACDLT", t, "EUR") for t in Term),

@@ -133,7 +133,7 @@ def test_a_cancelled_subscription_cannot_be_renewed() -> None:
 
 def test_a_subscription_already_renewed_cannot_be_renewed_again() -> None:
     done = subscription(
-        "S1", start_date=date(2027, 1, 1), end_date=date(2027, 12, 31), renewed_by_order="42"
+        "S1", start_date=date(2027, 1, 1), end_date=date(2027, 12, 31), renewed_by_order=42
     )
     error = refusal(renewal("S1"), done)
     assert details(error, Code.NOT_RENEWABLE) == ["already_renewed"]

@@ -47,7 +47,6 @@ def create_app(
             gc.collect()
             gc.freeze()
         yield
-        await database.close_async()
 
     app = FastAPI(
         lifespan=lifespan,

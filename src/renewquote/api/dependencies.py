@@ -1,13 +1,15 @@
-"""What routes receive: the caller (who, over which database, when, in which language)."""
+"""What routes receive: the call's context (database, time, language) and who is calling."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any
+from functools import partial
+from typing import Annotated, Any, ParamSpec, TypeVar
 
+from anyio import to_thread
 from fastapi import Depends, Request
 from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
 from fastapi.security.base import SecurityBase
@@ -15,9 +17,19 @@ from starlette.datastructures import Headers
 
 from renewquote.api.problems import language_of
 from renewquote.domain.errors import Code, RuleViolation
-from renewquote.services.actors import Actor
-from renewquote.services.auth import token_owner_async
+from renewquote.domain.model import CallerKind, ContactRole
+from renewquote.services.access import Caller
+from renewquote.services.auth import token_caller
 from renewquote.storage.database import Database
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+async def run(service: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run a service function for a request, off the event loop: services are plain functions
+    that own their transactions and may wait on the database's locks."""
+    return await to_thread.run_sync(partial(service, *args, **kwargs))
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,19 +47,11 @@ class Context:
 
 
 @dataclass(frozen=True, slots=True)
-class Bearer(Context):
-    """A call with a bearer token not checked yet, and who it is if this process knows."""
+class Call(Context):
+    """A signed-in call: the context, the bearer token, and who it belongs to."""
 
     token: str
-    actor: Actor | None
-
-
-@dataclass(frozen=True, slots=True)
-class Caller(Context):
-    """A signed-in caller: the context, its token and who it is."""
-
-    token: str
-    actor: Actor
+    caller: Caller
 
 
 def context_of(request: Request) -> Context:
@@ -63,9 +67,9 @@ def bearer_token(headers: Headers) -> str | None:
     return token if scheme.lower() == "bearer" and token else None
 
 
-class _BearerScheme(SecurityBase):
-    """HTTP bearer authentication as OpenAPI shows it (FastAPI's `HTTPBearer` scheme), as a
-    dependency that reads the token itself and gives the route what it needs.
+class _SignedIn(SecurityBase):
+    """HTTP bearer authentication as OpenAPI shows it (FastAPI's `HTTPBearer` scheme), as the
+    one dependency that reads the token and checks it.
 
     One dependency rather than `HTTPBearer` under another: FastAPI solves each level of
     dependencies on every request, which was 3-4 % of a GET /renewal-groups.
@@ -75,59 +79,60 @@ class _BearerScheme(SecurityBase):
         self.model = HTTPBearerModel(description="A token from POST /api/v1/auth/token.")
         self.scheme_name = "HTTPBearer"
 
-    @staticmethod
-    def bearer(request: Request) -> Bearer:
+    async def __call__(self, request: Request) -> Call:
+        """Return the call and who its bearer token belongs to; 401 without a valid one."""
         token = bearer_token(request.headers)
         if token is None:
             raise RuleViolation.one(Code.UNAUTHENTICATED, why="send Authorization: Bearer <token>")
         context = context_of(request)
-        actor = known_actor(token, context.now)
-        return Bearer(context.db, context.now, context.language, token, actor)
+        caller = await caller_of(context.db, token, context.now)
+        return Call(context.db, context.now, context.language, token, caller)
 
 
-class _BearerOf(_BearerScheme):
-    async def __call__(self, request: Request) -> Bearer:
-        """Return the bearer token, for a route that checks it along with its own query; 401
-        without one."""
-        return self.bearer(request)
-
-
-class _SignedIn(_BearerScheme):
-    async def __call__(self, request: Request) -> Caller:
-        """Return the caller that the bearer token belongs to; 401 without a valid one."""
-        call = self.bearer(request)
-        actor = call.actor or await actor_of(call.db, call.token, call.now)
-        return Caller(call.db, call.now, call.language, call.token, actor)
-
-
-bearer_of = _BearerOf()
 signed_in = _SignedIn()
 
 
-def known_actor(token: str, now: datetime) -> Actor | None:
+def known_caller(token: str, now: datetime) -> Caller | None:
     """Return who a token belongs to if this process checked it lately and it still holds."""
     cached = TOKENS.get(token)
-    if cached is not None and cached[-2] > now and cached[-1] > time.monotonic():
-        return Actor(*cached[:-2])
-    return None
+    if cached is None or cached[-2] <= now or cached[-1] <= time.monotonic():
+        return None
+    email, kind, user_id, role, customer_csn, partner_csn = cached[:-2]
+    return Caller(
+        email=email,
+        kind=CallerKind(kind),
+        user_id=user_id,
+        role=None if role is None else ContactRole(role),
+        customer_csn=customer_csn,
+        partner_csn=partner_csn,
+    )
 
 
-async def actor_of(db: Database, token: str, now: datetime) -> Actor:
+async def caller_of(db: Database, token: str, now: datetime) -> Caller:
     """Return who a token belongs to: from this process's cache, or checked in the database
     and kept; `unauthenticated` for an unknown, expired or revoked one."""
-    actor = known_actor(token, now)
-    if actor is None:
-        actor, expires_at = await token_owner_async(db, token, now=now)
-        remember(token, actor, expires_at)
-    return actor
+    known = known_caller(token, now)
+    if known is not None:
+        return known
+    caller, expires_at = await run(token_caller, db, token, now=now)
+    remember(token, caller, expires_at)
+    return caller
 
 
-def remember(token: str, actor: Actor, expires_at: datetime) -> None:
+def remember(token: str, caller: Caller, expires_at: datetime) -> None:
     """Keep who a token belongs to for `TOKEN_CACHE_SECONDS`."""
     if len(TOKENS) >= TOKEN_CACHE_SIZE:
         TOKENS.clear()
-    values = (getattr(actor, name) for name in _ACTOR_FIELDS)
-    TOKENS[token] = (*values, expires_at, time.monotonic() + TOKEN_CACHE_SECONDS)
+    TOKENS[token] = (
+        caller.email,
+        caller.kind.value,
+        caller.user_id,
+        None if caller.role is None else caller.role.value,
+        caller.customer_csn,
+        caller.partner_csn,
+        expires_at,
+        time.monotonic() + TOKEN_CACHE_SECONDS,
+    )
 
 
 async def unsigned(request: Request) -> Context:
@@ -139,11 +144,10 @@ async def unsigned(request: Request) -> Context:
 # call. A token revoked through another worker keeps working here for at most this long.
 TOKEN_CACHE_SECONDS = 10.0
 TOKEN_CACHE_SIZE = 100_000
-# An entry is the actor's fields, the token's expiry and the entry's own deadline: plain
-# values, which the garbage collector stops tracking, where 10,000 `Actor` objects made every
-# full collection of a worker take 15-45 ms (and the p99 of GET /renewal-groups with it).
+# An entry is the caller's fields, the token's expiry and the entry's own deadline: plain
+# values, which the garbage collector stops tracking, where 10,000 objects made every full
+# collection of a worker take 15-45 ms (and the p99 of GET /renewal-groups with it).
 TOKENS: dict[str, tuple[Any, ...]] = {}
-_ACTOR_FIELDS = tuple(field.name for field in fields(Actor))
 
 
 def forget_token(token: str) -> None:
@@ -151,6 +155,5 @@ def forget_token(token: str) -> None:
     TOKENS.pop(token, None)
 
 
-SignedIn = Annotated[Caller, Depends(signed_in)]
-BearerToken = Annotated[Bearer, Depends(bearer_of)]
+SignedIn = Annotated[Call, Depends(signed_in)]
 Unsigned = Annotated[Context, Depends(unsigned)]

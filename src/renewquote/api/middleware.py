@@ -1,4 +1,5 @@
-"""ASGI middleware: a 1 MiB body limit, idempotency keys on POST, request metrics."""
+"""ASGI middleware: a body read whole (1 MiB at most, JSON without duplicate keys),
+idempotency keys on POST, request metrics."""
 
 from __future__ import annotations
 
@@ -10,10 +11,9 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import datetime
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 
-from renewquote.api.dependencies import actor_of, bearer_token
+from renewquote.api.dependencies import bearer_token, caller_of, run
 from renewquote.api.metrics import LATENCY, REQUESTS
 from renewquote.api.problems import MEDIA_TYPE, problem_body
 from renewquote.domain.errors import Code, RuleViolation
@@ -27,7 +27,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MAX_BODY = 1024 * 1024
-BODY_KEY = "renewquote.body"
+# The request as idempotency compares it: method, path, query and the body as canonical JSON.
+REQUEST_KEY = "renewquote.request"
 _WITH_BODY = {"POST", "PUT", "PATCH"}
 
 
@@ -40,8 +41,40 @@ async def _problem(send: Send, status: int, code: Code, detail: str, **headers: 
     await send({"type": "http.response.body", "body": body})
 
 
+def _canonical(body: bytes, content_type: str) -> bytes | RuleViolation:
+    """Return a JSON body as canonical JSON (sorted keys, no whitespace), other bodies as they
+    are; refuse JSON that repeats a key in an object, which parsers read differently."""
+    if not body or "json" not in content_type:
+        return body
+    try:
+        document = json.loads(body, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as duplicate:
+        return RuleViolation.one(Code.MALFORMED_JSON, problem=f"the key {duplicate} is repeated")
+    except (ValueError, RecursionError):
+        return body  # not JSON (or nested past reading): the route says what is wrong with it
+    if isinstance(document, dict) and isinstance(document.get("card_number"), str):
+        # A card number is never kept, not even inside a hash: its last four digits suffice
+        # to tell one retry from another request.
+        document["card_number"] = document["card_number"][-4:]
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in document:
+            raise _DuplicateKey(json.dumps(key))
+        document[key] = value
+    return document
+
+
 class BodyLimit:
-    """Read the body of a POST, PUT or PATCH whole, refusing more than 1 MiB with a 413."""
+    """Read the body of a POST, PUT or PATCH whole, refusing more than 1 MiB with a 413, and
+    JSON that repeats a key in an object with a 400."""
 
     def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
         self.app = app
@@ -71,7 +104,20 @@ class BodyLimit:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        scope[BODY_KEY] = body
+        canonical = _canonical(body, Headers(scope=scope).get("content-type", ""))
+        if isinstance(canonical, RuleViolation):
+            refusal = canonical.violations[0]
+            await _problem(send, 400, refusal.code, refusal.message())
+            return
+        scope[REQUEST_KEY] = (
+            b"%s %s?%s\n"
+            % (
+                scope["method"].encode(),
+                scope["path"].encode(),
+                scope["query_string"],
+            )
+            + canonical
+        )
         delivered = False
 
         async def replay() -> Message:
@@ -112,14 +158,10 @@ class Idempotency:
         if owner is None:  # not signed in: the route itself answers 401
             await self.app(scope, receive, send)
             return
-        digest = hashlib.sha256(
-            b"%s %s?%s\n"
-            % (scope["method"].encode(), scope["path"].encode(), scope["query_string"])
-            + scope.get(BODY_KEY, b"")
-        ).hexdigest()
+        digest = hashlib.sha256(scope.get(REQUEST_KEY, b"")).hexdigest()
         deadline = time.monotonic() + self.wait_seconds
         while True:
-            found = await run_in_threadpool(idempotency.claim, self.db, owner, key, digest, now=now)
+            found = await run(idempotency.claim, self.db, owner, key, digest, now=now)
             if not isinstance(found, idempotency.Running) or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.05)
@@ -139,10 +181,10 @@ class Idempotency:
         if token is None:
             return None
         try:
-            actor = await actor_of(self.db, token, now)
+            caller = await caller_of(self.db, token, now)
         except RuleViolation:
             return None
-        return actor.email
+        return caller.email
 
     async def _first(
         self, scope: Scope, receive: Receive, send: Send, owner: str, key: str
@@ -166,17 +208,16 @@ class Idempotency:
             await self.app(scope, receive, keep)
         finally:
             if status >= 500:
-                await run_in_threadpool(idempotency.release, self.db, owner, key)
+                await run(idempotency.release, self.db, owner, key)
             else:
-                await run_in_threadpool(
-                    lambda: idempotency.complete(
-                        self.db,
-                        owner,
-                        key,
-                        status_code=status,
-                        body=b"".join(chunks).decode("utf-8", "replace"),
-                        content_type=content_type,
-                    )
+                await run(
+                    idempotency.complete,
+                    self.db,
+                    owner,
+                    key,
+                    status_code=status,
+                    body=b"".join(chunks).decode("utf-8", "replace"),
+                    content_type=content_type,
                 )
 
     @staticmethod

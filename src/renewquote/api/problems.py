@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from renewquote.api.schemas import Problem, ViolationPublic
 from renewquote.domain.errors import Code, Kind, RuleViolation, kind_of, violation
 
 log = logging.getLogger("renewquote.api")
@@ -64,35 +65,47 @@ def problem_body(
     status: int, code: str, detail: str, violations: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """Build the body of an `application/problem+json` answer."""
-    return {
-        "type": "about:blank",
-        "title": TITLES.get(status, "Error"),
-        "status": status,
-        "detail": detail,
-        "code": code,
-        "violations": violations,
-    }
+    problem = Problem(
+        title=TITLES.get(status, "Error"),
+        status=status,
+        detail=detail,
+        code=code,
+        violations=[ViolationPublic(**v) for v in violations],
+    )
+    return problem.model_dump()
 
 
 def _status_of(code: Code) -> int:
     return _STATUS_OVERRIDES.get(code) or STATUS[kind_of(code)]
 
 
-def problem_response(error: RuleViolation, language: str) -> JSONResponse:
-    """Answer a refusal with its status, its code and every violation."""
+def problem_of(error: RuleViolation, language: str) -> Problem:
+    """Shape a refusal with its status, its code and every violation, in `language`."""
     status = _STATUS_OVERRIDES.get(error.code) or STATUS[error.kind]
     # The violation that decided the status names the refusal: a 404 says `not_found` even when
     # a broken rule of the caller's own subscriptions was found first.
     lead = next((v for v in error.violations if _status_of(v.code) == status), error.violations[0])
-    violations = [
-        {
-            "code": v.code.value,
-            "message": v.message(language),
-            "subscription_ids": list(v.subscription_ids),
-        }
-        for v in error.violations
-    ]
-    body = problem_body(status, lead.code.value, lead.message(language), violations)
+    return Problem(
+        title=TITLES.get(status, "Error"),
+        status=status,
+        detail=lead.message(language),
+        code=lead.code.value,
+        violations=[
+            ViolationPublic(
+                code=v.code.value,
+                message=v.message(language),
+                subscription_ids=list(v.subscription_ids),
+            )
+            for v in error.violations
+        ],
+    )
+
+
+def problem_response(error: RuleViolation, language: str) -> JSONResponse:
+    """Answer a refusal with its status, its code and every violation."""
+    problem = problem_of(error, language)
+    status = problem.status
+    body = problem.model_dump()
     headers = {}
     if error.code is Code.RATE_LIMITED:
         headers["Retry-After"] = str(error.violations[0].params.get("retry_after", 60))

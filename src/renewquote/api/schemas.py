@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -18,7 +19,13 @@ from pydantic import (
     field_validator,
 )
 
+from renewquote.domain.errors import Violation
+from renewquote.domain.grouping import RenewalGroups as Groups
 from renewquote.domain.model import PaymentMethod, QuoteType, Term
+from renewquote.domain.money import amount_text
+from renewquote.domain.quotes import Order, Quote
+from renewquote.services.listing import SubscriptionStanding
+from renewquote.storage.quotes import Event
 
 # PostgreSQL text cannot hold NUL: refuse it at the door (422) rather than fail on it (500).
 NO_NUL = r"^[^\x00]*$"
@@ -93,6 +100,13 @@ class Reason(BaseModel):
     detail: str | None = Field(None, description="The finer reason, where a code has several.")
     message: str = Field(description="A sentence in the caller's language (French or English).")
 
+    @classmethod
+    def of(cls, reasons: tuple[Violation, ...], language: str) -> list[Reason]:
+        """Put each reason into words."""
+        return [
+            cls(code=r.code.value, detail=r.detail, message=r.message(language)) for r in reasons
+        ]
+
 
 class Renewal(BaseModel):
     """Whether the subscription can go on a renewal quote today."""
@@ -126,6 +140,29 @@ class SubscriptionPublic(BaseModel):
     auto_renew: bool
     renewal: Renewal
 
+    @classmethod
+    def of(cls, standing: SubscriptionStanding, language: str) -> SubscriptionPublic:
+        """Shape a subscription and its renewal standing."""
+        s = standing.subscription
+        return cls(
+            id=s.id,
+            customer_csn=s.customer_csn,
+            offering=OfferingPublic(code=s.offering_code, name=s.offering_name),
+            quantity=s.quantity,
+            term=s.term,
+            currency=s.currency,
+            purchase_method=s.purchase_method.value,
+            partner_csn=s.partner_csn,
+            status=s.status.value,
+            start_date=s.start_date,
+            end_date=s.end_date,
+            payment_method=s.payment_method.value,
+            auto_renew=s.auto_renew,
+            renewal=Renewal(
+                eligible=not standing.reasons, reasons=Reason.of(standing.reasons, language)
+            ),
+        )
+
 
 class SubscriptionList(BaseModel):
     """A page of subscriptions."""
@@ -156,6 +193,36 @@ class RenewalGroups(BaseModel):
 
     data: list[RenewalGroupPublic]
     ineligible: list[IneligiblePublic]
+
+    @classmethod
+    def of(cls, result: Groups, language: str) -> RenewalGroups:
+        """Shape renewal groups and the subscriptions left out, with their reasons in words."""
+        # Subscriptions alike share one tuple of reasons (see `group_renewals`): each tuple is
+        # put into words once per answer.
+        worded: dict[int, list[Reason]] = {}
+
+        def reasons(of: tuple[Violation, ...]) -> list[Reason]:
+            found = worded.get(id(of))
+            if found is None:
+                found = worded[id(of)] = Reason.of(of, language)
+            return found
+
+        return cls(
+            data=[
+                RenewalGroupPublic(
+                    customer_csn=g.key.customer_csn,
+                    currency=g.key.currency,
+                    purchase_method=g.key.purchase_method.value,
+                    partner_csn=g.key.partner_csn,
+                    subscription_ids=list(g.subscription_ids),
+                )
+                for g in result.groups
+            ],
+            ineligible=[
+                IneligiblePublic(subscription_id=i.subscription_id, reasons=reasons(i.reasons))
+                for i in result.ineligible
+            ],
+        )
 
 
 class RecipientIn(Strict):
@@ -276,6 +343,12 @@ class QuoteLinePublic(BaseModel):
     tax: Money
 
 
+class ContactPublic(BaseModel):
+    """The customer's contact a partner or staff member sends the quote to."""
+
+    email: str
+
+
 class RecipientPublic(BaseModel):
     """Someone the quote goes to: the buyer, the partner's chosen contact, or another."""
 
@@ -313,11 +386,78 @@ class QuotePublic(BaseModel):
     tax: Money
     total: Money
     recipients: list[RecipientPublic]
-    contact: ContactIn | None
+    contact: ContactPublic | None
     expires_at: date
     created_at: UtcDateTime
     sent_at: UtcDateTime | None
     replaces: str | None
+
+    @classmethod
+    def of(cls, quote: Quote) -> QuotePublic:
+        """Shape a quote as stored; amounts in the currency's minor unit."""
+
+        def money(amount: Decimal) -> str:
+            return amount_text(amount, quote.currency)
+
+        address = quote.address
+        return cls(
+            number=quote.number,
+            type=quote.type.value,
+            status=quote.status.value,
+            channel=quote.channel.value,
+            customer_csn=quote.customer_csn,
+            partner_csn=quote.partner_csn,
+            currency=quote.currency,
+            purchase_method=quote.purchase_method.value,
+            language=quote.language,
+            address=AddressPublic(
+                address_line1=address.line1,
+                address_line2=address.line2,
+                city=address.city,
+                postal_code=address.postal_code,
+                country=address.country,
+            ),
+            lines=[
+                QuoteLinePublic(
+                    kind=line.kind.value,
+                    subscription_id=line.subscription_id,
+                    align_to_subscription_id=line.align_to_subscription_id,
+                    offering=OfferingPublic(code=line.offering_code, name=line.offering_name),
+                    quantity=line.quantity,
+                    term=line.term.value,
+                    start_date=line.start_date,
+                    end_date=line.end_date,
+                    unit_price=money(line.unit_price),
+                    subtotal=money(line.subtotal),
+                    promotion=(
+                        PromotionPublic(
+                            code=line.promotion_code,
+                            name=line.promotion_name or line.promotion_code,
+                            why=line.promotion_why,
+                        )
+                        if line.promotion_code
+                        else None
+                    ),
+                    discount=money(line.discount),
+                    amount=money(line.amount),
+                    tax=money(line.tax),
+                )
+                for line in quote.lines
+            ],
+            subtotal=money(quote.subtotal),
+            discount_total=money(quote.discount_total),
+            tax=money(quote.tax),
+            total=money(quote.total),
+            recipients=[
+                RecipientPublic(email=r.email, name=r.name, role=r.role.value)
+                for r in quote.recipients
+            ],
+            contact=ContactPublic(email=quote.contact_email) if quote.contact_email else None,
+            expires_at=quote.expires_at,
+            created_at=quote.created_at,
+            sent_at=quote.sent_at,
+            replaces=quote.replaces,
+        )
 
 
 class QuoteList(BaseModel):
@@ -337,6 +477,18 @@ class OrderPublic(BaseModel):
     payment_method: str
     created_at: UtcDateTime
 
+    @classmethod
+    def of(cls, order: Order) -> OrderPublic:
+        """Shape an order as the checkout answers it."""
+        return cls(
+            id=order.id,
+            quote_number=order.quote_number,
+            total=amount_text(order.total, order.currency),
+            currency=order.currency,
+            payment_method=order.payment_method.value,
+            created_at=order.created_at,
+        )
+
 
 class CheckoutResult(BaseModel):
     """The order, and the quote now `ordered`."""
@@ -352,6 +504,11 @@ class QuoteEventPublic(BaseModel):
     actor: str
     action: str
     detail: dict[str, object]
+
+    @classmethod
+    def of(cls, event: Event) -> QuoteEventPublic:
+        """Shape one audit row."""
+        return cls(at=event.at, actor=event.actor, action=event.action, detail=dict(event.detail))
 
 
 class QuoteEvents(BaseModel):
@@ -383,7 +540,6 @@ class Health(BaseModel):
     """The service and its database answer."""
 
     status: Literal["ok"]
-    database: str
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -17,7 +17,8 @@ from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, XPos, YPos
 
 from renewquote.domain.lifecycle import QuoteStatus
-from renewquote.storage.quote_records import QuoteLineView, QuoteView
+from renewquote.domain.money import round_money
+from renewquote.domain.quotes import Quote, QuoteLine
 
 # Lato, shipped unmodified in the fontpkg-lato wheel: fpdf2's core fonts are latin-1 only and
 # Babel's French amounts need U+202F and U+00A0, which Lato has; a package means no machine
@@ -190,7 +191,7 @@ def _line_height(size: float) -> float:
 
 
 def render_quote_pdf(
-    quote: QuoteView,
+    quote: Quote,
     *,
     customer_name: str,
     partner_name: str | None = None,
@@ -219,7 +220,7 @@ class _QuoteDocument(FPDF):
 
     def __init__(
         self,
-        quote: QuoteView,
+        quote: Quote,
         *,
         fonts: Mapping[str, Path],
         customer_name: str,
@@ -251,7 +252,9 @@ class _QuoteDocument(FPDF):
     # Formatting -------------------------------------------------------------------------
 
     def money(self, amount: Decimal) -> str:
-        return format_currency(amount, self.quote.currency, locale=self.language)
+        # Rounded as the engine rounds (half up) before Babel, whose own rounding is half-even.
+        currency = self.quote.currency
+        return format_currency(round_money(amount, currency), currency, locale=self.language)
 
     def day(self, value: date) -> str:
         return format_date(value, format="medium", locale=self.language)
@@ -441,9 +444,9 @@ class _QuoteDocument(FPDF):
 
     def address_lines(self) -> list[str]:
         address = self.quote.address
-        place = " ".join(p for p in (address.get("postal_code"), address.get("city")) if p)
-        country = address.get("country")
-        lines = [address.get("address_line1"), address.get("address_line2"), place]
+        place = " ".join(p for p in (address.postal_code, address.city) if p)
+        country = address.country
+        lines = [address.line1, address.line2, place]
         lines.append(self.country(country) if country else None)
         return [line for line in lines if line]
 
@@ -473,7 +476,7 @@ class _QuoteDocument(FPDF):
             x += column.width
         self.set_y(y + height)
 
-    def cells(self, line: QuoteLineView) -> dict[str, tuple[str, str, Color]]:
+    def cells(self, line: QuoteLine) -> dict[str, tuple[str, str, Color]]:
         """Return each column's text, font style and colour for `line`."""
         w = self.words
         if line.kind == "new":
@@ -497,7 +500,7 @@ class _QuoteDocument(FPDF):
             "amount": (self.money(line.amount), "B", _INK),
         }
 
-    def promotion_text(self, line: QuoteLineView) -> str | None:
+    def promotion_text(self, line: QuoteLine) -> str | None:
         if not line.promotion_name:
             return None
         text = self.words["promotion"].format(name=line.promotion_name)

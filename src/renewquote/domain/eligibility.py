@@ -25,11 +25,6 @@ def renewal_window(end_date: date, term: Term) -> tuple[date, date]:
     return end_date - OPENS_BEFORE_END, end_date + _GRACE_AFTER_END.get(term, _DEFAULT_GRACE)
 
 
-def as_date(value: date | str) -> date:
-    """Accept a date, or the ISO text some databases hand back for one."""
-    return value if isinstance(value, date) else date.fromisoformat(value)
-
-
 def renewal_reasons(
     *,
     end_date: date,

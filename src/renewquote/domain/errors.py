@@ -46,6 +46,7 @@ class Code(StrEnum):
     PAYMENT_DECLINED = "payment_declined"
     NOT_FOUND = "not_found"
     FORBIDDEN = "forbidden"
+    NOT_QUOTE_MAKER = "not_quote_maker"
     # Refusals of the HTTP layer, named so clients can act on them.
     UNAUTHENTICATED = "unauthenticated"
     RATE_LIMITED = "rate_limited"
@@ -91,7 +92,7 @@ def kind_of(code: Code) -> Kind:
         return Kind.STATE
     if code is Code.NOT_FOUND:
         return Kind.NOT_FOUND
-    if code in (Code.FORBIDDEN, Code.CANCELLATION_NOT_SELF_SERVICE):
+    if code in (Code.FORBIDDEN, Code.CANCELLATION_NOT_SELF_SERVICE, Code.NOT_QUOTE_MAKER):
         return Kind.FORBIDDEN
     if code in (Code.INVALID_INPUT, Code.MALFORMED_JSON, Code.PAYLOAD_TOO_LARGE):
         return Kind.INVALID

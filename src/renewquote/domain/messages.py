@@ -199,6 +199,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The request body is larger than {limit} bytes.",
         "fr": "Le corps de la requête dépasse {limit} octets.",
     },
+    "not_quote_maker": {
+        "en": "Only the party that made this quote can change it; you may view it, and buy it "
+        "once it is sent.",
+        "fr": "Seul l'auteur de ce devis peut le modifier ; vous pouvez le consulter, et le "
+        "commander une fois envoyé.",
+    },
     "forbidden": {
         "en": "You may see this but not do that: {why}",
         "fr": "Vous pouvez consulter ceci mais pas effectuer cette action : {why}",

@@ -74,6 +74,14 @@ class PaymentMethod(StrEnum):
     INVOICE = "invoice"
 
 
+class CallerKind(StrEnum):
+    """Who a user is: a customer's contact, a partner's user, or the vendor's staff."""
+
+    CUSTOMER = "customer"
+    PARTNER = "partner"
+    STAFF = "staff"
+
+
 class ContactRole(StrEnum):
     """A customer contact's role; purchasers and admins quote and buy, users only read."""
 
@@ -138,7 +146,7 @@ class Subscription:
     status: SubscriptionStatus
     payment_method: PaymentMethod
     auto_renew: bool = True
-    renewed_by_order: str | None = None
+    renewed_by_order: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

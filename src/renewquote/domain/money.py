@@ -22,6 +22,22 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(minor_unit_exponent(currency), rounding=ROUND_HALF_UP)
 
 
+def amount_text(amount: Decimal, currency: str) -> str:
+    """Write `amount` in the currency's minor unit ("460.00", "192000"), the only way out.
+
+    Amounts are stored as they were priced or given; whatever their own digits ("460",
+    "460.0"), they leave the API, the command line and the PDF with the currency's.
+    """
+    rounded = round_money(amount, currency)
+    # No "-0.00": a zero is a zero, whatever sign its computation left it with.
+    return f"{rounded if rounded else abs(rounded):f}"
+
+
+def is_in_minor_units(amount: Decimal, currency: str) -> bool:
+    """Tell whether `amount` has no digit finer than the currency's minor unit."""
+    return round_money(amount, currency) == amount
+
+
 def parse_amount(text: str) -> Decimal:
     """Read a decimal string (never a float) into a `Decimal`, refusing what is not a number."""
     if not isinstance(text, str):
@@ -66,4 +82,4 @@ class Money:
         return Money(round_money(self.amount, self.currency), self.currency)
 
     def __str__(self) -> str:
-        return f"{self.rounded().amount} {self.currency}"
+        return f"{amount_text(self.amount, self.currency)} {self.currency}"

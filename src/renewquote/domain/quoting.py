@@ -150,13 +150,14 @@ def build_quote(request: QuoteRequest, ctx: QuoteContext) -> PricedQuote:
 
 
 def quote_expiry(
-    on: date, subscriptions: Sequence[Subscription], lines: Sequence[PricedLine]
+    on: date, subscriptions: Sequence[Subscription | None], lines: Sequence[PricedLine]
 ) -> date:
-    """Return the last valid day of a quote made or sent on `on`."""
+    """Return the last valid day of a quote made or sent on `on`: `subscriptions` are those
+    the lines renew or align to (None for a new subscription)."""
     closes = [
         renewal_window(sub.end_date, sub.term)[1]
         for sub, line in zip(subscriptions, lines, strict=True)
-        if line.kind is LineKind.RENEWAL
+        if sub is not None and line.kind is LineKind.RENEWAL
     ]
     return valid_until(on, closes)
 

@@ -1,17 +1,23 @@
-"""Idempotency keys: the first answer to a request is kept 24 hours and given back on retry."""
+"""Idempotency keys: the first answer to a request is kept 24 hours and given back on retry.
+
+A request is recognised by its method, path, query and body as canonical JSON (keys sorted, no
+whitespace), so the same request written differently is the same request. A key claimed by a
+process that died before answering is taken over once its lease has run out.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from renewquote.storage import idempotency_keys
 from renewquote.storage.database import Database
-from renewquote.storage.tables import idempotency_keys
 
 KEPT_FOR = timedelta(hours=24)
+# A request that has not answered within this time is taken to have died with its process.
+LEASE = timedelta(seconds=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,43 +50,34 @@ Claim = Claimed | Replay | Mismatch | Running
 def claim(db: Database, owner: str, key: str, request_hash: str, *, now: datetime) -> Claim:
     """Claim `key` for a request, or say what the key already holds."""
     try:
-        with db.write() as conn:
-            conn.execute(
-                delete(idempotency_keys).where(
-                    idempotency_keys.c.owner == owner,
-                    idempotency_keys.c.key == key,
-                    idempotency_keys.c.expires_at <= now,
-                )
-            )
-            conn.execute(
-                insert(idempotency_keys),
-                {
-                    "owner": owner,
-                    "key": key,
-                    "request_hash": request_hash,
-                    "status_code": None,
-                    "response_body": None,
-                    "content_type": None,
-                    "created_at": now,
-                    "expires_at": now + KEPT_FOR,
-                },
-            )
-        return Claimed()
+        return _claim(db, owner, key, request_hash, now)
     except IntegrityError:
-        pass  # someone holds the key: see what for
-    with db.read() as conn:
-        row = conn.execute(
-            select(idempotency_keys).where(
-                idempotency_keys.c.owner == owner, idempotency_keys.c.key == key
-            )
-        ).one_or_none()
-    if row is None:
-        return Running()  # released between our insert and our read: the caller retries
-    if row.request_hash != request_hash:
-        return Mismatch()
-    if row.status_code is None:
+        # Another request inserted the same key between our read and our insert.
         return Running()
-    return Replay(row.status_code, row.response_body or "", row.content_type or "application/json")
+
+
+def _claim(db: Database, owner: str, key: str, request_hash: str, now: datetime) -> Claim:
+    with db.write() as conn:
+        row = idempotency_keys.find(conn, owner, key)
+        fresh = row is None or row.expires_at <= now
+        if not fresh and row is not None:
+            if row.request_hash != request_hash:
+                return Mismatch()
+            if row.status_code is not None:
+                return Replay(row.status_code, row.response_body or "", row.content_type or "")
+            if row.created_at > now - LEASE:
+                return Running()
+            # Claimed by a request that never answered: its process died; take it over.
+        idempotency_keys.claim(
+            conn,
+            owner,
+            key,
+            request_hash,
+            now=now,
+            until=now + KEPT_FOR,
+            replacing=None if row is None else row.id,
+        )
+        return Claimed()
 
 
 def complete(
@@ -88,25 +85,18 @@ def complete(
 ) -> None:
     """Keep the answer given to the first request with `key`."""
     with db.write() as conn:
-        conn.execute(
-            update(idempotency_keys)
-            .where(idempotency_keys.c.owner == owner, idempotency_keys.c.key == key)
-            .values(status_code=status_code, response_body=body, content_type=content_type)
+        idempotency_keys.complete(
+            conn, owner, key, status_code=status_code, body=body, content_type=content_type
         )
 
 
 def release(db: Database, owner: str, key: str) -> None:
     """Forget a key whose request failed on our side, so that a retry runs again."""
     with db.write() as conn:
-        conn.execute(
-            delete(idempotency_keys).where(
-                idempotency_keys.c.owner == owner, idempotency_keys.c.key == key
-            )
-        )
+        idempotency_keys.release(conn, owner, key)
 
 
 def purge(db: Database, *, now: datetime) -> int:
     """Delete keys older than 24 hours; return how many."""
     with db.write() as conn:
-        result = conn.execute(delete(idempotency_keys).where(idempotency_keys.c.expires_at <= now))
-        return int(result.rowcount or 0)
+        return idempotency_keys.purge(conn, now)

@@ -1,4 +1,4 @@
-"""Lists: subscriptions with their renewal eligibility, and quotes; filtered, cursor-paged."""
+"""Lists: subscriptions with their renewal standing, and quotes; filtered, cursor-paged."""
 
 from __future__ import annotations
 
@@ -6,20 +6,20 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Generic, TypeVar
 
-from sqlalchemy import Connection, Select, select
-
 from renewquote.domain.eligibility import subscription_reasons
 from renewquote.domain.errors import Code, RuleViolation, Violation
-from renewquote.domain.lifecycle import QuoteStatus
-from renewquote.domain.model import Channel, Customer, Subscription
-from renewquote.services.actors import Actor
-from renewquote.storage import repository
+from renewquote.domain.model import Subscription
+from renewquote.domain.quotes import Quote
+from renewquote.services.access import Caller
+from renewquote.storage import quotes, repository
 from renewquote.storage.database import Database
-from renewquote.storage.quote_records import QuoteView, quote_id_for, quote_views
-from renewquote.storage.tables import quotes, subscriptions
+from renewquote.storage.quotes import QuoteFilters
+from renewquote.storage.repository import SubscriptionFilters
 
 MAX_PAGE = 100
 T = TypeVar("T")
+
+__all__ = ["QuoteFilters", "SubscriptionFilters"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,26 +28,6 @@ class Page(Generic[T]):
 
     items: list[T]
     has_more: bool
-
-
-@dataclass(frozen=True, slots=True)
-class SubscriptionFilters:
-    """What a subscription list may be narrowed to."""
-
-    customer_csn: str | None = None
-    status: str | None = None
-    currency: str | None = None
-    end_after: date | None = None
-    end_before: date | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class QuoteFilters:
-    """What a quote list may be narrowed to."""
-
-    status: QuoteStatus | None = None
-    customer_csn: str | None = None
-    currency: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,103 +40,63 @@ class SubscriptionStanding:
 
 def list_subscriptions(
     db: Database,
-    actor: Actor,
+    caller: Caller,
     filters: SubscriptionFilters,
     *,
     today: date,
     limit: int = 50,
     starting_after: str | None = None,
 ) -> Page[SubscriptionStanding]:
-    """List the subscriptions the actor sees, in id order, with their renewal standing."""
-    query = repository.subscription_query()
-    query = _visible_subscriptions(query, actor)
-    f = filters
-    for column, value in (
-        (subscriptions.c.customer_csn, f.customer_csn),
-        (subscriptions.c.status, f.status),
-        (subscriptions.c.currency, f.currency),
-    ):
-        if value is not None:
-            query = query.where(column == value)
-    if f.end_after is not None:
-        query = query.where(subscriptions.c.end_date >= f.end_after)
-    if f.end_before is not None:
-        query = query.where(subscriptions.c.end_date <= f.end_before)
-    if starting_after is not None:
-        query = query.where(subscriptions.c.id > starting_after)
+    """List the subscriptions the caller sees, in id order, with their renewal standing."""
     size = _page_size(limit)
     with db.read() as conn:
-        rows = list(conn.execute(query.order_by(subscriptions.c.id).limit(size + 1)))
-        subs = [repository.subscription_from_row(r) for r in rows[:size]]
-        customers = _customers(conn, {s.customer_csn for s in subs})
-    return Page(
-        [
-            SubscriptionStanding(
-                s, subscription_reasons(s, customers[s.customer_csn], actor.channel, today)
-            )
-            for s in subs
-        ],
-        len(rows) > size,
-    )
+        subs = repository.subscription_page(
+            conn,
+            filters,
+            visible=caller.subscriptions_visible(),
+            after=starting_after,
+            limit=size + 1,
+        )
+        customers = repository.customers_by_csn(conn, {s.customer_csn for s in subs[:size]})
+    standings = [
+        SubscriptionStanding(
+            s, subscription_reasons(s, customers[s.customer_csn], caller.channel, today)
+        )
+        for s in subs[:size]
+    ]
+    return Page(standings, len(subs) > size)
 
 
-def get_subscription(db: Database, actor: Actor, sid: str, *, today: date) -> SubscriptionStanding:
-    """Return one subscription the actor sees, with its renewal standing, or `not_found`."""
-    query = _visible_subscriptions(repository.subscription_query(), actor).where(
-        subscriptions.c.id == sid
-    )
+def get_subscription(
+    db: Database, caller: Caller, subscription_id: str, *, today: date
+) -> SubscriptionStanding:
+    """Return one subscription the caller sees, with its renewal standing, or `not_found`."""
     with db.read() as conn:
-        row = conn.execute(query).one_or_none()
-        if row is None:
+        found = repository.subscriptions_by_id(
+            conn, [subscription_id], visible=caller.subscriptions_visible()
+        )
+        if subscription_id not in found:
             raise RuleViolation.one(Code.NOT_FOUND, thing="subscription")
-        sub = repository.subscription_from_row(row)
-        customer = repository.load_customer(conn, sub.customer_csn)
-    return SubscriptionStanding(sub, subscription_reasons(sub, customer, actor.channel, today))
+        sub = found[subscription_id]
+        customer, _ = repository.customer(conn, sub.customer_csn)
+    return SubscriptionStanding(sub, subscription_reasons(sub, customer, caller.channel, today))
 
 
 def list_quotes(
     db: Database,
-    actor: Actor,
+    caller: Caller,
     filters: QuoteFilters,
     *,
     limit: int = 50,
     starting_after: str | None = None,
-) -> Page[QuoteView]:
-    """List the quotes the actor sees, oldest first, whatever made them."""
-    query = select(quotes)
-    if actor.kind == "customer":
-        query = query.where(quotes.c.customer_csn == actor.customer_csn)
-    elif actor.kind == "partner":
-        query = query.where(
-            quotes.c.channel == Channel.PARTNER.value, quotes.c.partner_csn == actor.partner_csn
-        )
-    if filters.status is not None:
-        query = query.where(quotes.c.status == filters.status.value)
-    if filters.customer_csn is not None:
-        query = query.where(quotes.c.customer_csn == filters.customer_csn)
-    if filters.currency is not None:
-        query = query.where(quotes.c.currency == filters.currency)
-    if starting_after is not None:
-        query = query.where(quotes.c.id > quote_id_for(starting_after)[1])
+) -> Page[Quote]:
+    """List the quotes the caller sees, oldest first, whatever made them."""
     size = _page_size(limit)
     with db.read() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(query.order_by(quotes.c.id).limit(size + 1))]
-        views = quote_views(conn, rows[:size])
-    return Page(views, len(rows) > size)
-
-
-def _visible_subscriptions(
-    query: Select[tuple[object, ...]], actor: Actor
-) -> Select[tuple[object, ...]]:
-    if actor.kind == "customer":
-        return query.where(subscriptions.c.customer_csn == actor.customer_csn)
-    if actor.kind == "partner":
-        return query.where(subscriptions.c.partner_csn == actor.partner_csn)
-    return query
-
-
-def _customers(conn: Connection, csns: set[str]) -> dict[str, Customer]:
-    return {csn: repository.load_customer(conn, csn) for csn in csns}
+        found = quotes.quote_page(
+            conn, filters, visible=caller.quotes_visible(), after=starting_after, limit=size + 1
+        )
+    return Page(found[:size], len(found) > size)
 
 
 def _page_size(limit: int) -> int:

@@ -1,12 +1,18 @@
-"""The payment provider seen from renewquote: a card is charged or declined, with a reason.
+"""The payment provider seen from renewquote: authorize, then capture or void.
 
-The built-in provider is the vendor's test gateway: it accepts any card number that passes
-the Luhn check except the documented decline numbers, so demos and tests exercise both paths.
+An order's money is authorized before the order is written, captured once the order is
+committed, and voided if writing the order fails: no call to the provider happens while the
+database holds row locks, and a failed order never keeps the customer's money.
+
+The built-in provider is the vendor's test gateway: it accepts any card number that passes the
+Luhn check except the documented decline numbers, so demos and tests exercise both paths. Card
+numbers go to the provider and nowhere else: never stored, never logged, never answered.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
@@ -17,8 +23,8 @@ DECLINED_CARDS = {"4000000000000002": "card declined", "4000000000009995": "insu
 
 
 @dataclass(frozen=True, slots=True)
-class Charge:
-    """A payment taken (or an invoice raised) for an order."""
+class Authorization:
+    """Money held for an order, not taken yet: `reference` names it at the provider."""
 
     method: PaymentMethod
     amount: Decimal
@@ -27,22 +33,33 @@ class Charge:
 
 
 class PaymentProvider(Protocol):
-    """Takes the money for an order, or refuses with a reason."""
+    """Holds, takes or releases the money for an order, or refuses with a reason."""
 
-    def charge(
+    def authorize(
         self, method: PaymentMethod, amount: Decimal, currency: str, card_number: str | None
-    ) -> Charge: ...
+    ) -> Authorization: ...
+
+    def capture(self, authorization: Authorization) -> None: ...
+
+    def void(self, authorization: Authorization) -> None: ...
 
 
+@dataclass
 class TestGateway:
-    """The test gateway: Luhn-valid cards pass, the documented decline numbers fail."""
+    """The test gateway: Luhn-valid cards pass, the documented decline numbers fail.
+
+    It keeps what it was asked (`operations`: "authorize <ref>", "capture <ref>", "void
+    <ref>"), so a test can tell whether an order's money was taken or released.
+    """
 
     __test__ = False  # not a pytest class
 
-    def charge(
+    operations: list[str] = field(default_factory=list)
+
+    def authorize(
         self, method: PaymentMethod, amount: Decimal, currency: str, card_number: str | None
-    ) -> Charge:
-        """Charge a card (PayPal and invoices always pass here)."""
+    ) -> Authorization:
+        """Hold the amount on a card (PayPal and invoices always pass here)."""
         if method is PaymentMethod.CARD:
             digits = (card_number or "").replace(" ", "")
             if (
@@ -53,10 +70,19 @@ class TestGateway:
                 raise RuleViolation.one(Code.PAYMENT_DECLINED, reason="invalid card number")
             if digits in DECLINED_CARDS:
                 raise RuleViolation.one(Code.PAYMENT_DECLINED, reason=DECLINED_CARDS[digits])
-            reference = f"card-****{digits[-4:]}"
+            reference = f"card-****{digits[-4:]}-{secrets.token_hex(4)}"
         else:
-            reference = method.value
-        return Charge(method, amount, currency, reference)
+            reference = f"{method.value}-{secrets.token_hex(4)}"
+        self.operations.append(f"authorize {reference}")
+        return Authorization(method, amount, currency, reference)
+
+    def capture(self, authorization: Authorization) -> None:
+        """Take the held amount."""
+        self.operations.append(f"capture {authorization.reference}")
+
+    def void(self, authorization: Authorization) -> None:
+        """Release the held amount."""
+        self.operations.append(f"void {authorization.reference}")
 
 
 def _luhn_ok(digits: str) -> bool:

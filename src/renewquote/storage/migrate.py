@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from renewquote.storage.database import Database
 
@@ -26,3 +28,15 @@ def upgrade(db: Database, revision: str = "head") -> None:
     with db.engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
+
+
+def current_revision(db: Database) -> str | None:
+    """Return the revision the database is at, None for a database never migrated."""
+    with db.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str | None:
+    """Return the revision the packaged migrations lead to."""
+    config = alembic_config("sqlite://")
+    return ScriptDirectory.from_config(config).get_current_head()

@@ -1,37 +1,39 @@
-"""Reading the book of business into the domain's frozen values, a few queries per use case."""
+"""Reading the book of business into the domain's frozen values, a few queries per use case.
+
+Every function takes the caller's connection and returns domain values (a `Customer`, a
+`Subscription`, a `Candidate`...): rows are built by column name, dates are dates and codes
+are the domain's enums on SQLite as on PostgreSQL. Access rules come in as SQL conditions from
+`services.access`; this module has none of its own.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    Integer,
-    Row,
-    String,
+    Select,
     Text,
     and_,
-    any_,
     bindparam,
     cast,
     func,
-    null,
     or_,
     select,
+    true,
     type_coerce,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
-from sqlalchemy.sql import FromClause, Select
-from sqlalchemy.sql.expression import ScalarSelect
 
 from renewquote.domain.errors import Code, RuleViolation
+from renewquote.domain.grouping import Candidate
 from renewquote.domain.model import (
     Customer,
     LineKind,
@@ -44,8 +46,9 @@ from renewquote.domain.model import (
     SubscriptionStatus,
     Term,
 )
+from renewquote.domain.quotes import Address
 from renewquote.domain.quoting import Offering
-from renewquote.storage.prepared import Prepared
+from renewquote.storage.conditions import EVERYTHING, Built, Condition
 from renewquote.storage.tables import (
     countries,
     currencies,
@@ -57,395 +60,402 @@ from renewquote.storage.tables import (
     subscriptions,
     users,
 )
+from renewquote.storage.types import AnyRow, EnumText
+
+# Columns read as the domain's enums (see `EnumText`).
+_TERM = type_coerce(subscriptions.c.term, EnumText(Term)).label("term")
+_STATUS = type_coerce(subscriptions.c.status, EnumText(SubscriptionStatus)).label("status")
+_METHOD = type_coerce(subscriptions.c.purchase_method, EnumText(PurchaseMethod)).label(
+    "purchase_method"
+)
+_PAYMENT = type_coerce(subscriptions.c.payment_method, EnumText(PaymentMethod)).label(
+    "payment_method"
+)
+_KIND = type_coerce(offerings.c.kind, EnumText(OfferingKind)).label("offering_kind")
+_PRICE_TERM = type_coerce(prices.c.term, EnumText(Term)).label("price_term")
+_BUILT = Built()
 
 
-def load_customer(conn: Connection, csn: str) -> Customer:
-    """Return the customer `csn` with its country's rules, or `not_found`."""
-    return load_customer_and_address(conn, csn)[0]
+# Customers -----------------------------------------------------------------------------------
+
+_CUSTOMER_COLUMNS = (
+    customers.c.csn,
+    customers.c.name,
+    customers.c.country,
+    customers.c.address_line1,
+    customers.c.address_line2,
+    customers.c.city,
+    customers.c.postal_code,
+    customers.c.pays_by_invoice,
+    countries.c.self_service_quotes,
+    countries.c.tax_rate,
+    countries.c.language,
+)
 
 
-def load_customer_and_address(conn: Connection, csn: str) -> tuple[Customer, dict[str, str | None]]:
-    """Return the customer `csn` and its billing address (as quotes copy it), or `not_found`."""
-    return customer_and_address(_CUSTOMER.first(conn, {"csn": csn}))
+def _customer(row: AnyRow) -> Customer:
+    return Customer(
+        csn=row.csn,
+        name=row.name,
+        country=row.country,
+        self_service_enabled=bool(row.self_service_quotes),
+        tax_rate=row.tax_rate,
+        pays_by_invoice=bool(row.pays_by_invoice),
+        language=row.language,
+    )
 
 
-def customer_and_address(
-    row: Sequence[Any] | None,
-) -> tuple[Customer, dict[str, str | None]]:
-    """Turn a row of `CUSTOMER` into the customer and its address, or refuse: `not_found`."""
+def _address(row: AnyRow) -> Address:
+    return Address(
+        line1=row.address_line1,
+        line2=row.address_line2,
+        city=row.city,
+        postal_code=row.postal_code,
+        country=row.country,
+    )
+
+
+def customer(
+    conn: Connection, csn: str, *, reachable: Condition = EVERYTHING
+) -> tuple[Customer, Address]:
+    """Return the customer `csn` with its country's rules and its billing address, or
+    `not_found` when there is none or `reachable` (the caller's access) excludes it."""
+
+    def build() -> Select[Any]:
+        return (
+            select(*_CUSTOMER_COLUMNS)
+            .join(countries, countries.c.code == customers.c.country)
+            .where(customers.c.csn == bindparam("csn"), reachable.clause)
+        )
+
+    query = _BUILT.get(("customer", reachable.name), build)
+    row = conn.execute(query, {"csn": csn, **reachable.params}).first()
     if row is None:
         raise RuleViolation.one(Code.NOT_FOUND, thing="customer")
-    (
-        csn_,
-        name,
-        country,
-        line1,
-        line2,
-        city,
-        postal_code,
-        by_invoice,
-        self_service,
-        tax_rate,
-        language,
-    ) = row
-    customer = Customer(
-        csn=csn_,
-        name=name,
-        country=country,
-        self_service_enabled=self_service,
-        tax_rate=tax_rate,
-        pays_by_invoice=by_invoice,
-        language=language,
-    )
-    address = {
-        "address_line1": line1,
-        "address_line2": line2,
-        "city": city,
-        "postal_code": postal_code,
-        "country": country,
-    }
-    return customer, address
+    return _customer(row), _address(row)
 
 
-# Statements built once: quote creation runs them thousands of times a second.
-CUSTOMER = (
-    select(
-        customers.c.csn,
-        customers.c.name,
-        customers.c.country,
-        customers.c.address_line1,
-        customers.c.address_line2,
-        customers.c.city,
-        customers.c.postal_code,
-        customers.c.pays_by_invoice,
-        countries.c.self_service_quotes,
-        countries.c.tax_rate,
-        countries.c.language,
-    )
+def customers_by_csn(conn: Connection, csns: Collection[str]) -> dict[str, Customer]:
+    """Return the customers among `csns`, with their country's rules, in one query."""
+    if not csns:
+        return {}
+    return {row.csn: _customer(row) for row in conn.execute(_CUSTOMERS, {"csns": sorted(csns)})}
+
+
+_CUSTOMERS = (
+    select(*_CUSTOMER_COLUMNS)
     .join(countries, countries.c.code == customers.c.country)
-    .where(customers.c.csn == bindparam("csn"))
-)
-_CUSTOMER = Prepared(CUSTOMER)
-
-
-def partner_resells_to(conn: Connection, partner_csn: str, customer_csn: str) -> bool:
-    """Tell whether the partner is reseller of record of any of the customer's subscriptions."""
-    params = {"customer": customer_csn, "partner": partner_csn}
-    return conn.execute(RESOLD_BY_PARTNER, params).first() is not None
-
-
-# Parameters: customer, partner. A row if the partner resells anything to the customer.
-RESOLD_BY_PARTNER = (
-    select(subscriptions.c.id)
-    .where(
-        subscriptions.c.customer_csn == bindparam("customer"),
-        subscriptions.c.partner_csn == bindparam("partner"),
-    )
-    .limit(1)
+    .where(customers.c.csn.in_(bindparam("csns", expanding=True)))
 )
 
 
 def contact_emails(conn: Connection, customer_csn: str) -> frozenset[str]:
     """Return the lower-cased e-mails of the customer's contacts."""
-    return frozenset(conn.execute(CONTACT_EMAILS, {"csn": customer_csn}).scalars())
+    return frozenset(conn.execute(_CONTACT_EMAILS, {"csn": customer_csn}).scalars())
 
 
-# Parameter: csn. The lower-cased e-mails of the customer's contacts.
-CONTACT_EMAILS = select(func.lower(users.c.email)).where(users.c.customer_csn == bindparam("csn"))
+_CONTACT_EMAILS = select(func.lower(users.c.email)).where(users.c.customer_csn == bindparam("csn"))
 
 
-def subscription_query() -> Select[tuple[object, ...]]:
-    """Select subscriptions with their offering's name and kind."""
-    return select(
-        subscriptions,
-        offerings.c.name.label("offering_name"),
-        offerings.c.kind.label("offering_kind"),
-    ).join(offerings, offerings.c.code == subscriptions.c.offering_code)
+def partner_name(conn: Connection, csn: str) -> str | None:
+    """Return the partner's name, or None if there is no such partner."""
+    return conn.execute(select(partners.c.name).where(partners.c.csn == csn)).scalar_one_or_none()
 
 
-def subscription_from_row(row: Row[tuple[object, ...]]) -> Subscription:
-    """Turn a row of `subscription_query` into a `Subscription`."""
-    m = row._mapping
-    return _subscription(
-        m["id"],
-        m["customer_csn"],
-        m["offering_code"],
-        m["offering_name"],
-        m["offering_kind"],
-        m["quantity"],
-        m["term"],
-        m["currency"],
-        m["purchase_method"],
-        m["partner_csn"],
-        m["start_date"],
-        m["end_date"],
-        m["status"],
-        m["payment_method"],
-        m["auto_renew"],
-        m["renewed_by_order"],
-    )
+def card_limit(conn: Connection, currency: str) -> Decimal | None:
+    """Return the card and PayPal limit of `currency`, or None when it has none."""
+    return conn.execute(_CARD_LIMIT, {"currency": currency}).scalar_one_or_none()
 
 
-# Stored strings to the domain's enums by dictionary look-up: calling an enum class costs
-# about ten times as much, and quote creation converts five of them for each of its lines.
-_TERMS = {t.value: t for t in Term}
-_KINDS = {k.value: k for k in OfferingKind}
-_METHODS = {m.value: m for m in PurchaseMethod}
-_STATUSES = {s.value: s for s in SubscriptionStatus}
-_PAYMENTS = {p.value: p for p in PaymentMethod}
-_LINE_KINDS = {k.value: k for k in LineKind}
+_CARD_LIMIT = select(currencies.c.card_limit).where(currencies.c.code == bindparam("currency"))
 
 
-def _enum(table: dict[str, Any], cls: type[Any], value: Any) -> Any:
-    found = table.get(value)
-    # An unknown value fails exactly as the enum itself would.
-    return found if found is not None else cls(value)
+# Subscriptions -------------------------------------------------------------------------------
+
+# The fields of `Subscription`, in its order.
+SUBSCRIPTION_COLUMNS = (
+    subscriptions.c.id,
+    subscriptions.c.customer_csn,
+    subscriptions.c.offering_code,
+    offerings.c.name.label("offering_name"),
+    _KIND,
+    subscriptions.c.quantity,
+    _TERM,
+    subscriptions.c.currency,
+    _METHOD,
+    subscriptions.c.partner_csn,
+    subscriptions.c.start_date,
+    subscriptions.c.end_date,
+    _STATUS,
+    _PAYMENT,
+    subscriptions.c.auto_renew,
+    subscriptions.c.renewed_by_order,
+)
+_WITH_OFFERING = subscriptions.join(offerings, offerings.c.code == subscriptions.c.offering_code)
 
 
-def _subscription(
-    id_: str,
-    customer_csn: str,
-    offering_code: str,
-    offering_name: str,
-    offering_kind: str,
-    quantity: int,
-    term: str,
-    currency: str,
-    purchase_method: str,
-    partner_csn: str | None,
-    start_date: date,
-    end_date: date,
-    status: str,
-    payment_method: str,
-    auto_renew: bool,
-    renewed_by_order: object,
-) -> Subscription:
-    return Subscription(
-        id=id_,
-        customer_csn=customer_csn,
-        offering_code=offering_code,
-        offering_name=offering_name,
-        offering_kind=_enum(_KINDS, OfferingKind, offering_kind),
-        quantity=quantity,
-        term=_enum(_TERMS, Term, term),
-        currency=currency,
-        purchase_method=_enum(_METHODS, PurchaseMethod, purchase_method),
-        partner_csn=partner_csn,
-        start_date=start_date,
-        end_date=end_date,
-        status=_enum(_STATUSES, SubscriptionStatus, status),
-        payment_method=_enum(_PAYMENTS, PaymentMethod, payment_method),
-        auto_renew=auto_renew,
-        renewed_by_order=None if renewed_by_order is None else str(renewed_by_order),
-    )
+def _subscription(row: AnyRow) -> Subscription:
+    # The columns are the fields of `Subscription`, in its order (a test keeps them so).
+    return Subscription(*row[:_SUBSCRIPTION_WIDTH])
 
 
-def load_subscriptions(
+_SUBSCRIPTION_WIDTH = len(SUBSCRIPTION_COLUMNS)
+
+
+def subscriptions_by_id(
     conn: Connection,
     ids: Collection[str],
     *,
-    customer_csn: str | None = None,
-    partner_csn: str | None = None,
+    visible: Condition = EVERYTHING,
     lock: bool = False,
 ) -> dict[str, Subscription]:
-    """Return the subscriptions among `ids` that the caller may see, locked if asked."""
+    """Return the subscriptions among `ids` that `visible` lets through, locked if asked."""
     if not ids:
         return {}
-    query = subscription_query().where(subscriptions.c.id.in_(sorted(ids)))
-    if customer_csn is not None:
-        query = query.where(subscriptions.c.customer_csn == customer_csn)
-    if partner_csn is not None:
-        query = query.where(subscriptions.c.partner_csn == partner_csn)
-    if lock:
-        # Lock in id order so two checkouts never wait on each other in a circle.
-        query = query.order_by(subscriptions.c.id).with_for_update(of=subscriptions)
-    return {s.id: s for s in map(subscription_from_row, conn.execute(query))}
+
+    def build() -> Select[Any]:
+        query = (
+            select(*SUBSCRIPTION_COLUMNS)
+            .select_from(_WITH_OFFERING)
+            .where(subscriptions.c.id.in_(bindparam("ids", expanding=True)), visible.clause)
+        )
+        if lock:
+            # Lock in id order so two checkouts never wait on each other in a circle.
+            query = query.order_by(subscriptions.c.id).with_for_update(of=subscriptions)
+        return query
+
+    query = _BUILT.get(("subscriptions", visible.name, lock), build)
+    rows = conn.execute(query, {"ids": sorted(ids), **visible.params})
+    return {row.id: _subscription(row) for row in rows}
 
 
-def load_renewal_facts(
+@dataclass(frozen=True, slots=True)
+class SubscriptionFilters:
+    """What a list of subscriptions may be narrowed to."""
+
+    customer_csn: str | None = None
+    status: SubscriptionStatus | None = None
+    currency: str | None = None
+    end_after: date | None = None
+    end_before: date | None = None
+
+
+def subscription_page(
     conn: Connection,
-    ids: Collection[str],
+    filters: SubscriptionFilters,
     *,
-    customer_csn: str | None = None,
-    partner_csn: str | None = None,
-    all_terms: bool = False,
-) -> tuple[dict[str, Subscription], dict[tuple[str, Term, str], Price]]:
-    """Return the visible subscriptions among `ids` and every term's price of each, in one query.
+    visible: Condition,
+    after: str | None,
+    limit: int,
+) -> list[Subscription]:
+    """Return up to `limit` visible subscriptions matching `filters`, in id order after
+    `after`."""
+    f = filters
+    conditions = [
+        visible.clause,
+        *([subscriptions.c.customer_csn == f.customer_csn] if f.customer_csn else []),
+        *([subscriptions.c.status == f.status.value] if f.status else []),
+        *([subscriptions.c.currency == f.currency] if f.currency else []),
+        *([subscriptions.c.end_date >= f.end_after] if f.end_after else []),
+        *([subscriptions.c.end_date <= f.end_before] if f.end_before else []),
+        *([subscriptions.c.id > after] if after is not None else []),
+    ]
+    query = (
+        select(*SUBSCRIPTION_COLUMNS)
+        .select_from(_WITH_OFFERING)
+        .where(*conditions)
+        .order_by(subscriptions.c.id)
+        .limit(limit)
+    )
+    return [_subscription(row) for row in conn.execute(query, dict(visible.params))]
 
-    One statement instead of two keeps quote creation within its budget of round trips.
-    """
-    if not ids:
-        return {}, {}
-    # Only the subscriptions' own terms are priced unless a line changes term: a third of the rows.
-    scope = "customer" if customer_csn is not None else "partner" if partner_csn else None
-    query = _FACTS[(all_terms, scope)]
-    params = {"ids": list(ids), "scope": customer_csn or partner_csn}
-    return renewal_facts(query.all(conn, params))
+
+def hold_auto_renew(conn: Connection, quote_id: int, subscription_ids: Collection[str]) -> None:
+    """Switch auto-renew off on these subscriptions while the quote `quote_id` changes them."""
+    if subscription_ids:
+        conn.execute(_HOLD, {"ids": sorted(subscription_ids), "quote_id": quote_id})
+
+
+_HOLD = (
+    update(subscriptions)
+    .where(
+        subscriptions.c.id.in_(bindparam("ids", expanding=True)),
+        subscriptions.c.auto_renew.is_(True),
+        subscriptions.c.auto_renew_held_by.is_(None),
+    )
+    .values(auto_renew=False, auto_renew_held_by=bindparam("quote_id"))
+)
+
+
+def release_auto_renew(conn: Connection, quote_ids: Collection[int]) -> None:
+    """Switch auto-renew back on where these quotes had switched it off."""
+    if quote_ids:
+        conn.execute(_RELEASE, {"quote_ids": sorted(quote_ids)})
+
+
+_RELEASE = (
+    update(subscriptions)
+    .where(subscriptions.c.auto_renew_held_by.in_(bindparam("quote_ids", expanding=True)))
+    .values(auto_renew=True, auto_renew_held_by=None)
+)
+
+
+# Renewal candidates --------------------------------------------------------------------------
+
+# The fields of `Candidate`, in its order.
+CANDIDATE_COLUMNS = (
+    subscriptions.c.id,
+    subscriptions.c.customer_csn,
+    subscriptions.c.currency,
+    _METHOD,
+    subscriptions.c.partner_csn,
+    subscriptions.c.end_date,
+    _TERM,
+    _STATUS,
+    _KIND,
+    subscriptions.c.renewed_by_order,
+)
+
+
+def renewal_candidates(
+    conn: Connection, *, customer_csn: str | None, visible: Condition
+) -> list[Candidate]:
+    """Return the subscriptions `visible` lets through (of one customer, if named) as grouping
+    reads them, by end date then id: the order of the indexes on (customer or partner, end
+    date, id), so the database reads them in order instead of sorting them."""
+
+    def build() -> Select[Any]:
+        of_customer = subscriptions.c.customer_csn == bindparam("customer_csn")
+        return (
+            select(*CANDIDATE_COLUMNS)
+            .select_from(_WITH_OFFERING)
+            .where(visible.clause, true() if customer_csn is None else of_customer)
+            .order_by(subscriptions.c.end_date, subscriptions.c.id)
+        )
+
+    query = _BUILT.get(("candidates", visible.name, customer_csn is None), build)
+    rows = conn.execute(query, {"customer_csn": customer_csn, **visible.params})
+    # Built straight from the row, whose values are already the domain's (dates, enums).
+    return [Candidate._make(row) for row in rows]
+
+
+# What a quote needs --------------------------------------------------------------------------
 
 
 def renewal_facts(
-    rows: Iterable[Sequence[Any]],
+    conn: Connection,
+    ids: Collection[str],
+    *,
+    visible: Condition,
+    all_terms: bool,
 ) -> tuple[dict[str, Subscription], dict[tuple[str, Term, str], Price]]:
-    """Turn the rows of a facts query into the subscriptions and their prices."""
+    """Return the visible subscriptions among `ids` and their prices, in one query: each
+    subscription's own term's, or every term's if `all_terms` (a line changes the term)."""
+    if not ids:
+        return {}, {}
+
+    def build() -> Select[Any]:
+        priced = and_(
+            prices.c.offering_code == subscriptions.c.offering_code,
+            prices.c.currency == subscriptions.c.currency,
+            true() if all_terms else prices.c.term == subscriptions.c.term,
+        )
+        return (
+            select(*SUBSCRIPTION_COLUMNS, _PRICE_TERM, prices.c.new_price, prices.c.renewal_price)
+            .select_from(_WITH_OFFERING.outerjoin(prices, priced))
+            .where(subscriptions.c.id.in_(bindparam("ids", expanding=True)), visible.clause)
+        )
+
+    query = _BUILT.get(("facts", visible.name, all_terms), build)
     subs: dict[str, Subscription] = {}
     found: dict[tuple[str, Term, str], Price] = {}
-    for row in rows:
-        # Columns by position, in the order `_facts` selects them (see `_FACTS_COLUMNS`).
-        (
-            sid,
-            csn,
-            code,
-            qty,
-            term_,
-            currency,
-            method,
-            partner,
-            start,
-            end,
-            status,
-            payment,
-            auto_renew,
-            renewed,
-            name,
-            kind,
-            price_term,
-            new_price,
-            renewal_price,
-        ) = row
-        if sid not in subs:
-            subs[sid] = _subscription(
-                sid,
-                csn,
-                code,
-                name,
-                kind,
-                qty,
-                term_,
-                currency,
-                method,
-                partner,
-                start,
-                end,
-                status,
-                payment,
-                auto_renew,
-                renewed,
-            )
-        if price_term is not None:
-            term = _enum(_TERMS, Term, price_term)
-            found[(code, term, currency)] = Price(code, term, currency, new_price, renewal_price)
+    for row in conn.execute(query, {"ids": sorted(ids), **visible.params}).all():
+        # A subscription has one row per price found (every term's when `all_terms`).
+        sub = subs.get(row[0]) or subs.setdefault(row[0], _subscription(row))
+        # After the subscription's columns come its price's: term, new, renewal.
+        term, new, renewal = row[_SUBSCRIPTION_WIDTH:]
+        if term is not None:
+            key = (sub.offering_code, term, sub.currency)
+            found[key] = Price(*key, new, renewal)
     return subs, found
 
 
-def facts_source(all_terms: bool) -> tuple[tuple[ColumnElement[Any], ...], FromClause]:
-    """Return the columns of a facts query and what it selects them from: subscriptions with
-    their offering and prices (every term's if `all_terms`, else their own term's)."""
-    joined = and_(
-        prices.c.offering_code == subscriptions.c.offering_code,
-        prices.c.currency == subscriptions.c.currency,
-    )
-    if not all_terms:
-        joined = and_(joined, prices.c.term == subscriptions.c.term)
-    s = subscriptions.c
-    columns = (
-        s.id,
-        s.customer_csn,
-        s.offering_code,
-        s.quantity,
-        s.term,
-        s.currency,
-        s.purchase_method,
-        s.partner_csn,
-        s.start_date,
-        s.end_date,
-        s.status,
-        s.payment_method,
-        s.auto_renew,
-        s.renewed_by_order,
-        offerings.c.name.label("offering_name"),
-        offerings.c.kind.label("offering_kind"),
-        prices.c.term.label("price_term"),
-        prices.c.new_price,
-        prices.c.renewal_price,
-    )
-    source = subscriptions.join(offerings, offerings.c.code == subscriptions.c.offering_code)
-    return columns, source.outerjoin(prices, joined)
-
-
-# PostgreSQL: the subscription is one of the parameter "ids", sent as one array whatever
-# their count (one statement, prepared once).
-IDS_IN_ARRAY = subscriptions.c.id == any_(bindparam("ids", type_=ARRAY(String)))
-
-
-def _facts(all_terms: bool, scope: str | None, *, any_id: bool = False) -> Select[Any]:
-    columns, source = facts_source(all_terms)
-    query = (
-        select(*columns)
-        .select_from(source)
-        .where(IDS_IN_ARRAY if any_id else subscriptions.c.id.in_(bindparam("ids", expanding=True)))
-    )
-    if scope == "customer":
-        query = query.where(subscriptions.c.customer_csn == bindparam("scope"))
-    elif scope == "partner":
-        query = query.where(subscriptions.c.partner_csn == bindparam("scope"))
-    return query
-
-
-# Every variant built once, so that no call pays for building and keying a statement.
-_FACTS = {
-    (all_terms, scope): Prepared(_facts(all_terms, scope))
-    for all_terms in (False, True)
-    for scope in (None, "customer", "partner")
-}
-# The same for PostgreSQL's `Database.fetch_many`, the ids as one array parameter.
-FACTS_BY_ARRAY = {
-    (all_terms, scope): _facts(all_terms, scope, any_id=True)
-    for all_terms in (False, True)
-    for scope in (None, "customer", "partner")
-}
-
-
-def facts_query(
-    ids: Collection[str], *, customer_csn: str | None, partner_csn: str | None, all_terms: bool
-) -> tuple[Select[Any], dict[str, Any]]:
-    """Return `load_renewal_facts`'s query (PostgreSQL form) and its parameters."""
-    scope = "customer" if customer_csn is not None else "partner" if partner_csn else None
-    params = {"ids": sorted(ids), "scope": customer_csn or partner_csn}
-    return FACTS_BY_ARRAY[(all_terms, scope)], params
-
-
-def load_offerings(conn: Connection, codes: Collection[str]) -> dict[str, Offering]:
+def offerings_by_code(conn: Connection, codes: Collection[str]) -> dict[str, Offering]:
     """Return the offerings named in `codes`."""
-    rows = conn.execute(select(offerings).where(offerings.c.code.in_(sorted(codes))))
-    return {r.code: Offering(r.code, r.name, OfferingKind(r.kind)) for r in rows}
+    if not codes:
+        return {}
+    rows = conn.execute(_OFFERINGS, {"codes": sorted(codes)})
+    return {r.code: Offering(r.code, r.name, r.offering_kind) for r in rows}
 
 
-def load_prices(
+_OFFERINGS = select(offerings.c.code, offerings.c.name, _KIND).where(
+    offerings.c.code.in_(bindparam("codes", expanding=True))
+)
+
+
+def prices_of(
     conn: Connection, codes: Collection[str], currencies_: Collection[str]
 ) -> dict[tuple[str, Term, str], Price]:
-    """Return every term's prices for the offerings in `codes` and the given currencies."""
-    rows = conn.execute(
-        select(prices).where(
-            prices.c.offering_code.in_(sorted(codes)), prices.c.currency.in_(sorted(currencies_))
-        )
-    )
+    """Return every term's prices of the offerings in `codes`, in the given currencies."""
+    if not codes or not currencies_:
+        return {}
+    query = select(
+        prices.c.offering_code,
+        _PRICE_TERM,
+        prices.c.currency,
+        prices.c.new_price,
+        prices.c.renewal_price,
+    ).where(prices.c.offering_code.in_(sorted(codes)), prices.c.currency.in_(sorted(currencies_)))
     found: dict[tuple[str, Term, str], Price] = {}
-    for r in rows:
-        term = Term(r.term)
-        found[(r.offering_code, term, r.currency)] = Price(
-            r.offering_code, term, r.currency, r.new_price, r.renewal_price
-        )
+    for r in conn.execute(query):
+        key = (r.offering_code, r.price_term, r.currency)
+        found[key] = Price(*key, r.new_price, r.renewal_price)
     return found
 
 
-def load_promotions(conn: Connection, today: date) -> list[Promotion]:
+_PRICES = select(
+    prices.c.offering_code,
+    _PRICE_TERM,
+    prices.c.currency,
+    prices.c.new_price,
+    prices.c.renewal_price,
+).where(
+    prices.c.offering_code.in_(bindparam("codes", expanding=True)),
+    prices.c.currency.in_(bindparam("currencies", expanding=True)),
+)
+
+
+def running_promotions(conn: Connection, today: date) -> list[Promotion]:
     """Return the promotions running on `today`."""
-    return promotions_of(_RUNNING_PROMOTIONS.all(conn, {"today": today}))
+    return [_promotion(*row) for row in conn.execute(_RUNNING_PROMOTIONS, {"today": today})]
 
 
-def promotions_of(rows: Iterable[Sequence[Any]]) -> list[Promotion]:
-    """Turn the rows of `RUNNING_PROMOTIONS` into promotions."""
-    return [_promotion(*row) for row in rows]
+def _text(column: ColumnElement[Any]) -> ColumnElement[str]:
+    return cast(column, Text).label(column.key)
+
+
+# Money and lists as the text they are stored as: every quote reads the same few promotions,
+# and a row seen before (value for value) is not turned into a `Promotion` again.
+_RUNNING_PROMOTIONS = (
+    select(
+        promotions.c.code,
+        promotions.c.name,
+        _text(promotions.c.percent_off),
+        _text(promotions.c.amount_off),
+        promotions.c.starts,
+        promotions.c.ends,
+        _text(promotions.c.offerings),
+        _text(promotions.c.terms),
+        _text(promotions.c.currencies),
+        _text(promotions.c.countries),
+        _text(promotions.c.quote_types),
+    )
+    .where(
+        or_(promotions.c.starts.is_(None), promotions.c.starts <= bindparam("today")),
+        or_(promotions.c.ends.is_(None), promotions.c.ends >= bindparam("today")),
+    )
+    .order_by(promotions.c.code)
+)
 
 
 @lru_cache(maxsize=256)
@@ -462,8 +472,6 @@ def _promotion(
     countries_: str,
     quote_types: str,
 ) -> Promotion:
-    # Every quote reads the same few promotions: a row read before, value for value as stored
-    # (money and lists as text), is not converted again.
     return Promotion(
         code=code,
         name=name,
@@ -472,202 +480,8 @@ def _promotion(
         starts=starts,
         ends=ends,
         offerings=frozenset(json.loads(offerings_)),
-        terms=frozenset(_enum(_TERMS, Term, t) for t in json.loads(terms)),
+        terms=frozenset(Term(t) for t in json.loads(terms)),
         currencies=frozenset(json.loads(currencies_)),
         countries=frozenset(json.loads(countries_)),
-        quote_types=frozenset(_enum(_LINE_KINDS, LineKind, k) for k in json.loads(quote_types)),
+        quote_types=frozenset(LineKind(k) for k in json.loads(quote_types)),
     )
-
-
-def _as_text(column: ColumnElement[Any]) -> ColumnElement[str]:
-    return cast(column, Text).label(column.key)
-
-
-RUNNING_PROMOTIONS_QUERY = (
-    select(
-        promotions.c.code,
-        promotions.c.name,
-        _as_text(promotions.c.percent_off),
-        _as_text(promotions.c.amount_off),
-        promotions.c.starts,
-        promotions.c.ends,
-        _as_text(promotions.c.offerings),
-        _as_text(promotions.c.terms),
-        _as_text(promotions.c.currencies),
-        _as_text(promotions.c.countries),
-        _as_text(promotions.c.quote_types),
-    )
-    .where(
-        or_(promotions.c.starts.is_(None), promotions.c.starts <= bindparam("today")),
-        or_(promotions.c.ends.is_(None), promotions.c.ends >= bindparam("today")),
-    )
-    .order_by(promotions.c.code)
-)
-_RUNNING_PROMOTIONS = Prepared(RUNNING_PROMOTIONS_QUERY)
-
-
-def running_promotions_json() -> ScalarSelect[Any]:
-    """PostgreSQL: the rows of `RUNNING_PROMOTIONS_QUERY` as one JSON array of arrays, to read
-    as a column of another statement (see `promotions_from_json`)."""
-    running = RUNNING_PROMOTIONS_QUERY.subquery("running")
-    rows = func.json_agg(aggregate_order_by(func.json_build_array(*running.c), running.c.code))
-    return select(rows).scalar_subquery()
-
-
-def promotions_from_json(rows: Sequence[Sequence[Any]] | None) -> list[Promotion]:
-    """Turn `running_promotions_json`'s value into promotions (its dates are ISO text)."""
-    return promotions_of((*row[:4], _day(row[4]), _day(row[5]), *row[6:]) for row in rows or ())
-
-
-def _day(value: str | None) -> date | None:
-    return None if value is None else date.fromisoformat(value)
-
-
-def card_limit(conn: Connection, currency: str) -> Decimal | None:
-    """Return the card and PayPal limit of `currency`, or None when it has none."""
-    return conn.execute(
-        select(currencies.c.card_limit).where(currencies.c.code == currency)
-    ).scalar_one_or_none()
-
-
-class Candidate(NamedTuple):
-    """A subscription as grouping reads it, in one row with its customer's country rules.
-
-    Values are the driver's (dates as ISO text on SQLite): on 100,000 rows, per-value
-    conversion would cost more than the query. A query that names the customer gives one row
-    with `id` None when nothing matches, so that "no such customer" and "nothing to renew"
-    differ; `country` and `self_service_enabled` are None when it names none.
-    """
-
-    id: str | None
-    customer_csn: str
-    currency: str
-    purchase_method: str
-    partner_csn: str | None
-    end_date: date | str
-    term: str
-    status: str
-    offering_kind: str
-    renewed_by_order: str | None
-    country: str | None
-    self_service_enabled: bool | int | None
-
-
-def renewal_candidates(
-    customer_csn: str | None, partner_csn: str | None
-) -> tuple[Select[Any], dict[str, str | None]]:
-    """Return the one query of a customer's (or a partner's) subscriptions, by end date, and
-    its parameters; run it with `Database.fetch` and `Candidate._make`."""
-    statement = _CANDIDATES[(customer_csn is not None, partner_csn is not None)]
-    return statement, {"customer": customer_csn, "partner": partner_csn}
-
-
-# The columns of `Candidate`, in its order, and the order candidates come in.
-CANDIDATE_COLUMNS = (
-    subscriptions.c.id,
-    subscriptions.c.customer_csn,
-    subscriptions.c.currency,
-    subscriptions.c.purchase_method,
-    subscriptions.c.partner_csn,
-    type_coerce(subscriptions.c.end_date, String).label("end_date"),
-    subscriptions.c.term,
-    subscriptions.c.status,
-    offerings.c.kind.label("offering_kind"),
-    subscriptions.c.renewed_by_order,
-    customers.c.country,
-    # As the driver gives it (1 or 0 on SQLite): converting it would cost a step on every row.
-    type_coerce(countries.c.self_service_quotes, Integer).label("self_service_enabled"),
-)
-CANDIDATE_ORDER = (subscriptions.c.end_date, subscriptions.c.id)
-
-
-def _candidates(by_customer: bool, by_partner: bool) -> Select[Any]:
-    subscription = CANDIDATE_COLUMNS[:-2]
-    order = CANDIDATE_ORDER
-    partner = subscriptions.c.partner_csn == bindparam("partner")
-    if not by_customer:
-        no_country = (null().label("country"), null().label("self_service_enabled"))
-        query = (
-            select(*subscription, *no_country)
-            .join(offerings, offerings.c.code == subscriptions.c.offering_code)
-            .order_by(*order)
-        )
-        return query.where(partner) if by_partner else query
-    return customer_candidates(customers, partner=partner if by_partner else None).where(
-        customers.c.csn == bindparam("customer")
-    )
-
-
-def customer_candidates(
-    source: FromClause, *, leading: Sequence[ColumnElement[Any]] = (), partner: Any = None
-) -> Select[Any]:
-    """Select `leading` and `CANDIDATE_COLUMNS` of the customer in `source` (a from clause
-    that holds `customers`), its subscriptions matching `partner` if given, by end date.
-
-    The customer's row comes back even without a matching subscription (outer joins), with
-    `id` None; so does a row of `source` without a customer.
-    """
-    matching = subscriptions.c.customer_csn == customers.c.csn
-    return (
-        select(*leading, *CANDIDATE_COLUMNS)
-        .select_from(source)
-        .outerjoin(countries, countries.c.code == customers.c.country)
-        .outerjoin(subscriptions, matching if partner is None else and_(matching, partner))
-        .outerjoin(offerings, offerings.c.code == subscriptions.c.offering_code)
-        .order_by(*CANDIDATE_ORDER)
-    )
-
-
-_CANDIDATES = {(c, p): _candidates(c, p) for c in (False, True) for p in (False, True)}
-
-
-def own_candidates(
-    customer_csn: str, partner_csn: str | None
-) -> tuple[Select[Any], dict[str, str | None]]:
-    """Return the query of one customer's subscriptions alone (those `partner_csn` resells,
-    if given), by end date, and its parameters: `renewal_candidates` without the customer's
-    row, for a caller that reads the customer with `CUSTOMER`.
-
-    Read in the index's order (no sort) and without a join per row to the customer: on a
-    customer of 100,000 subscriptions this is 30 % fewer instructions in SQLite.
-    """
-    statement = _OWN_CANDIDATES[partner_csn is not None]
-    return statement, {"customer": customer_csn, "partner": partner_csn}
-
-
-def _own_candidates(by_partner: bool) -> Select[Any]:
-    return _candidates(False, by_partner).where(
-        subscriptions.c.customer_csn == bindparam("customer")
-    )
-
-
-_OWN_CANDIDATES = {p: _own_candidates(p) for p in (False, True)}
-
-
-def partner_name(conn: Connection, csn: str) -> str | None:
-    """Return the partner's name, or None if there is no such partner."""
-    return conn.execute(select(partners.c.name).where(partners.c.csn == csn)).scalar_one_or_none()
-
-
-def hold_auto_renew(conn: Connection, quote_id: int, subscription_ids: Collection[str]) -> None:
-    """Switch auto-renew off on these subscriptions while the quote `quote_id` changes them."""
-    if subscription_ids:
-        conn.execute(
-            update(subscriptions)
-            .where(
-                subscriptions.c.id.in_(sorted(subscription_ids)),
-                subscriptions.c.auto_renew.is_(True),
-                subscriptions.c.auto_renew_held_by.is_(None),
-            )
-            .values(auto_renew=False, auto_renew_held_by=quote_id)
-        )
-
-
-def release_auto_renew(conn: Connection, quote_ids: Collection[int]) -> None:
-    """Switch auto-renew back on where these quotes had switched it off."""
-    if quote_ids:
-        conn.execute(
-            update(subscriptions)
-            .where(subscriptions.c.auto_renew_held_by.in_(sorted(quote_ids)))
-            .values(auto_renew=True, auto_renew_held_by=None)
-        )

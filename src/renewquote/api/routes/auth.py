@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from renewquote.api.dependencies import SignedIn, Unsigned, forget_token
+from renewquote.api.dependencies import SignedIn, Unsigned, forget_token, run
 from renewquote.api.schemas import TokenPublic, TokenRequest, problem_responses
 from renewquote.services import auth
 
@@ -18,10 +18,12 @@ router = APIRouter(prefix="/auth", tags=["sign-in"])
     responses=problem_responses(400, 401, 409, 413, 422, 429),
     summary="Sign in: e-mail and password give a bearer token",
 )
-def sign_in(body: TokenRequest, request: Request, context: Unsigned) -> TokenPublic:
+async def sign_in(body: TokenRequest, request: Request, context: Unsigned) -> TokenPublic:
     """Check the password and return a token; repeated failures are slowed down (429)."""
     address = request.client.host if request.client else "unknown"
-    issued = auth.sign_in(context.db, body.email, body.password, address=address, now=context.now)
+    issued = await run(
+        auth.sign_in, context.db, body.email, body.password, address=address, now=context.now
+    )
     return TokenPublic(access_token=issued.access_token, expires_at=issued.expires_at)
 
 
@@ -31,8 +33,8 @@ def sign_in(body: TokenRequest, request: Request, context: Unsigned) -> TokenPub
     responses=problem_responses(401),
     summary="Sign out: revoke the token used for this call",
 )
-def sign_out(caller: SignedIn) -> Response:
+async def sign_out(call: SignedIn) -> Response:
     """Revoke the bearer token at once."""
-    auth.revoke_token(caller.db, caller.token, now=caller.now)
-    forget_token(caller.token)
+    await run(auth.revoke_token, call.db, call.token, now=call.now)
+    forget_token(call.token)
     return Response(status_code=204)

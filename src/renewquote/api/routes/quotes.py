@@ -6,29 +6,32 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from renewquote.api.dependencies import BearerToken, SignedIn, remember
+from renewquote.api.dependencies import SignedIn, run
 from renewquote.api.metrics import QUOTES
 from renewquote.api.schemas import (
     NO_NUL,
     AddressIn,
     CheckoutRequest,
     CheckoutResult,
+    OrderPublic,
     QuoteCreate,
+    QuoteEventPublic,
     QuoteEvents,
     QuoteLineCreate,
     QuoteList,
     QuotePatch,
     QuotePublic,
     QuoteReplace,
+    RecipientIn,
     problem_responses,
 )
 from renewquote.delivery.pdf import render_quote_pdf
 from renewquote.domain.lifecycle import QuoteStatus
+from renewquote.domain.quotes import Recipient
 from renewquote.domain.quoting import LineRequest
-from renewquote.services import listing, ordering, quoting
-from renewquote.services.public import order_public, quote_public
-from renewquote.storage import repository
-from renewquote.storage.quote_records import Recipient
+from renewquote.services import documents, listing, ordering
+from renewquote.services.quoting import creation, lifecycle
+from renewquote.services.quoting.drafts import QuoteDraft
 
 router = APIRouter(prefix="/quotes", tags=["quotes"])
 ERRORS = problem_responses(401, 403, 404, 409, 422)
@@ -37,9 +40,8 @@ ERRORS = problem_responses(401, 403, 404, 409, 422)
 POST_ERRORS = problem_responses(401, 403, 404, 409, 413, 422)
 BODY_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 422)
 
-
-# The number names no quote unless storage finds it: `quote_id_for` answers not found for
-# anything that is not a number a quote can have.
+# The number names no quote unless storage finds it: anything that is not a number a quote
+# can have is not found.
 Number = Annotated[str, Path(description="The quote's number.", examples=["Q-2026-000123"])]
 
 
@@ -57,10 +59,19 @@ def _lines(lines: list[QuoteLineCreate]) -> tuple[LineRequest, ...]:
     )
 
 
+def _recipients(recipients: list[RecipientIn]) -> tuple[Recipient, ...]:
+    return tuple(Recipient(str(r.email), r.name) for r in recipients)
+
+
 def _address(address: AddressIn) -> dict[str, str | None]:
-    given = address.model_dump(exclude_unset=True)
-    names = {"line1": "address_line1", "line2": "address_line2"}
-    return {names.get(k, k): v for k, v in given.items()}
+    return address.model_dump(exclude_unset=True)
+
+
+def _answer(
+    model: QuotePublic | CheckoutResult | QuoteList | QuoteEvents, status: int = 200
+) -> Response:
+    # Shaped once by the model: answered as its JSON, not validated again by FastAPI.
+    return Response(model.model_dump_json(), status_code=status, media_type="application/json")
 
 
 @router.post(
@@ -70,104 +81,101 @@ def _address(address: AddressIn) -> dict[str, str | None]:
     responses=BODY_ERRORS,
     summary="Create a quote (a draft)",
 )
-async def create_quote(body: QuoteCreate, call: BearerToken) -> dict[str, object]:
+async def create_quote(body: QuoteCreate, call: SignedIn) -> Response:
     """Check every rule and price the quote; a refused quote leaves nothing behind.
 
     A customer's buyer always receives the quote and may add up to four `recipients`; a partner
     names one `contact` of the customer and up to five more `recipients`.
     """
-    draft = quoting.QuoteDraft(
+    draft = QuoteDraft(
         type=body.type,
         lines=_lines(body.lines),
         customer_csn=body.customer_csn,
         currency=body.currency,
-        recipients=tuple(Recipient(str(r.email), r.name) for r in body.recipients),
+        recipients=_recipients(body.recipients),
         contact_email=str(body.contact.email) if body.contact else None,
         language=body.language,
     )
-    if call.actor is not None:
-        quote = await quoting.create_quote_async(
-            call.db, call.actor, draft, today=call.today, now=call.now
-        )
-    else:
-        # A caller this worker has not seen lately: a buyer's token is checked in the same
-        # round trip as the quote's reads.
-        actor, expires_at, quote = await quoting.create_own_quote_async(
-            call.db, call.token, draft, now=call.now
-        )
-        remember(call.token, actor, expires_at)
+    quote = await run(
+        creation.create_quote, call.db, call.caller, draft, today=call.today, now=call.now
+    )
     QUOTES.labels("created").inc()
-    return quote_public(quote)
+    return _answer(QuotePublic.of(quote), 201)
 
 
 @router.get("", response_model=QuoteList, responses=ERRORS, summary="Billing and orders > Quotes")
-def list_quotes(
-    caller: SignedIn,
+async def list_quotes(
+    call: SignedIn,
     status: QuoteStatus | None = None,
     customer_csn: Annotated[str | None, Query(max_length=20, pattern=NO_NUL)] = None,
     currency: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     starting_after: Annotated[str | None, Query(max_length=40)] = None,
-) -> dict[str, object]:
+) -> Response:
     """The quotes the caller sees, whatever made them (partner, self-service, automatic)."""
-    page = listing.list_quotes(
-        caller.db,
-        caller.actor,
+    page = await run(
+        listing.list_quotes,
+        call.db,
+        call.caller,
         listing.QuoteFilters(status, customer_csn, currency),
         limit=limit,
         starting_after=starting_after,
     )
-    return {"data": [quote_public(q) for q in page.items], "has_more": page.has_more}
+    return _answer(QuoteList(data=[QuotePublic.of(q) for q in page.items], has_more=page.has_more))
 
 
 @router.get("/{number}", response_model=QuotePublic, responses=ERRORS, summary="One quote")
-def get_quote(number: Number, caller: SignedIn) -> dict[str, object]:
+async def get_quote(number: Number, call: SignedIn) -> Response:
     """The quote as stored: its amounts never change once priced."""
-    return quote_public(quoting.get_quote(caller.db, caller.actor, number))
+    quote = await run(lifecycle.get_quote, call.db, call.caller, number)
+    return _answer(QuotePublic.of(quote))
 
 
 @router.patch(
     "/{number}", response_model=QuotePublic, responses=BODY_ERRORS, summary="Edit a draft"
 )
-def edit_quote(number: Number, body: QuotePatch, caller: SignedIn) -> dict[str, object]:
-    """Change a draft's lines, recipients, contact, language or address; it is priced again."""
-    now = caller.now
-    quote = quoting.edit_draft(
-        caller.db,
-        caller.actor,
+async def edit_quote(number: Number, body: QuotePatch, call: SignedIn) -> Response:
+    """Change a draft's lines, recipients, contact, language or address; it is priced again.
+
+    Only the party that made the draft changes it; its purchase method, partner and currency
+    follow from its lines.
+    """
+    quote = await run(
+        lifecycle.edit_draft,
+        call.db,
+        call.caller,
         number,
         lines=_lines(body.lines) if body.lines is not None else None,
-        recipients=[Recipient(str(r.email), r.name) for r in body.recipients]
-        if body.recipients is not None
-        else None,
+        recipients=_recipients(body.recipients) if body.recipients is not None else None,
         contact_email=str(body.contact.email) if body.contact else None,
         address=_address(body.address) if body.address is not None else None,
         language=body.language,
-        today=now.date(),
-        now=now,
+        today=call.today,
+        now=call.now,
     )
-    return quote_public(quote)
+    return _answer(QuotePublic.of(quote))
 
 
 @router.post(
     "/{number}/send", response_model=QuotePublic, responses=POST_ERRORS, summary="Send quote"
 )
-def send_quote(number: Number, caller: SignedIn) -> dict[str, object]:
+async def send_quote(number: Number, call: SignedIn) -> Response:
     """Send the draft: the rules are checked again and every recipient gets the e-mail and PDF."""
-    now = caller.now
-    quote = quoting.send_quote(caller.db, caller.actor, number, today=now.date(), now=now)
+    quote = await run(
+        lifecycle.send_quote, call.db, call.caller, number, today=call.today, now=call.now
+    )
     QUOTES.labels("sent").inc()
-    return quote_public(quote)
+    return _answer(QuotePublic.of(quote))
 
 
 @router.post(
     "/{number}/cancel", response_model=QuotePublic, responses=POST_ERRORS, summary="Cancel a quote"
 )
-def cancel_quote(number: Number, caller: SignedIn) -> dict[str, object]:
+async def cancel_quote(number: Number, call: SignedIn) -> Response:
     """Partners and staff cancel; a customer is refused (403)."""
-    quote = quoting.cancel_quote(caller.db, caller.actor, number, now=caller.now)
+    quote = await run(lifecycle.cancel_quote, call.db, call.caller, number, now=call.now)
     QUOTES.labels("cancelled").inc()
-    return quote_public(quote)
+    return _answer(QuotePublic.of(quote))
 
 
 @router.post(
@@ -177,14 +185,19 @@ def cancel_quote(number: Number, caller: SignedIn) -> dict[str, object]:
     responses=BODY_ERRORS,
     summary="Replace a sent quote to change its address",
 )
-def replace_quote(number: Number, body: QuoteReplace, caller: SignedIn) -> dict[str, object]:
+async def replace_quote(number: Number, body: QuoteReplace, call: SignedIn) -> Response:
     """A new draft with the same lines and the new address; sending it supersedes the old."""
-    now = caller.now
-    quote = quoting.replace_quote(
-        caller.db, caller.actor, number, _address(body.address), today=now.date(), now=now
+    quote = await run(
+        creation.replace_quote,
+        call.db,
+        call.caller,
+        number,
+        _address(body.address),
+        today=call.today,
+        now=call.now,
     )
     QUOTES.labels("created").inc()
-    return quote_public(quote)
+    return _answer(QuotePublic.of(quote), 201)
 
 
 @router.get(
@@ -193,24 +206,27 @@ def replace_quote(number: Number, body: QuoteReplace, caller: SignedIn) -> dict[
     responses={200: {"content": {"application/pdf": {}}}, **ERRORS},
     summary="The quote as a PDF",
 )
-def quote_pdf(number: Number, caller: SignedIn) -> Response:
+async def quote_pdf(number: Number, call: SignedIn) -> Response:
     """The quote as the recipients receive it, in the quote's language."""
-    quote = quoting.get_quote(caller.db, caller.actor, number)
-    with caller.db.read() as conn:
-        customer = repository.load_customer(conn, quote.customer_csn)
-        partner = repository.partner_name(conn, quote.partner_csn) if quote.partner_csn else None
-    pdf = render_quote_pdf(quote, customer_name=customer.name, partner_name=partner)
+    printable = await run(documents.printable_quote, call.db, call.caller, number)
+    pdf = await run(
+        render_quote_pdf,
+        printable.quote,
+        customer_name=printable.customer_name,
+        partner_name=printable.partner_name,
+    )
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{quote.number}.pdf"'},
+        headers={"Content-Disposition": f'inline; filename="{number}.pdf"'},
     )
 
 
 @router.get("/{number}/events", response_model=QuoteEvents, responses=ERRORS, summary="Audit trail")
-def quote_events(number: Number, caller: SignedIn) -> dict[str, object]:
+async def quote_events(number: Number, call: SignedIn) -> Response:
     """Every change of the quote: who, when, what."""
-    return {"data": quoting.quote_history(caller.db, caller.actor, number)}
+    events = await run(lifecycle.quote_history, call.db, call.caller, number)
+    return _answer(QuoteEvents(data=[QuoteEventPublic.of(e) for e in events]))
 
 
 @router.post(
@@ -219,17 +235,17 @@ def quote_events(number: Number, caller: SignedIn) -> dict[str, object]:
     responses=BODY_ERRORS,
     summary="Order the quote",
 )
-def checkout(number: Number, body: CheckoutRequest, caller: SignedIn) -> dict[str, object]:
+async def checkout(number: Number, body: CheckoutRequest, call: SignedIn) -> Response:
     """Pay and order at the quoted prices; each subscription is renewed exactly once."""
-    now = caller.now
-    order, quote = ordering.checkout(
-        caller.db,
-        caller.actor,
+    order, quote = await run(
+        ordering.checkout,
+        call.db,
+        call.caller,
         number,
         body.payment_method,
         card_number=body.card_number,
-        today=now.date(),
-        now=now,
+        today=call.today,
+        now=call.now,
     )
     QUOTES.labels("ordered").inc()
-    return {"order": order_public(order), "quote": quote_public(quote)}
+    return _answer(CheckoutResult(order=OrderPublic.of(order), quote=QuotePublic.of(quote)))

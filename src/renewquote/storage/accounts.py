@@ -1,0 +1,96 @@
+"""Users and their bearer tokens: who signs in, and which token belongs to whom."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from renewquote.domain.model import CallerKind, ContactRole
+from renewquote.storage.tables import api_tokens, users
+from renewquote.storage.types import AnyRow
+
+
+class Account(NamedTuple):
+    """A user as the services see it (the password's hash only where asked for)."""
+
+    id: int
+    email: str
+    kind: CallerKind
+    role: ContactRole | None
+    customer_csn: str | None
+    partner_csn: str | None
+
+
+_ACCOUNT_COLUMNS = (
+    users.c.id,
+    users.c.email,
+    users.c.kind,
+    users.c.role,
+    users.c.customer_csn,
+    users.c.partner_csn,
+)
+
+
+def _account(row: AnyRow) -> Account:
+    return Account(
+        id=row.id,
+        email=row.email,
+        kind=CallerKind(row.kind),
+        role=None if row.role is None else ContactRole(row.role),
+        customer_csn=row.customer_csn,
+        partner_csn=row.partner_csn,
+    )
+
+
+def account_by_email(conn: Connection, email: str) -> tuple[Account, str | None] | None:
+    """Return the user with this e-mail (whatever its case) and its password's hash."""
+    query = select(*_ACCOUNT_COLUMNS, users.c.password_hash).where(
+        func.lower(users.c.email) == email.lower()
+    )
+    row = conn.execute(query).first()
+    return None if row is None else (_account(row), row.password_hash)
+
+
+def token_owner(
+    conn: Connection, token_hash: str, now: datetime
+) -> tuple[Account, datetime] | None:
+    """Return the user a token (by its hash) belongs to and when it expires, if it is neither
+    revoked nor expired."""
+    query = (
+        select(*_ACCOUNT_COLUMNS, api_tokens.c.expires_at)
+        .join(api_tokens, api_tokens.c.user_id == users.c.id)
+        .where(
+            api_tokens.c.token_hash == token_hash,
+            api_tokens.c.revoked_at.is_(None),
+            api_tokens.c.expires_at > now,
+        )
+    )
+    row = conn.execute(query).first()
+    return None if row is None else (_account(row), row.expires_at)
+
+
+def insert_token(
+    conn: Connection, user_id: int, token_hash: str, *, now: datetime, expires_at: datetime
+) -> None:
+    """Store a new token by its hash."""
+    conn.execute(
+        insert(api_tokens),
+        {
+            "token_hash": token_hash,
+            "user_id": user_id,
+            "created_at": now,
+            "expires_at": expires_at,
+            "revoked_at": None,
+        },
+    )
+
+
+def revoke_token(conn: Connection, token_hash: str, now: datetime) -> None:
+    """Revoke a token (by its hash) at once."""
+    conn.execute(
+        update(api_tokens)
+        .where(api_tokens.c.token_hash == token_hash, api_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )

@@ -1,0 +1,488 @@
+"""Storing quotes as priced and reading them back exactly as stored.
+
+The one module that writes quotes, their lines, recipients and audit events, and the outbox
+rows that leave the process once the caller's transaction commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Select, bindparam, delete, insert, select, update
+
+from renewquote.domain.errors import Code, RuleViolation
+from renewquote.domain.lifecycle import OPEN_STATUSES, QuoteStatus, parse_quote_number, quote_number
+from renewquote.domain.model import Channel, LineKind, PurchaseMethod, QuoteType, Term
+from renewquote.domain.pricing import PricedLine
+from renewquote.domain.quotes import Address, Quote, QuoteLine, Recipient, RecipientRole
+from renewquote.domain.quoting import PricedQuote
+from renewquote.storage.conditions import EVERYTHING, Built, Condition
+from renewquote.storage.repository import release_auto_renew
+from renewquote.storage.tables import outbox, quote_events, quote_lines, quote_recipients, quotes
+from renewquote.storage.types import AnyRow
+
+_BUILT = Built()
+_INSERT_QUOTE = insert(quotes).returning(quotes.c.id)
+_INSERT_LINES = insert(quote_lines)
+_INSERT_RECIPIENTS = insert(quote_recipients)
+_INSERT_EVENT = insert(quote_events)
+_INSERT_OUTBOX = insert(outbox)
+
+
+@dataclass(frozen=True, slots=True)
+class NewDraft:
+    """A priced quote to store as a draft, with what the service decided around it."""
+
+    priced: PricedQuote
+    channel: Channel
+    language: str
+    created_by: int | None
+    contact_email: str | None
+    address: Address
+    tax_rate: Decimal
+    recipients: tuple[Recipient, ...]
+    replaces: Quote | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One audit row: who changed a quote, when, and how."""
+
+    actor: str
+    action: str
+    at: datetime
+    detail: Mapping[str, Any]
+
+
+def insert_draft(conn: Connection, draft: NewDraft, event: Event) -> Quote:
+    """Store a new draft (quote, lines, recipients, its audit event); return it as stored."""
+    priced = draft.priced
+    values = {
+        "year": event.at.year,
+        "type": priced.type.value,
+        "status": QuoteStatus.DRAFT.value,
+        "channel": draft.channel.value,
+        "customer_csn": priced.customer_csn,
+        "partner_csn": priced.partner_csn,
+        "currency": priced.currency,
+        "purchase_method": priced.purchase_method.value,
+        "language": draft.language,
+        "created_by": draft.created_by,
+        "contact_email": draft.contact_email,
+        **_address_values(draft.address),
+        "tax_rate": draft.tax_rate,
+        **_totals(priced),
+        "expires_at": priced.expires_at,
+        "created_at": event.at,
+        "sent_at": None,
+        "replaces_quote_id": draft.replaces.id if draft.replaces else None,
+    }
+    quote_id = conn.execute(_INSERT_QUOTE, values).scalar_one()
+    lines = _insert_lines(conn, quote_id, priced.lines)
+    _insert_recipients(conn, quote_id, draft.recipients)
+    record_events(conn, [quote_id], event)
+    return _quote(
+        {**values, "id": quote_id},
+        lines,
+        draft.recipients,
+        draft.replaces.number if draft.replaces else None,
+    )
+
+
+def update_draft(
+    conn: Connection,
+    quote: Quote,
+    priced: PricedQuote,
+    *,
+    recipients: Sequence[Recipient],
+    contact_email: str | None,
+    language: str,
+    address: Address,
+    event: Event,
+) -> None:
+    """Store a draft's new lines, recipients and header (purchase method, partner, currency
+    and totals as its lines now give them), with the audit event."""
+    conn.execute(delete(quote_lines).where(quote_lines.c.quote_id == quote.id))
+    _insert_lines(conn, quote.id, priced.lines)
+    conn.execute(delete(quote_recipients).where(quote_recipients.c.quote_id == quote.id))
+    _insert_recipients(conn, quote.id, recipients)
+    conn.execute(
+        update(quotes)
+        .where(quotes.c.id == quote.id)
+        .values(
+            type=priced.type.value,
+            customer_csn=priced.customer_csn,
+            partner_csn=priced.partner_csn,
+            currency=priced.currency,
+            purchase_method=priced.purchase_method.value,
+            contact_email=contact_email,
+            language=language,
+            expires_at=priced.expires_at,
+            **_address_values(address),
+            **_totals(priced),
+        )
+    )
+    record_events(conn, [quote.id], event)
+
+
+def mark_sent(conn: Connection, quote: Quote, *, expires_at: date, event: Event) -> None:
+    """Move a draft to `sent` with its validity fixed, and audit it."""
+    conn.execute(
+        update(quotes)
+        .where(quotes.c.id == quote.id)
+        .values(status=QuoteStatus.SENT.value, sent_at=event.at, expires_at=expires_at)
+    )
+    record_events(conn, [quote.id], event)
+
+
+def mark_ordered(conn: Connection, quote: Quote, event: Event) -> None:
+    """Move a sent quote to `ordered`, give auto-renew back, and audit it."""
+    conn.execute(
+        update(quotes).where(quotes.c.id == quote.id).values(status=QuoteStatus.ORDERED.value)
+    )
+    release_auto_renew(conn, [quote.id])
+    record_events(conn, [quote.id], event)
+
+
+def end_quotes(
+    conn: Connection, quote_ids: Collection[int], status: QuoteStatus, event: Event
+) -> None:
+    """End open quotes (the caller checked the transition): status, auto-renew given back,
+    an audit event each."""
+    if not quote_ids:
+        return
+    ids = sorted(quote_ids)
+    conn.execute(update(quotes).where(quotes.c.id.in_(ids)).values(status=status.value))
+    release_auto_renew(conn, ids)
+    record_events(conn, ids, event)
+
+
+def record_events(conn: Connection, quote_ids: Collection[int], event: Event) -> None:
+    """Write the audit row of one change on each of these quotes, in the caller's
+    transaction."""
+    conn.execute(
+        _INSERT_EVENT,
+        [
+            {
+                "quote_id": quote_id,
+                "actor": event.actor,
+                "action": event.action,
+                "at": event.at,
+                "detail": dict(event.detail),
+            }
+            for quote_id in quote_ids
+        ],
+    )
+
+
+def events_of(conn: Connection, quote_id: int) -> list[Event]:
+    """Return a quote's audit trail, oldest first."""
+    query = (
+        select(
+            quote_events.c.actor, quote_events.c.action, quote_events.c.at, quote_events.c.detail
+        )
+        .where(quote_events.c.quote_id == quote_id)
+        .order_by(quote_events.c.id)
+    )
+    return [Event(r.actor, r.action, r.at, r.detail) for r in conn.execute(query)]
+
+
+def enqueue(conn: Connection, topic: str, payload: Mapping[str, Any], now: datetime) -> None:
+    """Queue a message that leaves the process once this transaction commits."""
+    conn.execute(
+        _INSERT_OUTBOX,
+        {
+            "topic": topic,
+            "payload": dict(payload),
+            "created_at": now,
+            "available_at": now,
+            "processed_at": None,
+            "attempts": 0,
+            "last_error": None,
+        },
+    )
+
+
+# Reading -------------------------------------------------------------------------------------
+
+
+def load_quote(
+    conn: Connection,
+    number: str,
+    *,
+    visible: Condition = EVERYTHING,
+    lock: bool = False,
+) -> Quote:
+    """Return the quote `number` as stored, if `visible` lets it through (locking its row if
+    asked); `not_found` otherwise."""
+    year, quote_id = parse_number(number)
+
+    def build() -> Select[Any]:
+        query = select(quotes).where(
+            quotes.c.id == bindparam("id"), quotes.c.year == bindparam("year"), visible.clause
+        )
+        return query.with_for_update(of=quotes) if lock else query
+
+    query = _BUILT.get(("quote", visible.name, lock), build)
+    row = conn.execute(query, {"id": quote_id, "year": year, **visible.params}).first()
+    if row is None:
+        raise RuleViolation.one(Code.NOT_FOUND, thing="quote")
+    return _assembled(conn, [row])[0]
+
+
+def load_quote_by_id(conn: Connection, quote_id: int) -> Quote:
+    """Read back a quote by its id within the caller's transaction."""
+    row = conn.execute(_QUOTE_BY_ID, {"id": quote_id}).one()
+    return _assembled(conn, [row])[0]
+
+
+_QUOTE_BY_ID = select(quotes).where(quotes.c.id == bindparam("id"))
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteFilters:
+    """What a list of quotes may be narrowed to."""
+
+    status: QuoteStatus | None = None
+    customer_csn: str | None = None
+    currency: str | None = None
+
+
+def quote_page(
+    conn: Connection,
+    filters: QuoteFilters,
+    *,
+    visible: Condition,
+    after: str | None,
+    limit: int,
+) -> list[Quote]:
+    """Return up to `limit` visible quotes matching `filters`, oldest first, after the quote
+    numbered `after`."""
+    f = filters
+    conditions = [
+        visible.clause,
+        *([quotes.c.status == f.status.value] if f.status else []),
+        *([quotes.c.customer_csn == f.customer_csn] if f.customer_csn else []),
+        *([quotes.c.currency == f.currency] if f.currency else []),
+        *([quotes.c.id > parse_number(after)[1]] if after is not None else []),
+    ]
+    query = select(quotes).where(*conditions).order_by(quotes.c.id).limit(limit)
+    return _assembled(conn, conn.execute(query, dict(visible.params)).all())
+
+
+def open_quotes_holding(
+    conn: Connection, subscription_ids: Collection[str], *, other_than: int
+) -> list[int]:
+    """Return (and lock) the open quotes, other than `other_than`, that renew any of these
+    subscriptions."""
+    if not subscription_ids:
+        return []
+    holding = select(quote_lines.c.quote_id).where(
+        quote_lines.c.subscription_id.in_(sorted(subscription_ids))
+    )
+    query = (
+        select(quotes.c.id)
+        .where(
+            quotes.c.id.in_(holding),
+            quotes.c.status.in_([s.value for s in OPEN_STATUSES]),
+            quotes.c.id != other_than,
+        )
+        .order_by(quotes.c.id)
+        .with_for_update()
+    )
+    return list(conn.execute(query).scalars())
+
+
+def open_quotes_past(conn: Connection, today: date) -> list[tuple[int, str]]:
+    """Return (and lock, skipping those another worker holds) the open quotes whose validity
+    ended before `today`, with their numbers."""
+    query = (
+        select(quotes.c.id, quotes.c.year)
+        .where(
+            quotes.c.status.in_([s.value for s in OPEN_STATUSES]),
+            quotes.c.expires_at < today,
+        )
+        .order_by(quotes.c.id)
+        .with_for_update(skip_locked=True)
+    )
+    return [(r.id, quote_number(r.year, r.id)) for r in conn.execute(query)]
+
+
+def parse_number(number: str) -> tuple[int, int]:
+    """Return the year and id a quote number names, or `not_found`."""
+    parsed = parse_quote_number(number)
+    if parsed is None:
+        raise RuleViolation.one(Code.NOT_FOUND, thing="quote")
+    return parsed
+
+
+def _assembled(conn: Connection, rows: Sequence[AnyRow]) -> list[Quote]:
+    """Assemble stored quotes with their lines and recipients: three queries for any number."""
+    ids = [row.id for row in rows]
+    if not ids:
+        return []
+    lines: dict[int, list[QuoteLine]] = {i: [] for i in ids}
+    for r in conn.execute(_LINES_OF, {"ids": ids}):
+        lines[r.quote_id].append(_line(r._mapping))
+    recipients: dict[int, list[Recipient]] = {i: [] for i in ids}
+    for r in conn.execute(_RECIPIENTS_OF, {"ids": ids}):
+        recipients[r.quote_id].append(Recipient(r.email, r.name, RecipientRole(r.role)))
+    replaced_ids = {row.replaces_quote_id for row in rows} - {None}
+    replaced: dict[int, str] = {}
+    if replaced_ids:
+        found = conn.execute(_NUMBERS_OF, {"ids": sorted(replaced_ids)})
+        replaced = {r.id: quote_number(r.year, r.id) for r in found}
+    return [
+        _quote(
+            row._mapping,
+            lines[row.id],
+            recipients[row.id],
+            replaced.get(row.replaces_quote_id),
+        )
+        for row in rows
+    ]
+
+
+_LINES_OF = (
+    select(quote_lines)
+    .where(quote_lines.c.quote_id.in_(bindparam("ids", expanding=True)))
+    .order_by(quote_lines.c.quote_id, quote_lines.c.position)
+)
+_RECIPIENTS_OF = (
+    select(quote_recipients)
+    .where(quote_recipients.c.quote_id.in_(bindparam("ids", expanding=True)))
+    .order_by(quote_recipients.c.quote_id, quote_recipients.c.id)
+)
+_NUMBERS_OF = select(quotes.c.id, quotes.c.year).where(
+    quotes.c.id.in_(bindparam("ids", expanding=True))
+)
+
+
+def _quote(
+    q: Mapping[Any, Any],
+    lines: Sequence[QuoteLine],
+    recipients: Sequence[Recipient],
+    replaces: str | None,
+) -> Quote:
+    return Quote(
+        id=q["id"],
+        number=quote_number(q["year"], q["id"]),
+        type=QuoteType(q["type"]),
+        status=QuoteStatus(q["status"]),
+        channel=Channel(q["channel"]),
+        customer_csn=q["customer_csn"],
+        partner_csn=q["partner_csn"],
+        currency=q["currency"],
+        purchase_method=PurchaseMethod(q["purchase_method"]),
+        language=q["language"],
+        created_by=q["created_by"],
+        contact_email=q["contact_email"],
+        address=Address(
+            line1=q["address_line1"],
+            line2=q["address_line2"],
+            city=q["city"],
+            postal_code=q["postal_code"],
+            country=q["country"],
+        ),
+        tax_rate=q["tax_rate"],
+        subtotal=q["subtotal"],
+        discount_total=q["discount_total"],
+        tax=q["tax"],
+        total=q["total"],
+        expires_at=q["expires_at"],
+        created_at=q["created_at"],
+        sent_at=q["sent_at"],
+        replaces=replaces,
+        lines=tuple(lines),
+        recipients=tuple(recipients),
+    )
+
+
+def _line(m: Mapping[Any, Any]) -> QuoteLine:
+    return QuoteLine(
+        position=m["position"],
+        kind=LineKind(m["kind"]),
+        subscription_id=m["subscription_id"],
+        align_to_subscription_id=m["align_to_subscription_id"],
+        offering_code=m["offering_code"],
+        offering_name=m["offering_name"],
+        quantity=m["quantity"],
+        term=Term(m["term"]),
+        start_date=m["start_date"],
+        end_date=m["end_date"],
+        unit_price=m["unit_price"],
+        subtotal=m["subtotal"],
+        promotion_code=m["promotion_code"],
+        promotion_name=m["promotion_name"],
+        promotion_why=m["promotion_why"],
+        discount=m["discount"],
+        amount=m["amount"],
+        tax=m["tax"],
+    )
+
+
+def _insert_lines(conn: Connection, quote_id: int, lines: Sequence[PricedLine]) -> list[QuoteLine]:
+    rows = [_line_values(quote_id, position, line) for position, line in enumerate(lines, 1)]
+    if rows:
+        conn.execute(_INSERT_LINES, rows)
+    return [_line(row) for row in rows]
+
+
+def _line_values(quote_id: int, position: int, line: PricedLine) -> dict[str, Any]:
+    promotion = line.promotion
+    return {
+        "quote_id": quote_id,
+        "position": position,
+        "kind": line.kind.value,
+        "subscription_id": line.subscription_id,
+        "align_to_subscription_id": line.align_to_subscription_id,
+        "offering_code": line.offering_code,
+        "offering_name": line.offering_name,
+        "quantity": line.quantity,
+        "term": line.term.value,
+        "start_date": line.start_date,
+        "end_date": line.end_date,
+        "unit_price": line.unit_price,
+        "subtotal": line.subtotal,
+        "promotion_code": promotion.code if promotion else None,
+        "promotion_name": promotion.name if promotion else None,
+        "promotion_why": promotion.why if promotion else None,
+        "discount": line.discount,
+        "amount": line.amount,
+        "tax": line.tax,
+    }
+
+
+def _insert_recipients(conn: Connection, quote_id: int, recipients: Sequence[Recipient]) -> None:
+    if recipients:
+        conn.execute(
+            _INSERT_RECIPIENTS,
+            [
+                {"quote_id": quote_id, "email": r.email, "name": r.name, "role": r.role.value}
+                for r in recipients
+            ],
+        )
+
+
+def _address_values(address: Address) -> dict[str, str | None]:
+    return {
+        "address_line1": address.line1,
+        "address_line2": address.line2,
+        "city": address.city,
+        "postal_code": address.postal_code,
+        "country": address.country,
+    }
+
+
+def _totals(priced: PricedQuote) -> dict[str, Decimal]:
+    t = priced.totals
+    return {
+        "subtotal": t.subtotal,
+        "discount_total": t.discount_total,
+        "tax": t.tax,
+        "total": t.total,
+    }
