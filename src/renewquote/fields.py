@@ -5,6 +5,9 @@ customer's contact is an address the API takes as that quote's contact or recipi
 checks with pydantic-core schemas rather than Python callbacks (e-mail syntax aside), so that a
 book of 100,000 subscriptions is read in about a second, and each refusal says in a sentence
 what the field accepts.
+
+No text may hold the NUL character: PostgreSQL's text cannot store it, and a refusal that names
+the field beats a driver error half-way through a transaction.
 """
 
 from __future__ import annotations
@@ -24,9 +27,16 @@ def _explained(schema: CoreSchema, kind: str, message: str) -> CoreSchema:
     return core_schema.custom_error_schema(schema, kind, custom_error_message=message)
 
 
+_WITHOUT_NUL = _explained(
+    core_schema.str_schema(pattern=r"^[^\x00]*$"),
+    "text_nul",
+    "must not contain the NUL character (\\x00)",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class TextField:
-    """Text of `min_length` to `max_length` characters, matching `pattern` if any.
+    """Text of `min_length` to `max_length` characters without NUL, matching `pattern` if any.
 
     `refusal` is the sentence a text that does not match `pattern` is refused with.
     """
@@ -40,7 +50,8 @@ class TextField:
         self, source: Any, handler: GetCoreSchemaHandler
     ) -> CoreSchema:
         steps: list[CoreSchema] = [
-            core_schema.str_schema(min_length=self.min_length, max_length=self.max_length)
+            core_schema.str_schema(min_length=self.min_length, max_length=self.max_length),
+            _WITHOUT_NUL,
         ]
         if self.pattern is not None:
             form = core_schema.str_schema(pattern=self.pattern)
@@ -149,6 +160,7 @@ class _EmailText:
         return core_schema.chain_schema(
             [
                 core_schema.str_schema(max_length=254),
+                _WITHOUT_NUL,
                 core_schema.no_info_plain_validator_function(_email_address),
             ]
         )

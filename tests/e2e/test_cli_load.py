@@ -37,6 +37,11 @@ def load(db: Database, book: object, tmp_path: Path) -> Result:
     return CliRunner().invoke(cli.app, ["load", str(path)], env={"RENEWQUOTE_DATABASE_URL": url})
 
 
+def words(text: str) -> str:
+    """Return `text` with its lines joined, as Rich may wrap them."""
+    return " ".join(text.split())
+
+
 def problems(result: Result) -> dict[str, str]:
     """Return the problems `renewquote load` printed, by place in the file."""
     rows = [line.split("│")[1:3] for line in result.stderr.splitlines() if line.startswith("│")]
@@ -46,7 +51,7 @@ def problems(result: Result) -> dict[str, str]:
 def refused(db: Database, result: Result) -> dict[str, str]:
     """Check that the book was refused and nothing written; return its problems."""
     assert result.exit_code == 1, result.output
-    assert "was refused; nothing was written" in result.stderr
+    assert "was refused; nothing was written" in words(result.stderr)
     assert set(row_counts(db).values()) == {0}
     return problems(result)
 
@@ -59,7 +64,8 @@ def test_a_good_book_is_loaded_and_loading_it_again_changes_nothing(
 
     assert first.exit_code == 0, first.output
     assert second.exit_code == 0, second.output
-    assert " 0 rows inserted, 0 updated, " in second.stdout
+    assert ": 49 rows inserted, 0 updated, 0 unchanged (" in words(first.stdout)
+    assert words(second.stdout).endswith(": 0 rows inserted, 0 updated, 49 unchanged")
     assert row_counts(db)["subscriptions"] == len(book_data["subscriptions"])
 
 
@@ -105,4 +111,21 @@ def test_a_malformed_subscription_lists_its_other_problems_too(
         "subscriptions[0].quantity": "Input should be a valid integer",
         "subscriptions[0].end_date": "ends before it starts",
         "subscriptions[0].customer": "no customer 5299999999 in this book or loaded before",
+    }
+
+
+def test_a_nul_character_is_a_problem_in_its_place_not_a_database_error(
+    db: Database, book_data: dict[str, Any], tmp_path: Path
+) -> None:
+    book_data["partners"][0]["name"] = "CAD Partenaire\x00SARL"
+    book_data["customers"][1]["address"]["city"] = "Lon\x00don"
+    book_data["offerings"][1]["name"] = "Re\x00vit"
+    book_data["subscriptions"][2]["offering"] = "\x00"
+    nul = "must not contain the NUL character (\\x00)"
+
+    assert refused(db, load(db, book_data, tmp_path)) == {
+        "partners[0].name": nul,
+        "customers[1].address.city": nul,
+        "offerings[1].name": nul,
+        "subscriptions[2].offering": nul,
     }

@@ -548,3 +548,25 @@ def test_a_field_that_did_not_parse_is_not_judged_again() -> None:
         "subscriptions[1].partner": "Input should be a valid string",
         "subscriptions[1].start_date": "no such day in the calendar",
     }
+
+
+def test_a_nul_character_in_any_text_is_a_problem_in_its_place() -> None:
+    book = small_book()
+    book["countries"][0]["language"] = "fr\x00"
+    book["partners"][0]["users"][0]["password"] = "anne\x00secret"
+    book["customers"][0]["name"] = "Atelier\x00Dupont"
+    book["customers"][0]["address"]["line1"] = "1 rue de la Paix\x00"
+    book["customers"][0]["contacts"][1]["email"] = "luc\x00@dupont.example"
+    book["offerings"][0]["na\x00me"] = "AutoCAD LT"
+    book["subscriptions"][1]["id"] = "SUB-\x000002"
+    nul = "must not contain the NUL character (\\x00)"
+
+    assert problems_of(book) == {
+        "countries[0].language": nul,
+        "partners[0].users[0].password": nul,
+        "customers[0].name": nul,
+        "customers[0].address.line1": nul,
+        "customers[0].contacts[1].email": nul,
+        "offerings[0].na\\x00me": "unknown field",
+        "subscriptions[1].id": nul,
+    }

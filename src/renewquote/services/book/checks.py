@@ -94,7 +94,9 @@ def _path(loc: Iterable[int | str]) -> str:
         if isinstance(part, int):
             path += f"[{part}]"
         else:
-            path += f".{part}" if path else part
+            # An unknown field's name is the file's text: shown, not passed on raw to a terminal.
+            name = part.replace("\x00", "\\x00")
+            path += f".{name}" if path else name
     return path
 
 
