@@ -189,3 +189,33 @@ def test_one_builds_a_refusal_of_a_single_violation() -> None:
         {"currency": "EUR"},
     )
     assert str(error) == "The currency cannot change: this subscription is billed in EUR."
+
+
+@pytest.mark.parametrize(
+    ("term", "english", "french"),
+    [
+        ("monthly", "on a monthly term", "pour une durée mensuelle"),
+        ("annual", "on an annual term", "pour une durée annuelle"),
+        ("3-year", "on a 3-year term", "pour une durée de 3 ans"),
+    ],
+)
+def test_a_missing_price_names_its_term_grammatically(term: str, english: str, french: str):
+    v = violation(Code.PRICE_NOT_FOUND, "SUB-1", offering="ACDLT", term=term, currency="EUR")
+    assert v.message("en") == f"ACDLT is not sold {english} in EUR."
+    assert v.message("fr") == f"ACDLT n'est pas vendu {french} en EUR."
+
+
+@pytest.mark.parametrize(
+    ("thing", "english", "french"),
+    [
+        ("customer", "No such customer.", "Aucun client trouvé."),
+        ("subscription", "No such subscription.", "Aucun abonnement trouvé."),
+        ("quote", "No such quote.", "Aucun devis trouvé."),
+        ("user", "No such user.", "Aucun utilisateur trouvé."),
+    ],
+)
+def test_what_was_not_found_is_named_in_the_message_s_language(
+    thing: str, english: str, french: str
+):
+    v = violation(Code.NOT_FOUND, thing=thing)
+    assert (v.message("en"), v.message("fr")) == (english, french)

@@ -14,6 +14,7 @@ from renewquote.api import docs, problems
 from renewquote.api.middleware import BodyLimit, Idempotency, RequestMetrics
 from renewquote.api.routes import auth, health, quotes, subscriptions
 from renewquote.clock import utcnow
+from renewquote.services.payments import PaymentProvider, TestGateway
 from renewquote.settings import Settings
 from renewquote.storage.database import Database
 
@@ -22,7 +23,7 @@ Renewal quotes for software subscriptions, for customers' buyers (self-service),
 (resellers of record) and the vendor's staff.
 
 Sign in with `POST /api/v1/auth/token`, then send `Authorization: Bearer <token>`.
-Errors are `application/problem+json` with a rule `code` (see RULES.md) and every violation,
+Errors are `application/problem+json` with a rule `code` (see docs/rules.md) and every violation,
 in French or English after `Accept-Language`. Every `POST` honours `Idempotency-Key`.
 """
 
@@ -31,9 +32,11 @@ def create_app(
     db: Database | None = None,
     *,
     clock: Callable[[], datetime] = utcnow,
+    payments: PaymentProvider | None = None,
     freeze_heap: bool = False,
 ) -> FastAPI:
-    """Build the application over `db` (default: the database of the settings).
+    """Build the application over `db` (default: the database of the settings), taking
+    payments through `payments` (default: the test gateway).
 
     `freeze_heap`, for a server process: once started, the objects of the code and its
     libraries are left out of every garbage collection. A full collection of the ~170,000 of
@@ -64,6 +67,7 @@ def create_app(
     )
     app.state.db = database
     app.state.clock = clock
+    app.state.payments = payments or TestGateway()
     problems.install(app)
     docs.install(app)
     for router in (auth.router, subscriptions.router, quotes.router):

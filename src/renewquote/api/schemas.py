@@ -12,13 +12,13 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    EmailStr,
     Field,
     StrictInt,
     StringConstraints,
     field_validator,
 )
 
+from renewquote import fields
 from renewquote.domain.errors import Violation
 from renewquote.domain.grouping import RenewalGroups as Groups
 from renewquote.domain.model import PaymentMethod, QuoteType, Term
@@ -29,11 +29,7 @@ from renewquote.storage.quotes import Event
 
 # PostgreSQL text cannot hold NUL: refuse it at the door (422) rather than fail on it (500).
 NO_NUL = r"^[^\x00]*$"
-Csn = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=20, pattern=NO_NUL),
-    Field(examples=["5200000001"]),
-]
+Csn = Annotated[fields.Csn, Field(examples=["5200000001"])]
 Money = Annotated[
     str,
     Field(
@@ -63,11 +59,14 @@ def _iso_date(value: object) -> object:
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 # Times are kept as naive UTC; on the wire they say so (RFC 3339 needs the offset): `...Z`.
 UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
-Text = Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL)]
-Identifier = Annotated[str, StringConstraints(max_length=40, pattern=NO_NUL)]
-PostalCode = Annotated[str, StringConstraints(max_length=20, pattern=NO_NUL)]
-# Strict: `true` or `"3"` is a client's mistake, not one seat or three.
-Seats = Annotated[StrictInt, Field(ge=1, le=1_000_000)]
+Text = fields.AddressLine
+Identifier = fields.Code
+PostalCode = fields.PostalCode
+# Strict: `true` or `"3"` is a client's mistake, not one seat or three. The bounds are only a
+# ceiling against abuse: the rules judge the number (a renewal's `seat_increase`).
+Seats = Annotated[StrictInt, Field(ge=-1_000_000_000, le=1_000_000_000)]
+# At most 100 lines is a rule (`too_many_lines`); this is only a ceiling against abuse.
+MAX_LINES_READ = 1_000
 
 
 class Strict(BaseModel):
@@ -228,14 +227,14 @@ class RenewalGroups(BaseModel):
 class RecipientIn(Strict):
     """Someone to send the quote to."""
 
-    email: EmailStr = Field(examples=["cfo@dupont.example"])
-    name: Text | None = Field(None, examples=["Claire Dupont"])
+    email: fields.Email = Field(examples=["cfo@dupont.example"])
+    name: fields.Name | None = Field(None, examples=["Claire Dupont"])
 
 
 class ContactIn(Strict):
     """The customer's contact a partner sends the quote to."""
 
-    email: EmailStr
+    email: fields.Email
 
 
 class QuoteLineCreate(Strict):
@@ -254,8 +253,8 @@ class QuoteCreate(Strict):
 
     type: QuoteType = QuoteType.RENEWAL
     customer_csn: Csn | None = Field(None, description="Required for partners and staff.")
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = None
-    lines: Annotated[list[QuoteLineCreate], Field(min_length=1, max_length=100)]
+    currency: fields.CurrencyCode | None = None
+    lines: Annotated[list[QuoteLineCreate], Field(min_length=1, max_length=MAX_LINES_READ)]
     contact: ContactIn | None = None
     recipients: Annotated[list[RecipientIn], Field(max_length=100)] = []
     language: Literal["en", "fr"] | None = None
@@ -289,7 +288,9 @@ class AddressIn(Strict):
 class QuotePatch(Strict):
     """Changes to a draft; a sent quote is replaced, not edited."""
 
-    lines: Annotated[list[QuoteLineCreate], Field(min_length=1, max_length=100)] | None = None
+    lines: (
+        Annotated[list[QuoteLineCreate], Field(min_length=1, max_length=MAX_LINES_READ)] | None
+    ) = None
     recipients: Annotated[list[RecipientIn], Field(max_length=100)] | None = None
     contact: ContactIn | None = None
     language: Literal["en", "fr"] | None = None

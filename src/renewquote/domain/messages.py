@@ -155,8 +155,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de même durée et de même mode de paiement.",
     },
     "price_not_found": {
-        "en": "{offering} is not sold on a {term} term in {currency}.",
-        "fr": "{offering} n'est pas vendu pour une durée {term} en {currency}.",
+        "en": "{offering} is not sold on {term} in {currency}.",
+        "fr": "{offering} n'est pas vendu pour {term} en {currency}.",
     },
     "unknown_contact": {
         "en": "{email} is not a contact of the customer's company.",
@@ -172,7 +172,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "not_found": {
         "en": "No such {thing}.",
-        "fr": "{thing} introuvable.",
+        "fr": "Aucun {thing} trouvé.",
     },
     "unauthenticated": {
         "en": "Sign in first: {why}",
@@ -212,10 +212,27 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
-def _shown(value: object, language: str) -> object:
+# Words a parameter stands for, in each language, where the sentence needs them translated.
+WORDS: dict[str, dict[str, dict[str, str]]] = {
+    "term": {
+        "monthly": {"en": "a monthly term", "fr": "une durée mensuelle"},
+        "annual": {"en": "an annual term", "fr": "une durée annuelle"},
+        "3-year": {"en": "a 3-year term", "fr": "une durée de 3 ans"},
+    },
+    "thing": {
+        "customer": {"en": "customer", "fr": "client"},
+        "subscription": {"en": "subscription", "fr": "abonnement"},
+        "quote": {"en": "quote", "fr": "devis"},
+        "user": {"en": "user", "fr": "utilisateur"},
+    },
+}
+
+
+def _shown(name: str, value: object, language: str) -> object:
     if isinstance(value, date):
         return _long_date(value, language)
-    return value
+    words = WORDS.get(name, {}).get(str(value))
+    return value if words is None else words[language]
 
 
 @cache
@@ -227,7 +244,7 @@ def _long_date(value: date, language: str) -> str:
 def render(code: str, detail: str | None, language: str, params: Mapping[str, object]) -> str:
     """Fill the sentence for `code` (and its `detail`) in `language`, English by default."""
     lang = language if language in LANGUAGES else "en"
-    shown = {key: _shown(value, lang) for key, value in params.items()}
+    shown = {key: _shown(key, value, lang) for key, value in params.items()}
     # The most precise sentence whose parameters are all given: a sentence missing a detail
     # still says what rule was broken, in words rather than as a bare code.
     for key in (f"{code}.{detail}", code, f"{code}.plain"):

@@ -105,7 +105,12 @@ class PricedQuote:
 
 
 def build_quote(request: QuoteRequest, ctx: QuoteContext) -> PricedQuote:
-    """Check every rule of RULES.md on `request` and price it, or raise all violations at once."""
+    """Check every rule of RULES.md on `request` and price it, or raise all violations at once.
+
+    More than 100 lines is refused as such: the lines themselves are not judged.
+    """
+    if len(request.lines) > MAX_LINES_PER_QUOTE:
+        raise RuleViolation([violation(Code.TOO_MANY_LINES, limit=MAX_LINES_PER_QUOTE)])
     problems: list[Violation] = [*region_reasons(ctx.customer, ctx.channel)]
     problems += _shape_problems(request)
     problems += recipient_problems(
@@ -166,8 +171,6 @@ def _shape_problems(request: QuoteRequest) -> list[Violation]:
     problems: list[Violation] = []
     if not request.lines:
         problems.append(violation(Code.EMPTY_QUOTE))
-    if len(request.lines) > MAX_LINES_PER_QUOTE:
-        problems.append(violation(Code.TOO_MANY_LINES, limit=MAX_LINES_PER_QUOTE))
     kinds = {line.kind for line in request.lines}
     renewal_only = request.type is QuoteType.RENEWAL
     if (renewal_only and kinds - {LineKind.RENEWAL}) or (

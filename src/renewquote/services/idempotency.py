@@ -59,15 +59,19 @@ def claim(db: Database, owner: str, key: str, request_hash: str, *, now: datetim
 def _claim(db: Database, owner: str, key: str, request_hash: str, now: datetime) -> Claim:
     with db.write() as conn:
         row = idempotency_keys.find(conn, owner, key)
-        fresh = row is None or row.expires_at <= now
-        if not fresh and row is not None:
+        # A key is free when it was never claimed, when its answer is older than 24 hours, or
+        # when the request that claimed it never answered within its lease (its process died).
+        free = (
+            row is None
+            or row.expires_at <= now
+            or (row.status_code is None and row.created_at <= now - LEASE)
+        )
+        if not free and row is not None:
             if row.request_hash != request_hash:
                 return Mismatch()
             if row.status_code is not None:
                 return Replay(row.status_code, row.response_body or "", row.content_type or "")
-            if row.created_at > now - LEASE:
-                return Running()
-            # Claimed by a request that never answered: its process died; take it over.
+            return Running()
         idempotency_keys.claim(
             conn,
             owner,

@@ -12,6 +12,7 @@ numbers go to the provider and nowhere else: never stored, never logged, never a
 from __future__ import annotations
 
 import secrets
+from collections import deque
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
@@ -48,13 +49,14 @@ class PaymentProvider(Protocol):
 class TestGateway:
     """The test gateway: Luhn-valid cards pass, the documented decline numbers fail.
 
-    It keeps what it was asked (`operations`: "authorize <ref>", "capture <ref>", "void
-    <ref>"), so a test can tell whether an order's money was taken or released.
+    It keeps the last thousand things it was asked (`operations`: "authorize <ref>",
+    "capture <ref>", "void <ref>"), so a test can tell whether an order's money was taken or
+    released.
     """
 
     __test__ = False  # not a pytest class
 
-    operations: list[str] = field(default_factory=list)
+    operations: deque[str] = field(default_factory=lambda: deque(maxlen=1000))
 
     def authorize(
         self, method: PaymentMethod, amount: Decimal, currency: str, card_number: str | None

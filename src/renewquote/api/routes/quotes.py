@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from renewquote.api.dependencies import SignedIn, run
 from renewquote.api.metrics import QUOTES
@@ -235,7 +235,9 @@ async def quote_events(number: Number, call: SignedIn) -> Response:
     responses=BODY_ERRORS,
     summary="Order the quote",
 )
-async def checkout(number: Number, body: CheckoutRequest, call: SignedIn) -> Response:
+async def checkout(
+    number: Number, body: CheckoutRequest, call: SignedIn, request: Request
+) -> Response:
     """Pay and order at the quoted prices; each subscription is renewed exactly once."""
     order, quote = await run(
         ordering.checkout,
@@ -244,6 +246,7 @@ async def checkout(number: Number, body: CheckoutRequest, call: SignedIn) -> Res
         number,
         body.payment_method,
         card_number=body.card_number,
+        provider=request.app.state.payments,
         today=call.today,
         now=call.now,
     )
