@@ -17,6 +17,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
+from babel.numbers import list_currencies
 from email_validator import EmailNotValidError, validate_email
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
@@ -132,6 +133,25 @@ class _IsoDateText:
         return {"type": "string", "format": "date"}
 
 
+# Babel's (CLDR's) codes: those of ISO 4217 in use and those withdrawn since (HRK, BGN...), for
+# a book lists subscriptions bought before their country changed currency. CLDR also knows a
+# few market codes, such as CNH for the offshore yuan.
+_CURRENCIES = sorted(list_currencies())
+
+
+class _KnownToBabel:
+    """A currency code that Babel knows, once its form is checked."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        known = core_schema.literal_schema(_CURRENCIES)
+        unknown = "not a currency of ISO 4217"
+        return core_schema.chain_schema(
+            [handler(source), _explained(known, "currency_unknown", unknown)]
+        )
+
+
 def _email_address(text: str) -> str:
     try:
         # test_environment: the one option that accepts the special-use `.test` domain without
@@ -215,8 +235,10 @@ CurrencyCode = Annotated[
         pattern=r"^[A-Z]{3}$",
         refusal='a currency is three upper-case letters (ISO 4217), such as "EUR"',
     ),
+    _KnownToBabel(),
 ]
-"""A currency: three upper-case letters of ISO 4217 ("EUR")."""
+"""A currency of ISO 4217 ("EUR") that Babel knows: withdrawn codes (HRK) are accepted, codes
+of no currency ("XYZ") refused."""
 
 LanguageCode = Annotated[
     str,

@@ -129,3 +129,15 @@ def test_a_nul_character_is_a_problem_in_its_place_not_a_database_error(
         "offerings[1].name": nul,
         "subscriptions[2].offering": nul,
     }
+
+
+def test_a_currency_outside_iso_4217_is_refused(
+    db: Database, book_data: dict[str, Any], tmp_path: Path
+) -> None:
+    book_data["currencies"].append({"code": "XYZ", "card_limit": "1000.00"})
+    book_data["subscriptions"][2]["currency"] = "ABC"
+
+    assert refused(db, load(db, book_data, tmp_path)) == {
+        "currencies[3].code": "not a currency of ISO 4217",
+        "subscriptions[2].currency": "not a currency of ISO 4217",
+    }

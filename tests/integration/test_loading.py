@@ -570,3 +570,23 @@ def test_a_nul_character_in_any_text_is_a_problem_in_its_place() -> None:
         "offerings[0].na\\x00me": "unknown field",
         "subscriptions[1].id": nul,
     }
+
+
+def test_a_currency_outside_iso_4217_is_refused_wherever_it_is_named() -> None:
+    book = small_book()
+    book["currencies"].append({"code": "ABC"})
+    book["prices"][1]["currency"] = "XYZ"
+    book["promotions"][1]["currencies"] = ["EUR", "EUX"]
+
+    assert problems_of(book) == {
+        "currencies[1].code": "not a currency of ISO 4217",
+        "prices[1].currency": "not a currency of ISO 4217",
+        "promotions[1].currencies[1]": "not a currency of ISO 4217",
+    }
+
+
+def test_a_currency_withdrawn_since_a_subscription_was_bought_is_accepted() -> None:
+    book = small_book()
+    book["prices"][1]["currency"] = "HRK"  # the kuna, replaced by the euro in 2023
+
+    assert [price.currency for price in parse_book(book).prices] == ["EUR", "HRK"]
