@@ -141,3 +141,21 @@ def test_a_currency_outside_iso_4217_is_refused(
         "currencies[3].code": "not a currency of ISO 4217",
         "subscriptions[2].currency": "not a currency of ISO 4217",
     }
+
+
+def test_an_amount_finer_than_its_currencys_minor_unit_is_refused(
+    db: Database, book_data: dict[str, Any], tmp_path: Path
+) -> None:
+    book_data["currencies"][0]["card_limit"] = "23000.001"
+    book_data["prices"][0]["new"] = "495.005"
+    book_data["prices"][4]["renewal"] = "64000.5"
+    book_data["promotions"].append(
+        {"code": "SEAT1", "name": "1 off a seat", "amount_off": "1.50", "currencies": ["JPY"]}
+    )
+
+    assert refused(db, load(db, book_data, tmp_path)) == {
+        "currencies[0].card_limit": "23000.001 is finer than the minor unit of EUR (0.01)",
+        "prices[0].new": "495.005 is finer than the minor unit of EUR (0.01)",
+        "prices[4].renewal": "64000.5 is finer than the minor unit of JPY (1)",
+        "promotions[1].amount_off": "1.50 is finer than the minor unit of JPY (1)",
+    }

@@ -590,3 +590,27 @@ def test_a_currency_withdrawn_since_a_subscription_was_bought_is_accepted() -> N
     book["prices"][1]["currency"] = "HRK"  # the kuna, replaced by the euro in 2023
 
     assert [price.currency for price in parse_book(book).prices] == ["EUR", "HRK"]
+
+
+def test_an_amount_finer_than_its_currencys_minor_unit_is_refused() -> None:
+    book = small_book()
+    book["currencies"].append({"code": "JPY", "card_limit": "3500000.5"})
+    book["prices"][0].update(new="1234.505", renewal="1100.001")
+    book["prices"][1]["renewal"] = "192000.50"
+    book["promotions"][1].update(amount_off="0.50", currencies=["EUR", "JPY"])
+
+    assert problems_of(book) == {
+        "currencies[1].card_limit": "3500000.5 is finer than the minor unit of JPY (1)",
+        "prices[0].new": "1234.505 is finer than the minor unit of EUR (0.01)",
+        "prices[0].renewal": "1100.001 is finer than the minor unit of EUR (0.01)",
+        "prices[1].renewal": "192000.50 is finer than the minor unit of JPY (1)",
+        "promotions[1].amount_off": "0.50 is finer than the minor unit of JPY (1)",
+    }
+
+
+def test_an_amount_with_trailing_zeros_is_not_finer_than_its_minor_unit() -> None:
+    book = small_book()
+    book["prices"][0]["new"] = "1234.500"
+    book["prices"][1]["new"] = "205000.0"
+
+    assert [str(price.new) for price in parse_book(book).prices] == ["1234.500", "205000.0"]

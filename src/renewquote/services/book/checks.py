@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cache
 from heapq import merge
 from operator import attrgetter, itemgetter
@@ -18,6 +19,7 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from renewquote.domain.model import PurchaseMethod
+from renewquote.domain.money import minor_unit_exponent
 from renewquote.services.book.schema import (
     Book,
     BookContact,
@@ -325,6 +327,7 @@ def _cross_problems(entries: _Entries, stored: StoredKeys) -> list[BookProblem]:
     references.need(entries.partners, "country", "countries")
     references.need(entries.customers, "country", "countries")
     references.need(entries.prices, "offering", "offerings")
+    problems += _currency_problems(entries.currencies)
     problems += _price_problems(entries.prices)
     problems += _promotion_problems(entries.promotions, references)
     problems += _subscription_problems(entries.subscriptions, references)
@@ -397,8 +400,24 @@ def _email_problems(people: Iterable[_Section[Any]]) -> list[BookProblem]:
     return problems
 
 
+def _finer_than_minor_unit(path: str, amount: Decimal | None, currency: str) -> list[BookProblem]:
+    # No quote, card or invoice can carry such an amount: "495.005" euros, "100.5" yen.
+    unit = minor_unit_exponent(currency)
+    if amount is None or amount % unit == 0:
+        return []
+    return [BookProblem(path, f"{amount} is finer than the minor unit of {currency} ({unit})")]
+
+
+def _currency_problems(currencies: _Section[BookCurrency]) -> list[BookProblem]:
+    problems = []
+    for index, currency in currencies.having("code", "card_limit"):
+        place = f"currencies[{index}].card_limit"
+        problems += _finer_than_minor_unit(place, currency.card_limit, currency.code)
+    return problems
+
+
 def _price_problems(prices: _Section[BookPrice]) -> list[BookProblem]:
-    return [
+    problems = [
         BookProblem(
             f"prices[{index}].renewal",
             f"the renewal price {price.renewal} is above the new price {price.new}",
@@ -406,6 +425,11 @@ def _price_problems(prices: _Section[BookPrice]) -> list[BookProblem]:
         for index, price in prices.having("new", "renewal")
         if price.renewal > price.new
     ]
+    for name in ("new", "renewal"):
+        for index, price in prices.having("currency", name):
+            place = f"prices[{index}].{name}"
+            problems += _finer_than_minor_unit(place, getattr(price, name), price.currency)
+    return problems
 
 
 def _promotion_problems(
@@ -429,6 +453,11 @@ def _promotion_problems(
     for index, promotion in promotions.having("starts", "ends"):
         if promotion.starts and promotion.ends and promotion.ends < promotion.starts:
             problems.append(BookProblem(f"promotions[{index}].ends", "ends before it starts"))
+    for index, promotion in promotions.having("amount_off", "currencies"):
+        # An amount off per seat is taken in each of the promotion's currencies.
+        for currency in promotion.currencies:
+            place = f"promotions[{index}].amount_off"
+            problems += _finer_than_minor_unit(place, promotion.amount_off, currency)
     for index, promotion in promotions.having("offerings"):
         references.need_each(f"promotions[{index}].offerings", promotion.offerings, "offerings")
     for index, promotion in promotions.having("countries"):
