@@ -89,6 +89,8 @@ RAW_QUOTES = 1_000
 RAW_ROUNDS = 3
 PROMOTION = "RENEWANNUAL15"
 
+# The server's /metrics answers only this token (RENEWQUOTE_METRICS_TOKEN).
+METRICS_TOKEN = secrets.token_urlsafe(16)
 GROUPS_RATE, GROUPS_P99_MS = 1_000, 50
 QUOTES_RATE, QUOTES_P99_MS = 300, 100
 
@@ -455,7 +457,12 @@ def _server(url: str, tmp: Path) -> Iterator[Server]:
     argv += ["serve", "--workers", str(WORKERS), "--port", str(port)]
     metrics = tmp / "metrics"
     metrics.mkdir()
-    env = {**os.environ, "RENEWQUOTE_DATABASE_URL": url, "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
+    env = {
+        **os.environ,
+        "RENEWQUOTE_DATABASE_URL": url,
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics),
+        "RENEWQUOTE_METRICS_TOKEN": METRICS_TOKEN,
+    }
     log = (tmp / "server.log").open("w+")
     process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -683,7 +690,10 @@ class _Wrk:
 
     def metrics(self, endpoint: Endpoint) -> dict[str, Any]:
         """Read the server's latency buckets and answers by kind of `endpoint` from /metrics."""
-        with urllib.request.urlopen(f"{self.server.base}/metrics", timeout=10) as answer:
+        scrape = urllib.request.Request(
+            f"{self.server.base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+        )
+        with urllib.request.urlopen(scrape, timeout=10) as answer:
             text = answer.read().decode()
         buckets: dict[float, float] = {}
         answers = {"2xx": 0, "non2xx": 0}
