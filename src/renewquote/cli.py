@@ -8,6 +8,7 @@ and a non-zero exit.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date
 from enum import StrEnum
@@ -17,17 +18,19 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
+from rich.text import Text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from renewquote.clock import utcnow
-from renewquote.domain.errors import RuleViolation
+from renewquote.domain.errors import Code, RuleViolation
 from renewquote.domain.messages import LANGUAGES
 from renewquote.domain.model import CallerKind, Channel
 from renewquote.domain.money import amount_text
 from renewquote.services.access import Caller
 from renewquote.settings import Settings
 from renewquote.storage.database import Database
-from renewquote.storage.migrate import current_revision, head_revision, upgrade
+from renewquote.storage.migrate import current_revision, head_revision, is_packaged, upgrade
 
 BOOK_FORMAT = "docs/book.md"
 
@@ -41,8 +44,10 @@ quote_app = typer.Typer(help="Quotes.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(quote_app, name="quote")
 
-console = Console()
-errors = Console(stderr=True)
+# No markup: what is printed comes from books of business and the command line, where Rich
+# would take "[/x]" for a tag and fail, or swallow "[x]" as a style.
+console = Console(markup=False)
+errors = Console(stderr=True, markup=False)
 
 
 class Language(StrEnum):
@@ -64,38 +69,90 @@ LanguageOption = Annotated[
 OPERATOR = Caller(email="operator@cli", kind=CallerKind.STAFF)
 
 
-def _database(*, must_exist: bool = True) -> Database:
-    db = Database(Settings().database_url)
-    if not must_exist:
-        return db
+_HOW_TO_CREATE = "run `renewquote db upgrade` or set RENEWQUOTE_DATABASE_URL"
+_URL_FORMS = "sqlite:///path.db or postgresql+psycopg://user@host/db"
+
+
+def _database() -> Database:
+    """Open the database of the settings, which must exist at this release's revision."""
+    db = _configured()
     where = _where(db)
     path = db.sqlite_path
     # Checked before connecting: SQLite would create an empty file where none is.
     if path is not None and not path.exists():
         _fail(f"no database at {where}: {_HOW_TO_CREATE}")
+    current = _revision(db)
+    if current is None:
+        _fail(f"the database at {where} is not migrated: {_HOW_TO_CREATE}")
+    if current != head_revision():
+        _fail(f"the database at {where} is not up to date: run `renewquote db upgrade`")
+    return db
+
+
+def _migrated() -> tuple[Database, str]:
+    """Create or migrate the database of the settings; return it and a sentence saying which."""
+    db = _configured()
+    where = _where(db)
+    before = _revision(db)
+    try:
+        upgrade(db)
+    except SQLAlchemyError as error:
+        _fail(f"cannot migrate the database at {where}: {_first_line(error)}")
+    if before is None:
+        return db, f"Created the database at {where}."
+    if before != head_revision():
+        return db, f"Migrated the database at {where} to the current version."
+    return db, f"The database at {where} is up to date."
+
+
+def _configured() -> Database:
+    url = Settings().database_url
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError:
+        _fail(f"RENEWQUOTE_DATABASE_URL is not a database URL: use {_URL_FORMS}")
+    if backend not in ("sqlite", "postgresql"):
+        _fail(f"RENEWQUOTE_DATABASE_URL names a {backend} database: use {_URL_FORMS}")
+    try:
+        return Database(url)
+    except (SQLAlchemyError, ImportError) as error:
+        # A driver that is not installed (postgresql+psycopg2) fails here, before connecting.
+        _fail(f"cannot use RENEWQUOTE_DATABASE_URL: {_first_line(error)}")
+
+
+def _revision(db: Database) -> str | None:
+    where = _where(db)
     try:
         current = current_revision(db)
     except SQLAlchemyError as error:
         _fail(f"cannot open the database at {where}: {_first_line(error)}")
-    if current != head_revision():
-        state = "is not migrated" if current is None else "is not up to date"
-        _fail(f"the database at {where} {state}: run `renewquote db upgrade`")
-    return db
+    # Alembic could neither read nor migrate it: its revision is not among ours.
+    if current is not None and not is_packaged(current):
+        _fail(
+            f"the database at {where} was migrated by a newer release of renewquote "
+            f"(revision {current}): use that release"
+        )
+    return current
 
 
 def _fail(message: str) -> NoReturn:
-    errors.print(f"[red]error[/red]: {message}")
+    _say_error("error", message)
     raise typer.Exit(1)
 
 
-_HOW_TO_CREATE = "run `renewquote db upgrade` or set RENEWQUOTE_DATABASE_URL"
+def _say_error(label: str, message: str) -> None:
+    # One line however long: the terminal wraps it, and grep finds the whole sentence.
+    errors.print(Text.assemble((label, "red"), ": ", message), soft_wrap=True)
 
 
 def _where(db: Database) -> str:
     path = db.sqlite_path
-    if path is not None:
-        return str(path if path.is_absolute() else Path(".") / path)
-    return db.url.render_as_string(hide_password=True)
+    if path is None:
+        return db.url.render_as_string(hide_password=True)
+    if path.is_absolute() or path.parts[0] in (".", ".."):
+        return str(path)
+    # "./renewquote.db": a bare name does not say that it is relative to where one stands.
+    return f".{os.sep}{path}"
 
 
 def _first_line(error: BaseException) -> str:
@@ -112,7 +169,7 @@ def _today(value: str | None) -> date:
         raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _refused(error: RuleViolation, as_json: bool, language: str = "en") -> None:
+def _refused(error: RuleViolation, as_json: bool, language: str = "en") -> NoReturn:
     from renewquote.api.problems import problem_of
 
     if as_json:
@@ -120,25 +177,24 @@ def _refused(error: RuleViolation, as_json: bool, language: str = "en") -> None:
     else:
         for v in error.violations:
             ids = f" [{', '.join(v.subscription_ids)}]" if v.subscription_ids else ""
-            errors.print(f"[red]{v.code.value}[/red]: {v.message(language)}{ids}")
+            _say_error(v.code.value, f"{v.message(language)}{ids}")
     raise typer.Exit(1)
+
+
+def _not_found(what: str) -> NoReturn:
+    _say_error("not_found", what)
+    raise typer.Exit(1)
+
+
+def _is_not_found(error: RuleViolation) -> bool:
+    return all(v.code is Code.NOT_FOUND for v in error.violations)
 
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database named by RENEWQUOTE_DATABASE_URL."""
-    db = _database(must_exist=False)
-    path = db.sqlite_path
-    created = path is not None and not path.exists()
-    before = None if created else current_revision(db)
-    upgrade(db)
-    where = _where(db)
-    if created or before is None:
-        console.print(f"Created the database at {where}.")
-    elif before != head_revision():
-        console.print(f"Migrated the database at {where} to the current version.")
-    else:
-        console.print(f"The database at {where} is up to date.")
+    _, done = _migrated()
+    console.print(done, soft_wrap=True)
 
 
 @app.command(epilog=f"The file's format is described in {BOOK_FORMAT}.")
@@ -150,7 +206,7 @@ def load(file: Annotated[Path, typer.Argument(help="A book of business (JSON).")
     try:
         data: Any = json.loads(file.read_text(encoding="utf-8"))
     except OSError as exc:
-        errors.print(f"[red]cannot read {file}[/red]: {exc.strerror}")
+        _say_error(f"cannot read {file}", str(exc.strerror))
         raise typer.Exit(2) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         where = (
@@ -158,10 +214,9 @@ def load(file: Annotated[Path, typer.Argument(help="A book of business (JSON).")
             if isinstance(exc, json.JSONDecodeError)
             else "it is not UTF-8 text"
         )
-        errors.print(f"[red]{file} is not JSON[/red]: {where}")
+        _say_error(f"{file} is not JSON", where)
         raise typer.Exit(1) from None
-    db = _database(must_exist=False)
-    upgrade(db)
+    db, _ = _migrated()
     try:
         report = load_book(db, data)
     except BookError as exc:
@@ -182,9 +237,9 @@ def demo(today: Today = None) -> None:
     from renewquote.services.book import load_book
     from renewquote.services.demo import DEMO_LOGINS, demo_book
 
-    db = _database(must_exist=False)
-    upgrade(db)
-    report = load_book(db, demo_book(_today(today)))
+    book = demo_book(_today(today))
+    db, _ = _migrated()
+    report = load_book(db, book)
     console.print(f"Demo book loaded: {report}")
     table = Table("who", "e-mail", "password", title="Demo logins")
     for who, email, password in DEMO_LOGINS:
@@ -212,8 +267,9 @@ def groups(
             _database(), OPERATOR, today=_today(today), customer_csn=csn, channel=channel
         )
     except RuleViolation as exc:
+        if not as_json and _is_not_found(exc):
+            _not_found(f"no customer {csn}")
         _refused(exc, as_json, lang)
-        return
     if as_json:
         print(RenewalGroups.of(result, lang).model_dump_json(indent=2))
         return
@@ -251,17 +307,20 @@ def quote_show(
     try:
         quote = get_quote(_database(), OPERATOR, number)
     except RuleViolation as exc:
-        if as_json:
+        if as_json or not _is_not_found(exc):
             _refused(exc, as_json)
-        errors.print(f"[red]not_found[/red]: no quote {number}")
-        raise typer.Exit(1) from None
+        _not_found(f"no quote {number}")
     shown = QuotePublic.of(quote)
     if as_json:
         print(shown.model_dump_json(indent=2))
         return
     console.print(
-        f"[bold]{shown.number}[/bold] {shown.type} quote, [bold]{shown.status}[/bold], "
-        f"customer {shown.customer_csn}, {shown.currency}, valid until {shown.expires_at}"
+        Text.assemble(
+            (shown.number, "bold"),
+            f" {shown.type} quote, ",
+            (shown.status, "bold"),
+            f", customer {shown.customer_csn}, {shown.currency}, valid until {shown.expires_at}",
+        )
     )
     table = Table("#", "subscription", "seats", "term", "unit", "discount", "amount")
     for position, line in enumerate(shown.lines, start=1):
@@ -279,8 +338,10 @@ def quote_show(
     console.print(table)
     currency = quote.currency
     console.print(
-        f"subtotal {shown.subtotal}  discounts -{shown.discount_total}  tax {shown.tax}  "
-        f"[bold]total {amount_text(quote.total, currency)} {currency}[/bold]"
+        Text.assemble(
+            f"subtotal {shown.subtotal}  discounts -{shown.discount_total}  tax {shown.tax}  ",
+            (f"total {amount_text(quote.total, currency)} {currency}", "bold"),
+        )
     )
     console.print("recipients: " + ", ".join(f"{r.email} ({r.role})" for r in shown.recipients))
 
@@ -292,15 +353,16 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes (use several on PostgreSQL).")] = 1,
 ) -> None:
     """Serve the API (and its OpenAPI document at /docs) on the database of the settings."""
-    import os
     import tempfile
 
     import uvicorn
 
+    # Before uvicorn starts: a database it cannot open is one sentence, not a worker's traceback.
+    db, _ = _migrated()
+    db.dispose()
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker writes its metrics there, and /metrics adds them up.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="renewquote-metrics-")
-    upgrade(_database(must_exist=False))
     uvicorn.run(
         "renewquote.api.asgi:app",
         host=host,
@@ -326,8 +388,7 @@ def token(
     try:
         issued = issue_token(_database(), email, now=utcnow(), lifetime=timedelta(hours=hours))
     except RuleViolation:
-        errors.print(f"[red]not_found[/red]: no user {email}")
-        raise typer.Exit(1) from None
+        _not_found(f"no user {email}")
     print(issued.access_token)
 
 
@@ -336,7 +397,11 @@ def main() -> None:
     try:
         app()
     except SQLAlchemyError as error:
-        errors.print(f"[red]error[/red]: the database refused: {_first_line(error)}")
+        _say_error("error", f"the database refused: {_first_line(error)}")
+        sys.exit(1)
+    except Exception as error:
+        # The promise is no traceback, even for a bug: one sentence names the error instead.
+        _say_error("error", f"unexpected {type(error).__name__}: {_first_line(error)}")
         sys.exit(1)
 
 

@@ -38,5 +38,13 @@ def current_revision(db: Database) -> str | None:
 
 def head_revision() -> str | None:
     """Return the revision the packaged migrations lead to."""
-    config = alembic_config("sqlite://")
-    return ScriptDirectory.from_config(config).get_current_head()
+    return _scripts().get_current_head()
+
+
+def is_packaged(revision: str) -> bool:
+    """Tell whether `revision` is one of the packaged migrations, not one of a newer release."""
+    return any(script.revision == revision for script in _scripts().walk_revisions())
+
+
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config("sqlite://"))
