@@ -6,10 +6,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    """Where renewquote keeps its data and sends its mail."""
+    """Where renewquote keeps its data and sends its mail, and who may read its metrics."""
 
     model_config = SettingsConfigDict(env_prefix="RENEWQUOTE_")
 
     database_url: str = "sqlite:///renewquote.db"
     smtp_url: str = "smtp://127.0.0.1:8025"
     public_url: str = "http://127.0.0.1:8000"
+    # /metrics answers only a scraper that sends this token (`Authorization: Bearer ...`);
+    # without one set, /metrics is not served at all.
+    metrics_token: str | None = None

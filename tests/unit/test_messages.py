@@ -208,10 +208,11 @@ def test_a_missing_price_names_its_term_grammatically(term: str, english: str, f
 @pytest.mark.parametrize(
     ("thing", "english", "french"),
     [
-        ("customer", "No such customer.", "Aucun client trouvé."),
-        ("subscription", "No such subscription.", "Aucun abonnement trouvé."),
-        ("quote", "No such quote.", "Aucun devis trouvé."),
-        ("user", "No such user.", "Aucun utilisateur trouvé."),
+        ("customer", "No such customer.", "Client : introuvable."),
+        ("subscription", "No such subscription.", "Abonnement : introuvable."),
+        ("quote", "No such quote.", "Devis : introuvable."),
+        ("user", "No such user.", "Utilisateur : introuvable."),
+        ("page", "No such page.", "Page : introuvable."),
     ],
 )
 def test_what_was_not_found_is_named_in_the_message_s_language(

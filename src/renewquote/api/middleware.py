@@ -27,6 +27,16 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MAX_BODY = 1024 * 1024
+# Headers of every request together: browsers and API clients stay far below it.
+MAX_HEADERS = 16 * 1024
+TOKEN_PATH = "/api/v1/auth/token"
+# Said on every answer: no sniffing of content types, never framed by another site.
+_ALWAYS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+]
+_NO_STORE = (b"cache-control", b"no-store")
 # The request as idempotency compares it: method, path, query and the body as canonical JSON.
 REQUEST_KEY = "renewquote.request"
 _WITH_BODY = {"POST", "PUT", "PATCH"}
@@ -235,6 +245,40 @@ class Idempotency:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+class Hardening:
+    """Refuse oversized headers (431), and say on every answer what browsers and caches must
+    not do with it: no sniffing, no framing, no storing of authenticated answers or tokens."""
+
+    def __init__(self, app: ASGIApp, max_headers: int = MAX_HEADERS) -> None:
+        self.app = app
+        self.max_headers = max_headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = scope["headers"]
+        if sum(len(name) + len(value) for name, value in headers) > self.max_headers:
+            refusal = RuleViolation.one(Code.HEADERS_TOO_LARGE, limit=self.max_headers)
+            await _problem(send, 431, Code.HEADERS_TOO_LARGE, refusal.violations[0].message())
+            return
+        private = scope["path"] == TOKEN_PATH or any(
+            name == b"authorization" for name, _ in headers
+        )
+
+        async def harden(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                given = message.get("headers", [])
+                names = {name.lower() for name, _ in given}
+                added = [h for h in _ALWAYS if h[0] not in names]
+                if private and b"cache-control" not in names:
+                    added.append(_NO_STORE)
+                message["headers"] = [*given, *added]
+            await send(message)
+
+        await self.app(scope, receive, harden)
 
 
 class RequestMetrics:

@@ -26,7 +26,11 @@ STATUS = {
     Kind.UNAUTHENTICATED: 401,
     Kind.RATE_LIMITED: 429,
 }
-_STATUS_OVERRIDES = {Code.MALFORMED_JSON: 400, Code.PAYLOAD_TOO_LARGE: 413}
+_STATUS_OVERRIDES = {
+    Code.MALFORMED_JSON: 400,
+    Code.PAYLOAD_TOO_LARGE: 413,
+    Code.HEADERS_TOO_LARGE: 431,
+}
 _HTTP_CODES = {400: Code.MALFORMED_JSON, 404: Code.NOT_FOUND, 413: Code.PAYLOAD_TOO_LARGE}
 TITLES = {
     400: "Malformed request",
@@ -38,6 +42,7 @@ TITLES = {
     413: "Request too large",
     422: "Rule broken",
     429: "Too many requests",
+    431: "Request headers too large",
     500: "Internal error",
 }
 

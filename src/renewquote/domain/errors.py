@@ -54,6 +54,7 @@ class Code(StrEnum):
     IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
     MALFORMED_JSON = "malformed_json"
     PAYLOAD_TOO_LARGE = "payload_too_large"
+    HEADERS_TOO_LARGE = "headers_too_large"
 
 
 class Kind(StrEnum):
@@ -94,7 +95,12 @@ def kind_of(code: Code) -> Kind:
         return Kind.NOT_FOUND
     if code in (Code.FORBIDDEN, Code.CANCELLATION_NOT_SELF_SERVICE, Code.NOT_QUOTE_MAKER):
         return Kind.FORBIDDEN
-    if code in (Code.INVALID_INPUT, Code.MALFORMED_JSON, Code.PAYLOAD_TOO_LARGE):
+    if code in (
+        Code.INVALID_INPUT,
+        Code.MALFORMED_JSON,
+        Code.PAYLOAD_TOO_LARGE,
+        Code.HEADERS_TOO_LARGE,
+    ):
         return Kind.INVALID
     if code is Code.UNAUTHENTICATED:
         return Kind.UNAUTHENTICATED

@@ -172,7 +172,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "not_found": {
         "en": "No such {thing}.",
-        "fr": "Aucun {thing} trouvé.",
+        # French agrees with the noun: the words of `thing` carry their own article.
+        "fr": "{thing} : introuvable.",
     },
     "unauthenticated": {
         "en": "Sign in first: {why}",
@@ -199,6 +200,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The request body is larger than {limit} bytes.",
         "fr": "Le corps de la requête dépasse {limit} octets.",
     },
+    "headers_too_large": {
+        "en": "The request's headers are larger than {limit} bytes.",
+        "fr": "Les en-têtes de la requête dépassent {limit} octets.",
+    },
     "not_quote_maker": {
         "en": "Only the party that made this quote can change it; you may view it, and buy it "
         "once it is sent.",
@@ -220,10 +225,11 @@ WORDS: dict[str, dict[str, dict[str, str]]] = {
         "3-year": {"en": "a 3-year term", "fr": "une durée de 3 ans"},
     },
     "thing": {
-        "customer": {"en": "customer", "fr": "client"},
-        "subscription": {"en": "subscription", "fr": "abonnement"},
-        "quote": {"en": "quote", "fr": "devis"},
-        "user": {"en": "user", "fr": "utilisateur"},
+        "customer": {"en": "customer", "fr": "Client"},
+        "subscription": {"en": "subscription", "fr": "Abonnement"},
+        "quote": {"en": "quote", "fr": "Devis"},
+        "user": {"en": "user", "fr": "Utilisateur"},
+        "page": {"en": "page", "fr": "Page"},
     },
 }
 
