@@ -43,6 +43,17 @@ def _contact(email: str, role: str = "purchaser") -> dict[str, Any]:
 
 
 BOOK: dict[str, Any] = {
+    "vendor": {
+        "name": "Vendor SAS",
+        "address": {
+            "line1": "8 rue de Londres",
+            "city": "Paris",
+            "postal_code": "75009",
+            "country": "FR",
+        },
+        "tax_id": "FR19812345676",
+        "support_email": "support@vendor.example",
+    },
     "currencies": [
         {"code": "EUR", "card_limit": "23000.00"},
         {"code": "USD", "card_limit": "25000.00"},
@@ -88,6 +99,7 @@ BOOK: dict[str, Any] = {
             "country": "GB",
             "address": {"line1": "10 Downing Street", "city": "London", "postal_code": "SW1A 2AA"},
             "pays_by_invoice": True,
+            "tax_id": "GB123456789",
             "contacts": [_contact("jo@acme.example", "admin")],
         },
         {

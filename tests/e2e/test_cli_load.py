@@ -13,7 +13,8 @@ from typer.testing import CliRunner, Result
 
 from renewquote import cli
 from renewquote.storage.database import Database
-from renewquote.storage.tables import users
+from renewquote.storage.tables import customers, users
+from renewquote.storage.vendor import Vendor, load_vendor
 from tests.book import BOOK, row_counts
 
 
@@ -64,8 +65,8 @@ def test_a_good_book_is_loaded_and_loading_it_again_changes_nothing(
 
     assert first.exit_code == 0, first.output
     assert second.exit_code == 0, second.output
-    assert ": 49 rows inserted, 0 updated, 0 unchanged (" in words(first.stdout)
-    assert words(second.stdout).endswith(": 0 rows inserted, 0 updated, 49 unchanged")
+    assert ": 50 rows inserted, 0 updated, 0 unchanged (" in words(first.stdout)
+    assert words(second.stdout).endswith(": 0 rows inserted, 0 updated, 50 unchanged")
     assert row_counts(db)["subscriptions"] == len(book_data["subscriptions"])
 
 
@@ -158,4 +159,52 @@ def test_an_amount_finer_than_its_currencys_minor_unit_is_refused(
         "prices[0].new": "495.005 is finer than the minor unit of EUR (0.01)",
         "prices[4].renewal": "64000.5 is finer than the minor unit of JPY (1)",
         "promotions[1].amount_off": "1.50 is finer than the minor unit of JPY (1)",
+    }
+
+
+def test_the_vendor_and_a_customers_tax_id_are_loaded_and_kept_on_reload(
+    db: Database, book_data: dict[str, Any], tmp_path: Path
+) -> None:
+    first = load(db, book_data, tmp_path)
+    book_data["vendor"]["support_email"] = "Help@Vendor.Example"
+    second = load(db, book_data, tmp_path)
+    third = load(db, book_data, tmp_path)
+
+    assert "vendor: 1 inserted, 0 updated;" in words(first.stdout)
+    assert "(vendor: 0 inserted, 1 updated)" in words(second.stdout)
+    assert words(third.stdout).endswith(": 0 rows inserted, 0 updated, 50 unchanged")
+    with db.read() as conn:
+        vendor = load_vendor(conn)
+        tax_ids = dict(conn.execute(select(customers.c.csn, customers.c.tax_id)).all())
+    assert vendor == Vendor(
+        name="Vendor SAS",
+        address_line1="8 rue de Londres",
+        address_line2=None,
+        city="Paris",
+        postal_code="75009",
+        country="FR",
+        tax_id="FR19812345676",
+        support_email="help@vendor.example",
+    )
+    assert tax_ids == {
+        "5200000001": None,
+        "5200000002": "GB123456789",
+        "5200000003": None,
+        "5200000004": None,
+    }
+
+
+def test_a_vendor_is_refused_with_every_problem_in_it(
+    db: Database, book_data: dict[str, Any], tmp_path: Path
+) -> None:
+    book_data["vendor"]["address"].pop("country")
+    book_data["vendor"].update(tax_id="", support_email="support@vendor..example")
+    book_data["customers"][0]["tax_id"] = " "
+
+    assert refused(db, load(db, book_data, tmp_path)) == {
+        "vendor.address.country": "required",
+        "vendor.tax_id": "must not be blank",
+        "vendor.support_email": "not an e-mail address: An email address cannot have two "
+        "periods in a row.",
+        "customers[0].tax_id": "must not be blank",
     }

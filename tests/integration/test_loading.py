@@ -23,6 +23,7 @@ from renewquote.storage.tables import (
     subscriptions,
     users,
 )
+from renewquote.storage.vendor import Vendor, load_vendor
 
 TODAY = date(2026, 11, 28)
 # Cheap parameters keep the suite fast; the hashes are argon2 all the same.
@@ -32,6 +33,17 @@ QUICK = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
 def small_book() -> dict[str, Any]:
     """Return a book with one of everything, loadable as is."""
     return {
+        "vendor": {
+            "name": "Vendor SAS",
+            "address": {
+                "line1": "8 rue de Londres",
+                "city": "Paris",
+                "postal_code": "75009",
+                "country": "FR",
+            },
+            "tax_id": "FR19812345676",
+            "support_email": "support@vendor.example",
+        },
         "currencies": [{"code": "EUR", "card_limit": "23000.00"}],
         "countries": [
             {"code": "FR", "self_service_quotes": True, "tax_rate": "0.20", "language": "fr"}
@@ -54,6 +66,7 @@ def small_book() -> dict[str, Any]:
                 "country": "FR",
                 "address": {"line1": "1 rue de la Paix", "city": "Paris", "postal_code": "75002"},
                 "pays_by_invoice": False,
+                "tax_id": "FR31523456788",
                 "contacts": [
                     {
                         "email": "marie@dupont.example",
@@ -401,7 +414,7 @@ def test_a_changed_entry_updates_its_row_only(db: Database) -> None:
     assert report.counts["subscriptions"] == RowCounts(updated=1, unchanged=1)
     assert report.counts["customers"] == RowCounts(updated=1)
     assert str(report) == (
-        "0 rows inserted, 2 updated, 15 unchanged "
+        "0 rows inserted, 2 updated, 16 unchanged "
         "(customers: 0 inserted, 1 updated; subscriptions: 0 inserted, 1 updated)"
     )
     with db.read() as conn:
@@ -614,3 +627,77 @@ def test_an_amount_with_trailing_zeros_is_not_finer_than_its_minor_unit() -> Non
     book["prices"][1]["new"] = "205000.0"
 
     assert [str(price.new) for price in parse_book(book).prices] == ["1234.500", "205000.0"]
+
+
+def test_the_vendor_and_a_customers_tax_id_are_stored_and_loading_again_changes_nothing(
+    db: Database,
+) -> None:
+    first = load_book(db, small_book(), hasher=QUICK)
+    second = load_book(db, small_book(), hasher=QUICK)
+
+    assert (first.counts["vendor"], second.counts["vendor"]) == (
+        RowCounts(inserted=1),
+        RowCounts(unchanged=1),
+    )
+    assert second.counts["customers"] == RowCounts(unchanged=1)
+    with db.read() as conn:
+        vendor = load_vendor(conn)
+        tax_id = conn.execute(select(customers.c.tax_id)).scalar_one()
+    assert vendor == Vendor(
+        name="Vendor SAS",
+        address_line1="8 rue de Londres",
+        address_line2=None,
+        city="Paris",
+        postal_code="75009",
+        country="FR",
+        tax_id="FR19812345676",
+        support_email="support@vendor.example",
+    )
+    assert tax_id == "FR31523456788"
+
+
+def test_a_changed_vendor_updates_its_one_row_and_a_book_without_one_keeps_it(
+    db: Database,
+) -> None:
+    load_book(db, small_book(), hasher=QUICK)
+    book = small_book()
+    book["vendor"]["address"]["line2"] = "3e étage"
+    book["customers"][0].pop("tax_id")
+
+    changed = load_book(db, book, hasher=QUICK)
+    without = load_book(db, {"offerings": small_book()["offerings"]}, hasher=QUICK)
+
+    assert changed.counts["vendor"] == RowCounts(updated=1)
+    assert changed.counts["customers"] == RowCounts(updated=1)
+    assert without.counts["vendor"] == RowCounts()
+    with db.read() as conn:
+        vendor = load_vendor(conn)
+        tax_id = conn.execute(select(customers.c.tax_id)).scalar_one()
+    assert vendor is not None
+    assert (vendor.address_line2, vendor.tax_id) == ("3e étage", "FR19812345676")
+    assert tax_id is None
+
+
+def test_no_vendor_is_known_before_a_book_names_one(db: Database) -> None:
+    load_book(db, {"offerings": small_book()["offerings"]}, hasher=QUICK)
+
+    with db.read() as conn:
+        assert load_vendor(conn) is None
+
+
+def test_the_vendor_and_a_tax_id_are_checked_with_the_field_types_of_the_api() -> None:
+    book = small_book()
+    del book["vendor"]["name"]
+    book["vendor"]["address"].update(line2=" ", country="France")
+    book["vendor"].update(tax_id="FR19\x00812345676", support_email="support@vendor")
+    book["customers"][0]["tax_id"] = 31523456788
+
+    assert problems_of(book) == {
+        "vendor.name": "required",
+        "vendor.address.line2": "must not be blank",
+        "vendor.address.country": 'a country is two upper-case letters (ISO 3166), such as "FR"',
+        "vendor.tax_id": "must not contain the NUL character (\\x00)",
+        "vendor.support_email": "not an e-mail address: The part after the @-sign is not "
+        "valid. It should have a period.",
+        "customers[0].tax_id": "Input should be a valid string",
+    }

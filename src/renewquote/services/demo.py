@@ -121,6 +121,18 @@ def demo_book(today: date) -> dict[str, Any]:
 
     annual, monthly, three_years = Term.ANNUAL, Term.MONTHLY, Term.THREE_YEAR
     return {
+        "vendor": {
+            "name": "Cadlogic France SAS",
+            "address": {
+                "line1": "92 avenue de France",
+                "line2": "Bâtiment C",
+                "city": "Paris",
+                "postal_code": "75013",
+                "country": "FR",
+            },
+            "tax_id": "FR81841234560",
+            "support_email": "support@vendor.example",
+        },
         "currencies": [
             {"code": "EUR", "card_limit": "23000.00"},
             {"code": "GBP", "card_limit": "20000.00"},
@@ -169,6 +181,7 @@ def demo_book(today: date) -> dict[str, Any]:
                 },
                 pays_by_invoice=True,
                 contacts=[_contact("claire@martin.example", "Claire Martin", "purchaser")],
+                tax_id="FR31523456788",
             ),
             _customer(
                 HARTLEY,
@@ -180,6 +193,7 @@ def demo_book(today: date) -> dict[str, Any]:
                     _contact("james@hartley.example", "James Hartley", "purchaser"),
                     _contact("emma@hartley.example", "Emma Shaw", "admin"),
                 ],
+                tax_id="GB123456789",
             ),
             _customer(
                 PRAIRIE,
@@ -330,8 +344,9 @@ def _customer(
     *,
     pays_by_invoice: bool,
     contacts: list[dict[str, str]],
+    tax_id: str | None = None,
 ) -> dict[str, Any]:
-    return {
+    customer = {
         "csn": csn,
         "name": name,
         "country": country,
@@ -339,6 +354,9 @@ def _customer(
         "pays_by_invoice": pays_by_invoice,
         "contacts": contacts,
     }
+    if tax_id is not None:
+        customer["tax_id"] = tax_id
+    return customer
 
 
 def _prices() -> list[dict[str, str]]:

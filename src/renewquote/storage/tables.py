@@ -14,6 +14,7 @@ from typing import Any, cast
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -86,6 +87,24 @@ class Customer(Base):
     city: Mapped[str] = mapped_column(NAME)
     postal_code: Mapped[str] = mapped_column(String(20))
     pays_by_invoice: Mapped[bool] = mapped_column(Boolean)
+    tax_id: Mapped[str | None] = mapped_column(String(40))
+
+
+class Vendor(Base):
+    """The seller printed on every quote: its address, tax number and support address."""
+
+    __tablename__ = "vendor"
+    # One vendor, so one row: the book of business writes it as row 1.
+    __table_args__ = (CheckConstraint("id = 1", name="ck_vendor_one_row"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(NAME)
+    address_line1: Mapped[str] = mapped_column(NAME)
+    address_line2: Mapped[str | None] = mapped_column(NAME)
+    city: Mapped[str] = mapped_column(NAME)
+    postal_code: Mapped[str] = mapped_column(String(20))
+    country: Mapped[str] = mapped_column(String(2))
+    tax_id: Mapped[str] = mapped_column(String(40))
+    support_email: Mapped[str] = mapped_column(EMAIL)
 
 
 class User(Base):
@@ -349,6 +368,7 @@ countries = _table(Country)
 currencies = _table(Currency)
 partners = _table(Partner)
 customers = _table(Customer)
+vendor = _table(Vendor)
 users = _table(User)
 offerings = _table(Offering)
 prices = _table(Price)

@@ -20,6 +20,8 @@ from renewquote.services.book.schema import (
     BookPromotion,
     BookSubscription,
     BookUser,
+    BookVendor,
+    BookVendorAddress,
 )
 from renewquote.services.book.writer import (
     DEFAULT_CARD_LIMITS,
@@ -46,6 +48,8 @@ __all__ = [
     "BookPromotion",
     "BookSubscription",
     "BookUser",
+    "BookVendor",
+    "BookVendorAddress",
     "LoadReport",
     "RowCounts",
     "StoredKeys",

@@ -36,6 +36,7 @@ from renewquote.fields import (
     Percent,
     PositiveAmount,
     PostalCode,
+    TaxId,
     TaxRate,
 )
 
@@ -93,6 +94,21 @@ class BookAddress(Entry):
     postal_code: PostalCode
 
 
+class BookVendorAddress(BookAddress):
+    """The vendor's postal address, country included."""
+
+    country: CountryCode
+
+
+class BookVendor(Entry):
+    """The seller printed on every quote: its address, tax number and support address."""
+
+    name: Name
+    address: BookVendorAddress
+    tax_id: TaxId
+    support_email: Email
+
+
 class BookContact(Entry):
     """A customer's contact; without a password the contact receives quotes but cannot sign in."""
 
@@ -110,6 +126,7 @@ class BookCustomer(Entry):
     country: CountryCode
     address: BookAddress
     pays_by_invoice: bool
+    tax_id: TaxId | None = None
     contacts: list[BookContact] = []
 
 
@@ -168,6 +185,7 @@ class BookSubscription(Entry):
 class Book(Entry):
     """A whole book of business, as API.md describes it; every section may be left out."""
 
+    vendor: BookVendor | None = None
     currencies: list[BookCurrency] = []
     countries: list[BookCountry] = []
     staff: list[BookUser] = []

@@ -85,6 +85,7 @@ def load_book(db: Database, data: object, *, hasher: PasswordHasher = PASSWORDS)
         book = parse_book(data, stored=_stored_keys(conn))
         return LoadReport(
             {
+                "vendor": _upsert(conn, tables.vendor, _vendor_rows(book)),
                 "countries": _upsert(conn, tables.countries, _country_rows(book)),
                 "currencies": _save_currencies(conn, book),
                 "offerings": _upsert(conn, tables.offerings, _offering_rows(book)),
@@ -99,6 +100,26 @@ def load_book(db: Database, data: object, *, hasher: PasswordHasher = PASSWORDS)
 
 
 Values = dict[str, Any]
+
+
+def _vendor_rows(book: Book) -> list[Values]:
+    # A book without a vendor leaves the one loaded before as it is.
+    if book.vendor is None:
+        return []
+    address = book.vendor.address
+    return [
+        {
+            "id": 1,  # the one row the table allows
+            "name": book.vendor.name,
+            "address_line1": address.line1,
+            "address_line2": address.line2,
+            "city": address.city,
+            "postal_code": address.postal_code,
+            "country": address.country,
+            "tax_id": book.vendor.tax_id,
+            "support_email": book.vendor.support_email,
+        }
+    ]
 
 
 def _country_rows(book: Book) -> list[Values]:
@@ -132,6 +153,7 @@ def _customer_rows(book: Book) -> list[Values]:
             "city": c.address.city,
             "postal_code": c.address.postal_code,
             "pays_by_invoice": c.pays_by_invoice,
+            "tax_id": c.tax_id,
         }
         for c in book.customers
     ]

@@ -1,0 +1,41 @@
+"""The vendor printed on quotes, as the last book of business that named it gave it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, select
+
+from renewquote.storage.tables import vendor
+
+
+@dataclass(frozen=True, slots=True)
+class Vendor:
+    """The seller: its name, postal address, tax number and the address customers write to."""
+
+    name: str
+    address_line1: str
+    address_line2: str | None
+    city: str
+    postal_code: str
+    country: str
+    tax_id: str
+    support_email: str
+
+
+_VENDOR = select(
+    vendor.c.name,
+    vendor.c.address_line1,
+    vendor.c.address_line2,
+    vendor.c.city,
+    vendor.c.postal_code,
+    vendor.c.country,
+    vendor.c.tax_id,
+    vendor.c.support_email,
+)
+
+
+def load_vendor(conn: Connection) -> Vendor | None:
+    """Return the vendor, or None while no book of business has named one."""
+    row = conn.execute(_VENDOR).one_or_none()
+    return None if row is None else Vendor(*row)
