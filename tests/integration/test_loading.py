@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import json
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -701,3 +703,16 @@ def test_the_vendor_and_a_tax_id_are_checked_with_the_field_types_of_the_api() -
         "valid. It should have a period.",
         "customers[0].tax_id": "Input should be a valid string",
     }
+
+
+def test_the_example_of_the_format_page_loads_and_loading_it_again_changes_nothing(
+    db: Database,
+) -> None:
+    page = (Path(__file__).parents[2] / "docs" / "book.md").read_text(encoding="utf-8")
+    example = json.loads(page.split("```json\n", 1)[1].split("```", 1)[0])
+
+    first = load_book(db, example, hasher=QUICK)
+    second = load_book(db, example, hasher=QUICK)
+
+    assert first.total == RowCounts(inserted=26)
+    assert second.total == RowCounts(unchanged=26)
