@@ -195,17 +195,19 @@ def test_malformed_and_oversized_bodies_are_refused_plainly(client, auth):
     assert "colour" in unknown.json()["violations"][0]["message"]
 
 
-def test_health_metrics_and_openapi(client, auth):
-    assert client.get("/healthz").json()["status"] == "ok"
-    client.post(
-        "/api/v1/quotes",
-        headers=auth("marie@dupont.example"),
-        json={"lines": [{"subscription_id": "SUB-0001"}]},
-    )
-    metrics = client.get("/metrics").text
+def test_health_metrics_and_openapi(book, auth):
+    app = create_app(book, clock=lambda: NOW, metrics_token="scraper")
+    with TestClient(app) as client:
+        assert client.get("/healthz").json()["status"] == "ok"
+        client.post(
+            "/api/v1/quotes",
+            headers=auth("marie@dupont.example"),
+            json={"lines": [{"subscription_id": "SUB-0001"}]},
+        )
+        metrics = client.get("/metrics", headers={"Authorization": "Bearer scraper"}).text
+        schema = client.get("/openapi.json").json()
     assert 'renewquote_quotes_total{event="created"}' in metrics
     assert "renewquote_http_request_duration_seconds_bucket" in metrics
-    schema = client.get("/openapi.json").json()
     assert {"QuoteCreate", "QuotePublic", "Problem", "RenewalGroups"} <= set(
         schema["components"]["schemas"]
     )

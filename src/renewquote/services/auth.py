@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection
 
 from renewquote.domain.errors import Code, RuleViolation
 from renewquote.services.access import Caller
 from renewquote.storage import accounts
 from renewquote.storage.accounts import Account
 from renewquote.storage.database import Database
-from renewquote.storage.tables import sign_in_attempts
 
 TOKEN_LIFETIME = timedelta(hours=12)
 ATTEMPT_WINDOW = timedelta(minutes=15)
-# Failed attempts allowed per window: an account is guessed at slowly, an address a little
-# faster (several people may share one office address).
+# Failed attempts before an account (from one address) is slowed down, and before an address
+# (trying any accounts) waits out the window; several people may share one office address.
 ACCOUNT_FAILURES = 5
 ADDRESS_FAILURES = 20
 TOKEN_PREFIX = "rq_"
@@ -78,39 +78,68 @@ def issue_token(
 
 
 def sign_in(db: Database, email: str, password: str, *, address: str, now: datetime) -> IssuedToken:
-    """Check a password and give a token; too many failures per account or address: 429."""
-    subjects = {"account": f"account:{email.lower()}", "address": f"address:{address}"}
-    with db.read() as conn:
-        for kind, subject in subjects.items():
-            limit = ACCOUNT_FAILURES if kind == "account" else ADDRESS_FAILURES
-            rows = conn.execute(
-                select(sign_in_attempts.c.at)
-                .where(
-                    sign_in_attempts.c.subject == subject,
-                    sign_in_attempts.c.at > now - ATTEMPT_WINDOW,
-                    sign_in_attempts.c.succeeded.is_(False),
-                )
-                .order_by(sign_in_attempts.c.at)
-            ).scalars()
-            failures = list(rows)
-            if len(failures) >= limit:
-                wait = failures[-limit] + ATTEMPT_WINDOW - now
-                raise RuleViolation.one(
-                    Code.RATE_LIMITED, retry_after=max(1, int(wait.total_seconds()) + 1)
-                )
-        found = accounts.account_by_email(conn, email)
-    ok = _verified(found[1] if found else None, password)
+    """Check a password and give a token; too many failures make the next attempt wait (429).
+
+    Failures are counted per account *from one address* (growing delays after five, so that
+    nobody can lock a user out from everywhere) and per address (twenty in 15 minutes, for
+    one address trying many accounts). An attempt is counted as a failure before its password
+    is checked, under a lock on its counts: however many arrive at once, no more passwords are
+    checked than the limits allow. A right password takes its failure back.
+    """
+    pair = f"account:{email.lower()}|address:{address}"
+    place = f"address:{address}"
     with db.write() as conn:
-        conn.execute(
-            insert(sign_in_attempts),
-            [{"subject": s, "at": now, "succeeded": ok} for s in subjects.values()],
+        counts = accounts.throttles(conn, [pair, place])
+        failures = {subject: _recent(counts[subject], now) for subject in (pair, place)}
+        wait = max(
+            _wait(counts[pair], failures[pair], now, _pair_delay),
+            _wait(counts[place], failures[place], now, _address_delay),
         )
-        # Old attempts are of no use once out of the window.
-        conn.execute(delete(sign_in_attempts).where(sign_in_attempts.c.at < now - ATTEMPT_WINDOW))
-        if ok and found is not None:
-            return _new_token(conn, found[0].id, now, TOKEN_LIFETIME)
-    # Raised once the attempt is committed, so that it counts.
-    raise _unauthenticated("wrong e-mail or password")
+        if wait > timedelta(0):
+            raise RuleViolation.one(Code.RATE_LIMITED, retry_after=_seconds(wait))
+        accounts.count_failures(conn, {s: n + 1 for s, n in failures.items()}, now)
+        found = accounts.account_by_email(conn, email)
+    if not _verified(found[1] if found else None, password) or found is None:
+        raise _unauthenticated("wrong e-mail or password")
+    with db.write() as conn:
+        accounts.forgive(conn, pair)
+        accounts.forgive(conn, place, by=1)
+        return _new_token(conn, found[0].id, now, TOKEN_LIFETIME)
+
+
+def _recent(throttle: accounts.Throttle, now: datetime) -> int:
+    """The failures still counted: all of them, unless the last is older than the window."""
+    last = throttle.last_failure_at
+    return throttle.failures if last is not None and last > now - ATTEMPT_WINDOW else 0
+
+
+def _wait(
+    throttle: accounts.Throttle,
+    failures: int,
+    now: datetime,
+    delay: Callable[[int], timedelta | None],
+) -> timedelta:
+    """How long a subject with `failures` must still wait before its next attempt."""
+    pause = delay(failures)
+    if pause is None or throttle.last_failure_at is None:
+        return timedelta(0)
+    return throttle.last_failure_at + pause - now
+
+
+def _pair_delay(failures: int) -> timedelta | None:
+    # Free attempts, then 1 s, 2 s, 4 s... at most 15 minutes: an account can be guessed at
+    # only slowly from one address, and is never locked for whoever signs in from another.
+    if failures < ACCOUNT_FAILURES:
+        return None
+    return min(timedelta(seconds=2 ** (failures - ACCOUNT_FAILURES)), ATTEMPT_WINDOW)
+
+
+def _address_delay(failures: int) -> timedelta | None:
+    return None if failures < ADDRESS_FAILURES else ATTEMPT_WINDOW
+
+
+def _seconds(wait: timedelta) -> int:
+    return max(1, int(wait.total_seconds() + 0.999))
 
 
 def token_caller(db: Database, token: str, *, now: datetime) -> tuple[Caller, datetime]:

@@ -1,14 +1,16 @@
-"""Users and their bearer tokens: who signs in, and which token belongs to whom."""
+"""Users, their bearer tokens, and the failed sign-ins counted against guessing."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, case, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from renewquote.domain.model import CallerKind, ContactRole
-from renewquote.storage.tables import api_tokens, users
+from renewquote.storage.tables import api_tokens, sign_in_throttles, users
 from renewquote.storage.types import AnyRow
 
 
@@ -93,4 +95,52 @@ def revoke_token(conn: Connection, token_hash: str, now: datetime) -> None:
         update(api_tokens)
         .where(api_tokens.c.token_hash == token_hash, api_tokens.c.revoked_at.is_(None))
         .values(revoked_at=now)
+    )
+
+
+class Throttle(NamedTuple):
+    """The failed sign-ins counted for one subject."""
+
+    subject: str
+    failures: int
+    last_failure_at: datetime | None
+
+
+def throttles(conn: Connection, subjects: Collection[str]) -> dict[str, Throttle]:
+    """Return the throttle of each subject, created empty where missing, each row locked until
+    the transaction ends (in subject order, so two attempts never wait on each other in a
+    circle): concurrent attempts on one subject are judged one after the other."""
+    wanted = sorted(subjects)
+    rows = [{"subject": s, "failures": 0, "last_failure_at": None} for s in wanted]
+    if conn.dialect.name == "postgresql":
+        conn.execute(postgresql.insert(sign_in_throttles).on_conflict_do_nothing(), rows)
+    else:
+        conn.execute(sqlite.insert(sign_in_throttles).on_conflict_do_nothing(), rows)
+    query = (
+        select(sign_in_throttles)
+        .where(sign_in_throttles.c.subject.in_(wanted))
+        .order_by(sign_in_throttles.c.subject)
+        .with_for_update()
+    )
+    return {row.subject: Throttle(*row) for row in conn.execute(query)}
+
+
+def count_failures(conn: Connection, counts: Mapping[str, int], now: datetime) -> None:
+    """Set the failures of each subject to its count, the last one now."""
+    conn.execute(
+        update(sign_in_throttles)
+        .where(sign_in_throttles.c.subject == bindparam("key"))
+        .values(failures=bindparam("count"), last_failure_at=now),
+        [{"key": subject, "count": count} for subject, count in counts.items()],
+    )
+
+
+def forgive(conn: Connection, subject: str, by: int | None = None) -> None:
+    """Take back `by` failures of a subject (all of them when None), after a right password."""
+    failures = sign_in_throttles.c.failures
+    remaining = 0 if by is None else case((failures > by, failures - by), else_=0)
+    conn.execute(
+        update(sign_in_throttles)
+        .where(sign_in_throttles.c.subject == subject)
+        .values(failures=remaining)
     )

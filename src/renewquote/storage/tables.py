@@ -349,15 +349,14 @@ class IdempotencyKey(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime)
 
 
-class SignInAttempt(Base):
-    """One sign-in attempt, counted per address and per account to slow down guessing."""
+class SignInThrottle(Base):
+    """Failed sign-ins of one subject (an account from one address, or one address), and
+    until when it must wait before the next attempt."""
 
-    __tablename__ = "sign_in_attempts"
-    __table_args__ = (Index("ix_sign_in_attempts_subject_at", "subject", "at"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    subject: Mapped[str] = mapped_column(String(300))  # "address:<ip>" or "account:<email>"
-    at: Mapped[datetime] = mapped_column(DateTime)
-    succeeded: Mapped[bool] = mapped_column(Boolean)
+    __tablename__ = "sign_in_throttles"
+    subject: Mapped[str] = mapped_column(String(300), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 def _table(model: type[Base]) -> Table:
@@ -383,4 +382,4 @@ subscription_renewals = _table(SubscriptionRenewal)
 outbox = _table(OutboxMessage)
 api_tokens = _table(ApiToken)
 idempotency_keys = _table(IdempotencyKey)
-sign_in_attempts = _table(SignInAttempt)
+sign_in_throttles = _table(SignInThrottle)

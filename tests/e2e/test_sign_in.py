@@ -1,0 +1,140 @@
+"""Signing in under attack, through HTTP on SQLite and PostgreSQL: a burst of attempts checks
+no more passwords than the limit allows, and failures from one address never lock the account
+for its owner at another."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import httpx2
+import pytest
+import uvicorn
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+
+from renewquote.api.app import create_app
+from renewquote.api.server import SERVER_OPTIONS
+from renewquote.services import auth
+from renewquote.storage.database import Database
+from tests.book import NOW
+from tests.conftest import FAST_HASHER
+
+TOKEN = "/api/v1/auth/token"
+JO = "jo@acme.example"
+RIGHT = {"email": JO, "password": f"pw-{JO}"}
+WRONG = {"email": JO, "password": "guess"}
+
+
+class CountingHasher(PasswordHasher):
+    """The real argon2 hasher, counting the passwords it checks."""
+
+    def __init__(self) -> None:
+        super().__init__(time_cost=1, memory_cost=1024, parallelism=1)
+        self.checked = 0
+        self._lock = threading.Lock()
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> bool:  # noqa: A002
+        with self._lock:
+            self.checked += 1
+        return super().verify(hash, password)
+
+
+@pytest.fixture
+def hasher(monkeypatch: pytest.MonkeyPatch) -> CountingHasher:
+    counting = CountingHasher()
+    monkeypatch.setattr(auth, "_hasher", counting)
+    monkeypatch.setattr(auth, "_DUMMY_HASH", FAST_HASHER.hash("nobody's password"))
+    return counting
+
+
+@pytest.fixture
+def server(book: Database) -> Iterator[str]:
+    """The app under uvicorn as `renewquote serve` runs it; its base URL."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    config = uvicorn.Config(create_app(book, clock=lambda: NOW), **SERVER_OPTIONS)
+    served = uvicorn.Server(config)
+    thread = threading.Thread(target=served.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not served.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.01)
+    yield f"http://127.0.0.1:{port}"
+    served.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_forty_attempts_at_once_check_no_more_passwords_than_the_limit(
+    server: str, hasher: CountingHasher
+):
+    bodies = [WRONG] * 39 + [RIGHT]
+    start = threading.Barrier(len(bodies))
+
+    def attempt(body: dict[str, str]) -> int:
+        with httpx2.Client(base_url=server, timeout=60) as http:
+            http.get("/healthz")
+            start.wait()
+            return http.post(TOKEN, json=body).status_code
+
+    answers: list[Any] = [None] * len(bodies)
+    threads = [
+        threading.Thread(target=lambda i=i, b=b: answers.__setitem__(i, attempt(b)))
+        for i, b in enumerate(bodies)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert hasher.checked <= auth.ACCOUNT_FAILURES, answers
+    assert answers.count(429) >= len(bodies) - auth.ACCOUNT_FAILURES, answers
+    assert set(answers) <= {200, 401, 429}, answers
+
+
+def test_failures_from_one_address_do_not_lock_the_owner_out_from_another(
+    book: Database, hasher: CountingHasher
+):
+    app = create_app(book, clock=lambda: NOW)
+    with TestClient(app, client=("203.0.113.7", 4000)) as attacker:
+        answers = [attacker.post(TOKEN, json=WRONG).status_code for _ in range(8)]
+        assert answers == [401] * auth.ACCOUNT_FAILURES + [429] * 3
+        blocked = attacker.post(TOKEN, json=RIGHT)
+        assert (blocked.status_code, blocked.json()["code"]) == (429, "rate_limited")
+    with TestClient(app, client=("198.51.100.20", 4000)) as owner:
+        assert owner.post(TOKEN, json=RIGHT).status_code == 200
+
+
+def test_the_wait_grows_with_each_failure_after_the_free_ones(book: Database):
+    clock = {"now": NOW}
+    app = create_app(book, clock=lambda: clock["now"])
+    with TestClient(app) as client:
+        waits = []
+        for _ in range(auth.ACCOUNT_FAILURES + 4):
+            answer = client.post(TOKEN, json=WRONG)
+            if answer.status_code == 429:
+                wait = int(answer.headers["Retry-After"])
+                waits.append(wait)
+                clock["now"] += timedelta(seconds=wait)
+                assert client.post(TOKEN, json=WRONG).status_code == 401
+        assert waits == [1, 2, 4, 8]
+        # A right password, once allowed, clears the account's count at this address.
+        clock["now"] += timedelta(seconds=16)
+        assert client.post(TOKEN, json=RIGHT).status_code == 200
+        assert client.post(TOKEN, json=WRONG).status_code == 401
+
+
+def test_one_address_trying_many_accounts_waits_out_the_window(book: Database):
+    app = create_app(book, clock=lambda: NOW)
+    emails = ["marie@dupont.example", "paul@dupont.example", "ana@rio.example", "ken@tokyo.example"]
+    with TestClient(app, client=("192.0.2.50", 4000)) as sprayer:
+        answers = [
+            sprayer.post(TOKEN, json={"email": emails[i % 4], "password": "x"}).status_code
+            for i in range(auth.ADDRESS_FAILURES + 1)
+        ]
+    assert answers == [401] * auth.ADDRESS_FAILURES + [429]
