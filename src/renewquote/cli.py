@@ -363,16 +363,9 @@ def serve(
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker writes its metrics there, and /metrics adds them up.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="renewquote-metrics-")
-    uvicorn.run(
-        "renewquote.api.asgi:app",
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,
-        proxy_headers=False,
-        server_header=False,
-    )
+    from renewquote.api.server import SERVER_OPTIONS
+
+    uvicorn.run("renewquote.api.asgi:app", host=host, port=port, workers=workers, **SERVER_OPTIONS)
 
 
 @app.command()

@@ -9,10 +9,12 @@ import logging
 from collections.abc import Callable, Iterator
 from copy import deepcopy
 from datetime import timedelta
+from io import BytesIO
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 from sqlalchemy import select, text, update
 
 from renewquote.api.app import create_app
@@ -416,3 +418,19 @@ def test_a_declined_card_holds_nothing_and_orders_nothing(
     assert "card declined" in problem(declined, 422, "payment_declined")["detail"]
     assert list(gateway.operations) == []
     assert row_counts(book) == before
+
+
+def test_the_quote_pdf_names_the_seller_the_customer_s_vat_number_and_the_buyer(
+    client: TestClient, auth: Auth
+):
+    jo = auth("jo@acme.example")
+    quote = made(client.post(QUOTES, headers=jo, json={"lines": [{"subscription_id": "SUB-0201"}]}))
+    pdf = client.get(f"{QUOTES}/{quote['number']}/pdf", headers=jo)
+    assert (pdf.status_code, pdf.headers["content-type"]) == (200, "application/pdf")
+    text = "\n".join(page.extract_text() for page in PdfReader(BytesIO(pdf.content)).pages)
+    assert "Vendor SAS" in text
+    assert "8 rue de Londres, 75009 Paris, France" in text
+    assert "VAT no. FR19812345676" in text  # the seller's
+    assert "VAT no. GB123456789" in text  # the customer's
+    assert "Buyer: Jo" in text  # the buyer who made it, by the name the book gives
+    assert "Questions: support@vendor.example" in text

@@ -14,8 +14,59 @@ from pypdf import PdfReader
 
 from renewquote.delivery.pdf import render_quote_pdf
 from renewquote.domain.lifecycle import QuoteStatus
-from renewquote.domain.model import Channel, LineKind, PurchaseMethod, QuoteType, Term
+from renewquote.domain.model import (
+    Channel,
+    Customer,
+    LineKind,
+    PurchaseMethod,
+    QuoteType,
+    Term,
+    Vendor,
+)
 from renewquote.domain.quotes import Address, Quote, QuoteLine, Recipient, RecipientRole
+from renewquote.services.documents import PrintableQuote
+
+VENDOR = Vendor(
+    name="Éditeur Logiciel SAS",
+    address_line1="8 rue de Londres",
+    address_line2=None,
+    city="Paris",
+    postal_code="75009",
+    country="FR",
+    tax_id="FR81841234560",
+    support_email="support@vendor.example",
+)
+
+
+def printed(
+    quote: Quote,
+    *,
+    customer_name: str,
+    partner_name: str | None = None,
+    tax_id: str | None = None,
+    buyer_name: str | None = None,
+    vendor: Vendor | None = None,
+) -> bytes:
+    """The PDF of `quote` for a customer of that name (French, tax 20 %)."""
+    customer = Customer(
+        csn=quote.customer_csn,
+        name=customer_name,
+        country=quote.address.country,
+        self_service_enabled=True,
+        tax_rate=quote.tax_rate,
+        pays_by_invoice=False,
+        tax_id=tax_id,
+    )
+    return render_quote_pdf(
+        PrintableQuote(
+            quote,
+            customer,
+            vendor=vendor,
+            partner_name=partner_name,
+            buyer_name=buyer_name,
+            buyer_email=buyer_name and "marie@dupont.example",
+        )
+    )
 
 
 def line(
@@ -134,7 +185,7 @@ def text_of(pdf: bytes) -> str:
 
 
 def test_the_output_is_a_pdf_that_pypdf_reads() -> None:
-    pdf = render_quote_pdf(FRENCH, customer_name="Atelier Dupont")
+    pdf = printed(FRENCH, customer_name="Atelier Dupont")
 
     assert pdf.startswith(b"%PDF-")
     reader = PdfReader(BytesIO(pdf))
@@ -147,7 +198,7 @@ def test_the_output_is_a_pdf_that_pypdf_reads() -> None:
 
 
 def test_a_french_quote_shows_its_number_customer_lines_promotion_and_total_in_french() -> None:
-    text = text_of(render_quote_pdf(FRENCH, customer_name="Atelier Dupont"))
+    text = text_of(printed(FRENCH, customer_name="Atelier Dupont"))
 
     assert "Devis" in text
     assert "Q-2026-000123" in text
@@ -164,9 +215,7 @@ def test_a_french_quote_shows_its_number_customer_lines_promotion_and_total_in_f
 
 
 def test_a_french_quote_words_everything_in_french() -> None:
-    text = text_of(
-        render_quote_pdf(FRENCH, customer_name="Atelier Dupont", partner_name="CAO Services")
-    )
+    text = text_of(printed(FRENCH, customer_name="Atelier Dupont", partner_name="CAO Services"))
 
     for words in (
         "Valable jusqu'au",
@@ -192,7 +241,7 @@ def test_a_french_quote_words_everything_in_french() -> None:
 
 
 def test_an_english_yen_quote_has_whole_yen_and_english_words() -> None:
-    text = text_of(render_quote_pdf(YEN, customer_name="Tanaka Seisakusho"))
+    text = text_of(printed(YEN, customer_name="Tanaka Seisakusho"))
 
     assert "Quote" in text
     assert "Devis" not in text
@@ -215,9 +264,7 @@ def test_new_and_co_term_lines_say_what_they_are_instead_of_a_subscription() -> 
         line(1, None, "AutoCAD LT", 2, "500.00", kind="new"),
         line(2, None, "Revit", 1, "300.00", kind="co-term", align_to="SUB-7777"),
     )
-    text = text_of(
-        render_quote_pdf(quote(lines, type=QuoteType.NEW), customer_name="Atelier Dupont")
-    )
+    text = text_of(printed(quote(lines, type=QuoteType.NEW), customer_name="Atelier Dupont"))
 
     assert "Nouvel abonnement" in text
     assert "Regroupement avec SUB-7777" in text
@@ -225,9 +272,9 @@ def test_new_and_co_term_lines_say_what_they_are_instead_of_a_subscription() -> 
 
 def test_a_draft_is_marked_as_such_and_a_sent_quote_is_not() -> None:
     draft = text_of(
-        render_quote_pdf(replace(FRENCH, status=QuoteStatus.DRAFT), customer_name="Atelier Dupont")
+        printed(replace(FRENCH, status=QuoteStatus.DRAFT), customer_name="Atelier Dupont")
     )
-    sent = text_of(render_quote_pdf(FRENCH, customer_name="Atelier Dupont"))
+    sent = text_of(printed(FRENCH, customer_name="Atelier Dupont"))
 
     assert "BROUILLON" in draft
     assert "BROUILLON" not in sent
@@ -235,7 +282,7 @@ def test_a_draft_is_marked_as_such_and_a_sent_quote_is_not() -> None:
 
 
 def test_the_same_quote_gives_the_same_file() -> None:
-    assert render_quote_pdf(FRENCH, customer_name="Atelier Dupont") == render_quote_pdf(
+    assert printed(FRENCH, customer_name="Atelier Dupont") == printed(
         FRENCH, customer_name="Atelier Dupont"
     )
 
@@ -256,7 +303,7 @@ def hundred_lines() -> list[str]:
         )
         for i in range(1, 101)
     )
-    return pages_text(render_quote_pdf(quote(lines), customer_name="Atelier Dupont"))
+    return pages_text(printed(quote(lines), customer_name="Atelier Dupont"))
 
 
 def test_a_hundred_lines_take_several_pages_and_show_every_subscription(
@@ -276,3 +323,38 @@ def test_every_page_repeats_the_column_headings_and_numbers_itself(
         assert "Offre Abonnement Postes Durée Période" in page
         assert f"Page {number} sur {count}" in page
         assert "Q-2026-000123" in page
+
+
+@pytest.mark.parametrize(
+    ("language", "tax_label", "buyer_label", "support_label"),
+    [
+        ("fr", "N° TVA", "Acheteur : Marie Dupont", "Questions : support@vendor.example"),
+        ("en", "VAT no.", "Buyer: Marie Dupont", "Questions: support@vendor.example"),
+    ],
+)
+def test_the_pdf_names_the_seller_the_customer_s_vat_number_and_the_buyer(
+    language: str, tax_label: str, buyer_label: str, support_label: str
+) -> None:
+    text = text_of(
+        printed(
+            replace(FRENCH, language=language),
+            customer_name="Atelier Dupont",
+            tax_id="FR40303265045",
+            buyer_name="Marie Dupont",
+            vendor=VENDOR,
+        )
+    )
+    assert "Éditeur Logiciel SAS" in text
+    assert "8 rue de Londres, 75009 Paris" in text
+    assert f"{tax_label} FR81841234560" in text  # the seller's
+    assert f"{tax_label} FR40303265045" in text  # the customer's
+    assert buyer_label in text
+    assert support_label in text
+
+
+def test_amounts_are_rounded_half_up_as_the_engine_rounds_not_half_even() -> None:
+    # Babel rounds half to even (0.125 -> 0.12); the engine rounds half up (0.13).
+    odd = line(1, "SUB-1", "AutoCAD LT", 1, "0.125")
+    text = text_of(printed(quote((odd,), tax_rate="0"), customer_name="Atelier Dupont"))
+    assert "0,13" in text
+    assert "0,12" not in text

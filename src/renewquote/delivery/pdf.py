@@ -18,7 +18,8 @@ from fpdf.enums import MethodReturnValue, XPos, YPos
 
 from renewquote.domain.lifecycle import QuoteStatus
 from renewquote.domain.money import round_money
-from renewquote.domain.quotes import Quote, QuoteLine
+from renewquote.domain.quotes import QuoteLine
+from renewquote.services.documents import PrintableQuote
 
 # Lato, shipped unmodified in the fontpkg-lato wheel: fpdf2's core fonts are latin-1 only and
 # Babel's French amounts need U+202F and U+00A0, which Lato has; a package means no machine
@@ -41,6 +42,9 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "status.superseded": "Superseded",
         "customer": "Customer",
         "csn": "CSN {csn}",
+        "tax_id": "VAT no. {tax_id}",
+        "buyer": "Buyer: {name}",
+        "support": "Questions: {email}",
         "partner": "Reseller of record",
         "partner_csn": "Partner CSN {csn}",
         "direct": "Purchase method",
@@ -95,6 +99,9 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "status.superseded": "Remplacé",
         "customer": "Client",
         "csn": "NSC {csn}",
+        "tax_id": "N° TVA {tax_id}",
+        "buyer": "Acheteur : {name}",
+        "support": "Questions : {email}",
         "partner": "Agent enregistré",
         "partner_csn": "NSC du partenaire {csn}",
         "direct": "Méthode d'achat",
@@ -190,26 +197,14 @@ def _line_height(size: float) -> float:
     return size * 0.44
 
 
-def render_quote_pdf(
-    quote: Quote,
-    *,
-    customer_name: str,
-    partner_name: str | None = None,
-    vendor_name: str = "renewquote",
-) -> bytes:
-    """Render `quote` as an A4 PDF in its own language and return the file's bytes."""
+def render_quote_pdf(printable: PrintableQuote) -> bytes:
+    """Render a quote as an A4 PDF in its own language and return the file's bytes."""
     with ExitStack() as stack:
         fonts = {
             style: stack.enter_context(as_file(files("fontpkg_lato") / "files" / name))
             for style, name in _FONT_FILES.items()
         }
-        document = _QuoteDocument(
-            quote,
-            fonts=fonts,
-            customer_name=customer_name,
-            partner_name=partner_name,
-            vendor_name=vendor_name,
-        )
+        document = _QuoteDocument(printable, fonts=fonts)
         document.compose()
         # The fonts are read again at output, to embed the glyphs used: still inside `as_file`.
         return bytes(document.output())
@@ -218,22 +213,19 @@ def render_quote_pdf(
 class _QuoteDocument(FPDF):
     """One quote laid out on A4 pages: heading, parties, lines, totals; header and footer."""
 
-    def __init__(
-        self,
-        quote: Quote,
-        *,
-        fonts: Mapping[str, Path],
-        customer_name: str,
-        partner_name: str | None,
-        vendor_name: str,
-    ) -> None:
+    def __init__(self, printable: PrintableQuote, *, fonts: Mapping[str, Path]) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
+        quote = printable.quote
+        self.printable = printable
         self.quote = quote
         self.language = quote.language if quote.language in _WORDS else "en"
         self.words = _WORDS[self.language]
-        self.customer_name = customer_name
-        self.partner_name = partner_name
-        self.vendor_name = vendor_name
+        self.customer_name = printable.customer.name
+        self.partner_name = printable.partner_name
+        self.vendor = printable.vendor
+        self.vendor_name = printable.vendor.name if printable.vendor else "renewquote"
+        customer_name = self.customer_name
+        vendor_name = self.vendor_name
         for style, path in fonts.items():
             self.add_font(_FONT, style, path)
         self.set_margins(_MARGIN, _MARGIN, _MARGIN)
@@ -368,9 +360,13 @@ class _QuoteDocument(FPDF):
     def heading(self) -> None:
         q, w = self.quote, self.words
         top = self.t_margin
-        self.write_at(_LEFT, top, _WIDTH / 2, self.vendor_name, size=17, style="B", color=_ACCENT)
+        y = self.write_at(
+            _LEFT, top, _WIDTH / 2, self.vendor_name, size=17, style="B", color=_ACCENT
+        )
+        for text in self.vendor_lines():
+            y = self.write_at(_LEFT, y + 0.2, _WIDTH / 2, text, size=7.5, color=_MUTED)
         subtitle = w.get(f"type.{q.type}", w["title"])
-        self.write_at(_LEFT, top + 9, _WIDTH / 2, subtitle, size=9.5, color=_MUTED)
+        y = self.write_at(_LEFT, y + 1.5, _WIDTH / 2, subtitle, size=9.5, color=_MUTED)
         half = _LEFT + _WIDTH / 2
         self.write_at(half, top - 1.5, _WIDTH / 2, w["title"], size=24, style="B", align="R")
         number = w["number"].format(number=q.number)
@@ -379,8 +375,22 @@ class _QuoteDocument(FPDF):
         )
         if q.status is not QuoteStatus.SENT:
             self.badge(top + 17, w[f"status.{q.status.value}"].upper(), _STATUS_COLOR[q.status])
-        self.rule(top + 26, _ACCENT, 0.6)
-        self.set_y(top + 31)
+        bottom = max(y + 2, top + 26)
+        self.rule(bottom, _ACCENT, 0.6)
+        self.set_y(bottom + 5)
+
+    def vendor_lines(self) -> list[str]:
+        """The seller's address, tax number and support address, under its name."""
+        v = self.vendor
+        if v is None:
+            return []
+        place = " ".join(p for p in (v.postal_code, v.city) if p)
+        street = ", ".join(p for p in (v.address_line1, v.address_line2) if p)
+        return [
+            f"{street}, {place}, {self.country(v.country)}",
+            self.words["tax_id"].format(tax_id=v.tax_id),
+            self.words["support"].format(email=v.support_email),
+        ]
 
     def badge(self, y: float, text: str, color: Color) -> None:
         self.use(8, "B", _WHITE)
@@ -401,8 +411,14 @@ class _QuoteDocument(FPDF):
         y = self.caption(xs[0], top, column, w["customer"])
         y = self.write_at(xs[0], y, column, self.customer_name, size=10.5, style="B")
         y = self.write_at(xs[0], y + 0.5, column, w["csn"].format(csn=q.customer_csn), size=8.5)
+        tax_id = self.printable.customer.tax_id
+        if tax_id:
+            y = self.write_at(xs[0], y + 0.3, column, w["tax_id"].format(tax_id=tax_id), size=8.5)
         for text in self.address_lines():
             y = self.write_at(xs[0], y + 0.3, column, text, size=8.5, color=_MUTED)
+        buyer = self.printable.buyer_name or self.printable.buyer_email
+        if buyer:
+            y = self.write_at(xs[0], y + 1, column, w["buyer"].format(name=buyer), size=8.5)
         bottoms = [y]
 
         if q.partner_csn or self.partner_name:

@@ -125,6 +125,7 @@ class Customer:
     tax_rate: Decimal
     pays_by_invoice: bool
     language: str = "en"
+    tax_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,3 +182,17 @@ class Promotion:
     currencies: frozenset[str] = frozenset()
     countries: frozenset[str] = frozenset()
     quote_types: frozenset[LineKind] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Vendor:
+    """The seller printed on every quote: its name, address, tax number and support address."""
+
+    name: str
+    address_line1: str
+    address_line2: str | None
+    city: str
+    postal_code: str
+    country: str
+    tax_id: str
+    support_email: str

@@ -87,6 +87,7 @@ _CUSTOMER_COLUMNS = (
     customers.c.city,
     customers.c.postal_code,
     customers.c.pays_by_invoice,
+    customers.c.tax_id,
     countries.c.self_service_quotes,
     countries.c.tax_rate,
     countries.c.language,
@@ -102,6 +103,7 @@ def _customer(row: AnyRow) -> Customer:
         tax_rate=row.tax_rate,
         pays_by_invoice=bool(row.pays_by_invoice),
         language=row.language,
+        tax_id=row.tax_id,
     )
 
 
@@ -146,6 +148,19 @@ _CUSTOMERS = (
     select(*_CUSTOMER_COLUMNS)
     .join(countries, countries.c.code == customers.c.country)
     .where(customers.c.csn.in_(bindparam("csns", expanding=True)))
+)
+
+
+def names_of(conn: Connection, emails: Collection[str]) -> dict[str, str]:
+    """Return the names of the users among `emails` (lower-cased addresses)."""
+    if not emails:
+        return {}
+    rows = conn.execute(_NAMES, {"emails": sorted({e.lower() for e in emails})})
+    return {row.email: row.name for row in rows}
+
+
+_NAMES = select(func.lower(users.c.email).label("email"), users.c.name).where(
+    func.lower(users.c.email).in_(bindparam("emails", expanding=True))
 )
 
 

@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import Connection, select
 
+from renewquote.domain.model import Vendor
 from renewquote.storage.tables import vendor
-
-
-@dataclass(frozen=True, slots=True)
-class Vendor:
-    """The seller: its name, postal address, tax number and the address customers write to."""
-
-    name: str
-    address_line1: str
-    address_line2: str | None
-    city: str
-    postal_code: str
-    country: str
-    tax_id: str
-    support_email: str
-
 
 _VENDOR = select(
     vendor.c.name,

@@ -209,12 +209,7 @@ async def replace_quote(number: Number, body: QuoteReplace, call: SignedIn) -> R
 async def quote_pdf(number: Number, call: SignedIn) -> Response:
     """The quote as the recipients receive it, in the quote's language."""
     printable = await run(documents.printable_quote, call.db, call.caller, number)
-    pdf = await run(
-        render_quote_pdf,
-        printable.quote,
-        customer_name=printable.customer_name,
-        partner_name=printable.partner_name,
-    )
+    pdf = await run(render_quote_pdf, printable)
     return Response(
         pdf,
         media_type="application/pdf",
