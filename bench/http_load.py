@@ -30,13 +30,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import timedelta
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from dateutil.relativedelta import relativedelta
 from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
 from rich.markup import escape
@@ -44,7 +42,15 @@ from rich.table import Table
 from sqlalchemy import create_engine, insert, make_url, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from book import _OFFERINGS, _TERM_MONTHS, PARTNER, _countries, _currencies, _prices
+from book import (
+    ANNUAL_PROMOTION,
+    CUSTOMERS,
+    ELIGIBLE_EACH,
+    HTTP_BOOK,
+    QUOTED_EACH,
+    SUBSCRIPTIONS_EACH,
+    insert_book,
+)
 from renewquote.clock import utcnow
 from renewquote.services.auth import TOKEN_PREFIX, token_hash
 from renewquote.storage.database import Database
@@ -80,14 +86,13 @@ DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BENCH_DATABASE = "bench_http"
 WORKERS = 2
 THREADS = 2
-CUSTOMERS = 10_000
-SUBSCRIPTIONS_PER_CUSTOMER = 50
-LINES_PER_QUOTE = 5
-ELIGIBLE = 40  # of the 50; the last 10 are ineligible, each for a reason
+SUBSCRIPTIONS_PER_CUSTOMER = SUBSCRIPTIONS_EACH
+LINES_PER_QUOTE = QUOTED_EACH
+ELIGIBLE = ELIGIBLE_EACH
 WARM_UP_SECONDS = 3
 RAW_QUOTES = 1_000
 RAW_ROUNDS = 3
-PROMOTION = "RENEWANNUAL15"
+PROMOTION = ANNUAL_PROMOTION
 
 # The server's /metrics answers only this token (RENEWQUOTE_METRICS_TOKEN).
 METRICS_TOKEN = secrets.token_urlsafe(16)
@@ -240,7 +245,7 @@ def _benchmark(args: argparse.Namespace, url: str, wrk: str, tmp: Path) -> None:
     db = Database(url)
     try:
         started = time.perf_counter()
-        tokens = _load_book(db, utcnow().date())
+        tokens = _load_book(db)
         data = tmp / "customers.txt"
         data.write_text("".join(f"{token} {' '.join(sids)}\n" for token, sids in tokens))
         console.print(
@@ -271,31 +276,12 @@ def _benchmark(args: argparse.Namespace, url: str, wrk: str, tmp: Path) -> None:
 # The book of business ---------------------------------------------------------------------
 
 
-def _load_book(db: Database, today: date) -> list[tuple[str, list[str]]]:
+def _load_book(db: Database) -> list[tuple[str, list[str]]]:
     """Migrate and load the book; return each customer's token and quoted subscriptions."""
     upgrade(db)
     now = utcnow()
     with db.engine.begin() as conn:
-        conn.execute(insert(countries), _countries())
-        conn.execute(insert(currencies), _currencies())
-        conn.execute(
-            insert(partners), [{"csn": PARTNER, "name": "CAD Partenaire", "country": "FR"}]
-        )
-        conn.execute(
-            insert(offerings), [{"code": c, "name": n, "kind": k} for c, n, k in _OFFERINGS]
-        )
-        conn.execute(insert(prices), _prices())
-        conn.execute(insert(promotions), [_promotion(today)])
-        conn.execute(insert(customers), [_customer(n) for n in range(1, CUSTOMERS + 1)])
-        conn.execute(insert(users), [_buyer(n) for n in range(1, CUSTOMERS + 1)])
-        # COPY rather than executemany: 500,000 rows go in in seconds instead of a minute.
-        columns = ", ".join(_SUBSCRIPTION_COLUMNS)
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        with cursor.copy(f"COPY subscriptions ({columns}) FROM STDIN") as copy:
-            for n in range(1, CUSTOMERS + 1):
-                for row in _subscriptions(n, today):
-                    copy.write_row(row)
-        cursor.close()
+        insert_book(conn, HTTP_BOOK, now.date(), copy=True)
         user_ids = dict(conn.execute(select(users.c.customer_csn, users.c.id)).all())
         tokens = []
         rows = []
@@ -305,136 +291,24 @@ def _load_book(db: Database, today: date) -> list[tuple[str, list[str]]]:
             rows.append(
                 {
                     "token_hash": token_hash(token),
-                    "user_id": user_ids[_csn(n)],
+                    "user_id": user_ids[HTTP_BOOK.csn(n)],
                     "created_at": now,
                     "expires_at": now + timedelta(hours=12),
                     "revoked_at": None,
                 }
             )
-            tokens.append((token, [_sid(n, k) for k in range(1, LINES_PER_QUOTE + 1)]))
+            tokens.append((token, [HTTP_BOOK.sid(n, k) for k in range(1, LINES_PER_QUOTE + 1)]))
         conn.execute(insert(api_tokens), rows)
     # The tables just loaded. The quote tables stay as the migrations left them, never
     # analyzed, as in a new deployment: analyzed while empty (and with autovacuum off, as on
     # this machine), they keep "empty" statistics, so each backend plans its foreign-key
     # checks against them as scans of an empty table and keeps those plans as they grow (a
     # quote's insert took PostgreSQL 1.3 ms at first and 5.5-7.6 ms by the end of a run).
-    loaded = (countries, currencies, partners, customers, users, api_tokens, offerings, prices)
-    loaded += (promotions, subscriptions)
+    loaded = [countries, currencies, partners, customers, users, api_tokens, offerings, prices]
+    loaded += [promotions, subscriptions]
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql(f"VACUUM ANALYZE {', '.join(t.name for t in loaded)}")
     return tokens
-
-
-_SUBSCRIPTION_COLUMNS = (
-    "id",
-    "customer_csn",
-    "offering_code",
-    "quantity",
-    "term",
-    "currency",
-    "purchase_method",
-    "partner_csn",
-    "start_date",
-    "end_date",
-    "status",
-    "payment_method",
-    "auto_renew",
-    "renewed_by_order",
-)
-
-
-def _subscriptions(n: int, today: date) -> Iterator[tuple[Any, ...]]:
-    """Yield customer n's 50 subscriptions: 40 eligible today in two groups, 10 not.
-
-    1-20 annual, 21-25 3-year, 26-30 monthly, all EUR bought direct (1-5 are the quoted
-    ones); 31-40 annual through the partner; then 3 whose window is not open yet, 2 expired
-    past their grace, 2 cancelled, 3 flex or success plans (not for self-service).
-    """
-    for k in range(1, SUBSCRIPTIONS_PER_CUSTOMER + 1):
-        spread = (n * 7 + k) % 85
-        offering, term, status, partner = ("ACDLT" if k % 2 else "RVT"), "annual", "active", None
-        end = today + timedelta(days=1 + spread)
-        if 21 <= k <= 25:
-            term = "3-year"
-        elif 26 <= k <= 30:
-            term, end = "monthly", today + timedelta(days=1 + spread % 25)
-        elif 31 <= k <= 40:
-            partner = PARTNER
-        elif 41 <= k <= 43:
-            end = today + timedelta(days=150 + spread * 3)
-        elif 44 <= k <= 45:
-            end, status = today - timedelta(days=100 + spread), "expired"
-        elif 46 <= k <= 47:
-            status = "cancelled"
-        elif k > 47:
-            offering = "FLEX" if k < 50 else "SUCC"
-        start = end + timedelta(days=1) - relativedelta(months=_TERM_MONTHS[term])
-        yield (
-            _sid(n, k),
-            _csn(n),
-            offering,
-            1 + (n + k) % 5,
-            term,
-            "EUR",
-            "partner" if partner else "direct",
-            partner,
-            start,
-            end,
-            status,
-            "invoice" if partner else "card",
-            True,
-            None,
-        )
-
-
-def _csn(n: int) -> str:
-    return f"52{n:08d}"
-
-
-def _sid(n: int, k: int) -> str:
-    return f"SUB-{n:05d}-{k:02d}"
-
-
-def _customer(n: int) -> dict[str, Any]:
-    return {
-        "csn": _csn(n),
-        "name": f"Atelier {n:05d}",
-        "country": "FR",
-        "address_line1": f"{n} rue de la Paix",
-        "address_line2": None,
-        "city": "Paris",
-        "postal_code": "75002",
-        "pays_by_invoice": False,
-    }
-
-
-def _buyer(n: int) -> dict[str, Any]:
-    # No password: the benchmark mints tokens directly, as `renewquote token` does.
-    return {
-        "email": f"buyer@atelier-{n:05d}.example",
-        "name": f"Buyer {n:05d}",
-        "kind": "customer",
-        "role": "purchaser",
-        "password_hash": None,
-        "customer_csn": _csn(n),
-        "partner_csn": None,
-    }
-
-
-def _promotion(today: date) -> dict[str, Any]:
-    return {
-        "code": PROMOTION,
-        "name": "15 % off annual renewals",
-        "percent_off": Decimal("15"),
-        "amount_off": None,
-        "starts": today - timedelta(days=30),
-        "ends": today + timedelta(days=60),
-        "offerings": [],
-        "terms": ["annual"],
-        "currencies": ["EUR"],
-        "countries": [],
-        "quote_types": ["renewal"],
-    }
 
 
 # The server and wrk -----------------------------------------------------------------------
