@@ -15,7 +15,7 @@ from rich.table import Table
 from book import ANNUAL_PROMOTION, HTTP_BOOK, QUOTED_EACH
 from httpbench.cpu import CORES
 from httpbench.inserts import RAW_QUOTES, RAW_ROUNDS
-from httpbench.load import HEALTHZ, QUOTES, THREADS, WARM_UP_SECONDS, Endpoint, Load
+from httpbench.load import ENDPOINTS, HEALTHZ, QUOTES, THREADS, WARM_UP_SECONDS, Endpoint, Load
 from httpbench.server import WORKERS, Server
 from run import _cpu_model, _load_average, _ram_gb, _verdict
 
@@ -105,7 +105,7 @@ def results_table(
     checks: dict[str, Any],
     stored: dict[str, int],
 ) -> Table:
-    """One row a wrk run, its targets and verdicts, and one row for the plain inserts."""
+    """One row a wrk run and one for the plain inserts, then a verdict row a /healthz ratio."""
     healthz = loads[HEALTHZ].rate
     table = Table(
         title=f"HTTP load: wrk, {THREADS} threads, {connections} connections,"
@@ -167,6 +167,18 @@ def results_table(
         "",
         "",
     )
+    for endpoint in ENDPOINTS:
+        if endpoint.healthz_ratio_target is None or endpoint not in loads:
+            continue
+        ratio = loads[endpoint].rate / healthz
+        table.add_row(
+            f"{endpoint.label.split(',')[0]} unpaced ÷ /healthz, same run",
+            *[""] * 8,
+            f"{ratio:.2f}×",
+            "",
+            f"≥ {endpoint.healthz_ratio_target:.2f}× /healthz",
+            _verdict(ratio >= endpoint.healthz_ratio_target),
+        )
     table.caption = (
         f"p50, p99, max: wrk's, corrected for coordinated omission. Server p99: the bucket of"
         f" the server's own histogram (RequestMetrics) holding its p99, from /metrics."
@@ -187,7 +199,8 @@ def results_table(
         f" {stored['lines']:,} lines with {ANNUAL_PROMOTION}; one quote: {checks['quote_total']}."
         f" Warm-up: {WARM_UP_SECONDS} s per endpoint. Paced: wrk sends at the target rate"
         f" (bench/wrk/common.lua, RENEWQUOTE_PACE); it sustains the rate when it answers at"
-        f" least {SUSTAINED:.0%} of it."
+        f" least {SUSTAINED:.0%} of it. Last rows: each API call's unpaced rate over /healthz's,"
+        f" both measured in this run."
     )
     return table
 
