@@ -94,6 +94,9 @@ _CUSTOMER_COLUMNS = (
 )
 
 
+_CUSTOMER_WIDTH = len(_CUSTOMER_COLUMNS)
+
+
 def _customer(row: AnyRow) -> Customer:
     return Customer(
         csn=row.csn,
@@ -357,17 +360,22 @@ def renewal_candidates(
 # What a quote needs --------------------------------------------------------------------------
 
 
-def renewal_facts(
+def customer_facts(
     conn: Connection,
+    csn: str,
     ids: Collection[str],
     *,
+    reachable: Condition,
     visible: Condition,
     all_terms: bool,
-) -> tuple[dict[str, Subscription], dict[tuple[str, Term, str], Price]]:
-    """Return the visible subscriptions among `ids` and their prices, in one query: each
-    subscription's own term's, or every term's if `all_terms` (a line changes the term)."""
-    if not ids:
-        return {}, {}
+) -> tuple[Customer, Address, dict[str, Subscription], dict[tuple[str, Term, str], Price]]:
+    """Return in one query the customer `csn` (with its country's rules and its address) and
+    the subscriptions among `ids` that `visible` lets through, with their prices: each
+    subscription's own term's, or every term's if `all_terms` (a line changes the term).
+
+    `not_found` when there is no such customer or `reachable` (the caller's access) excludes
+    it; subscriptions of another customer are read too, so that the rules can name the mix.
+    """
 
     def build() -> Select[Any]:
         priced = and_(
@@ -375,24 +383,37 @@ def renewal_facts(
             prices.c.currency == subscriptions.c.currency,
             true() if all_terms else prices.c.term == subscriptions.c.term,
         )
+        chosen = and_(subscriptions.c.id.in_(bindparam("ids", expanding=True)), visible.clause)
+        source = customers.join(countries, countries.c.code == customers.c.country).outerjoin(
+            _WITH_OFFERING.outerjoin(prices, priced), chosen
+        )
+        columns = (*SUBSCRIPTION_COLUMNS, _PRICE_TERM, prices.c.new_price, prices.c.renewal_price)
         return (
-            select(*SUBSCRIPTION_COLUMNS, _PRICE_TERM, prices.c.new_price, prices.c.renewal_price)
-            .select_from(_WITH_OFFERING.outerjoin(prices, priced))
-            .where(subscriptions.c.id.in_(bindparam("ids", expanding=True)), visible.clause)
+            select(*_CUSTOMER_COLUMNS, *columns)
+            .select_from(source)
+            .where(customers.c.csn == bindparam("csn"), reachable.clause)
         )
 
-    query = _BUILT.get(("facts", visible.name, all_terms), build)
+    query = _BUILT.get(("customer facts", reachable.name, visible.name, all_terms), build)
+    params = {"csn": csn, "ids": sorted(ids), **reachable.params, **visible.params}
+    rows = conn.execute(query, params).all()
+    if not rows:
+        raise RuleViolation.one(Code.NOT_FOUND, thing="customer")
     subs: dict[str, Subscription] = {}
     found: dict[tuple[str, Term, str], Price] = {}
-    for row in conn.execute(query, {"ids": sorted(ids), **visible.params}).all():
-        # A subscription has one row per price found (every term's when `all_terms`).
-        sub = subs.get(row[0]) or subs.setdefault(row[0], _subscription(row))
-        # After the subscription's columns come its price's: term, new, renewal.
-        term, new, renewal = row[_SUBSCRIPTION_WIDTH:]
+    # After the customer's columns come the subscription's (None when none matched), then its
+    # price's (term, new, renewal): one row per price found.
+    width = _CUSTOMER_WIDTH + _SUBSCRIPTION_WIDTH
+    for row in rows:
+        sid = row[_CUSTOMER_WIDTH]
+        if sid is None:
+            continue
+        sub = subs.get(sid) or subs.setdefault(sid, Subscription(*row[_CUSTOMER_WIDTH:width]))
+        term, new, renewal = row[width:]
         if term is not None:
             key = (sub.offering_code, term, sub.currency)
             found[key] = Price(*key, new, renewal)
-    return subs, found
+    return _customer(rows[0]), _address(rows[0]), subs, found
 
 
 def offerings_by_code(conn: Connection, codes: Collection[str]) -> dict[str, Offering]:

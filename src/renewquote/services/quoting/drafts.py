@@ -85,12 +85,11 @@ def quote_context(
 ) -> tuple[QuoteContext, Address]:
     """Read everything the rules need to judge `draft`, as far as `caller` may see; return it
     with the customer's billing address."""
-    customer, address = repository.customer(
-        conn, customer_csn, reachable=caller.customer_reachable()
-    )
-    subscriptions, prices = repository.renewal_facts(
+    customer, address, subscriptions, prices = repository.customer_facts(
         conn,
+        customer_csn,
         draft.subscription_ids,
+        reachable=caller.customer_reachable(),
         visible=caller.subscriptions_visible(),
         all_terms=any(line.term is not None for line in draft.lines),
     )
