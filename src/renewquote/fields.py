@@ -215,7 +215,7 @@ Code = Annotated[str, TextField(min_length=1, max_length=40)]
 """A code of the catalogue or an id: offering, promotion, subscription; 1 to 40 characters."""
 
 TaxId = Annotated[str, TextField(max_length=40, pattern=_NOT_BLANK, refusal="must not be blank")]
-"""A tax or VAT number as the tax office writes it ("FR40303265045"): up to 40 characters."""
+"""A tax or VAT number as the tax office writes it ("FR19812345676"): up to 40 characters."""
 
 Password = Annotated[str, TextField(min_length=1, max_length=1024)]
 """A password as typed: 1 to 1024 characters (what signing in accepts)."""

@@ -3,7 +3,8 @@
 A bad file is refused with every problem and its place in the file, and nothing is written.
 Rows are matched on their natural keys, so loading the same file again changes nothing.
 
-`schema` says what a file may say, `checks` finds every problem in it, `writer` stores it.
+`schema` says what a file may say, `checks` finds every problem in it, `writer` stores it;
+docs/book.md describes the format.
 """
 
 from renewquote.services.book.checks import BookError, BookProblem, StoredKeys, parse_book
