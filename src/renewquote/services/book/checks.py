@@ -339,8 +339,12 @@ def _listed_once(
 ) -> set[Any]:
     fields = (key,) if isinstance(key, str) else key
     value_of = attrgetter(*fields)
+    rows = entries.having(*fields)
+    values = set(map(value_of, map(itemgetter(1), rows)))
+    if len(values) == len(rows):  # the usual case, found without a Python loop
+        return values
     first: dict[Any, int] = {}
-    for index, entry in entries.having(*fields):
+    for index, entry in rows:
         value = value_of(entry)
         seen = first.setdefault(value, index)
         if seen != index:
@@ -362,7 +366,10 @@ class _References:
         """Want the field `name` of each of `entries`, where given, to name one of `section`."""
         known = self.known[section]
         value_of = attrgetter(name)
-        for index, entry in entries.having(name):
+        rows = entries.having(name)
+        if set(map(value_of, map(itemgetter(1), rows))) - known <= {None}:
+            return  # the usual case, found without a Python loop
+        for index, entry in rows:
             key = value_of(entry)
             if key is not None and key not in known:
                 self.wanted.append((f"{entries.name}[{index}].{name}", section, key))
