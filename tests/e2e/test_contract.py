@@ -434,3 +434,15 @@ def test_the_quote_pdf_names_the_seller_the_customer_s_vat_number_and_the_buyer(
     assert "VAT no. GB123456789" in text  # the customer's
     assert "Buyer: Jo" in text  # the buyer who made it, by the name the book gives
     assert "Questions: support@vendor.example" in text
+
+
+def test_replacing_a_draft_says_that_a_draft_is_edited_instead(client: TestClient, auth: Auth):
+    marie = auth("marie@dupont.example")
+    draft = made(
+        client.post(QUOTES, headers=marie, json={"lines": [{"subscription_id": "SUB-0001"}]})
+    )
+    answer = client.post(
+        f"{QUOTES}/{draft['number']}/replace", headers=marie, json={"address": {"city": "Lyon"}}
+    )
+    body = problem(answer, 409, "quote_not_sent")
+    assert body["detail"].startswith("Only a sent quote is replaced")

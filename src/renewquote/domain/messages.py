@@ -132,6 +132,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The quote must be sent before it can be ordered.",
         "fr": "Le devis doit être envoyé avant de pouvoir être commandé.",
     },
+    "quote_not_sent.replace": {
+        "en": "Only a sent quote is replaced; a draft's address is changed by editing it.",
+        "fr": "Seul un devis envoyé est remplacé ; l'adresse d'un brouillon se modifie "
+        "directement.",
+    },
     "quote_ordered": {
         "en": "This quote has already been ordered.",
         "fr": "Ce devis a déjà été commandé.",

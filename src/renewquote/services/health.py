@@ -10,4 +10,7 @@ from renewquote.storage.database import Database
 def database_answers(db: Database) -> None:
     """Run the smallest query there is; its failure is the answer."""
     with db.read() as conn:
-        conn.execute(select(literal(1))).one()
+        conn.execute(_PING).one()
+
+
+_PING = select(literal(1))

@@ -48,11 +48,13 @@ def _account(row: AnyRow) -> Account:
 
 def account_by_email(conn: Connection, email: str) -> tuple[Account, str | None] | None:
     """Return the user with this e-mail (whatever its case) and its password's hash."""
-    query = select(*_ACCOUNT_COLUMNS, users.c.password_hash).where(
-        func.lower(users.c.email) == email.lower()
-    )
-    row = conn.execute(query).first()
+    row = conn.execute(_BY_EMAIL, {"email": email.lower()}).first()
     return None if row is None else (_account(row), row.password_hash)
+
+
+_BY_EMAIL = select(*_ACCOUNT_COLUMNS, users.c.password_hash).where(
+    func.lower(users.c.email) == bindparam("email")
+)
 
 
 def token_owner(
@@ -60,17 +62,20 @@ def token_owner(
 ) -> tuple[Account, datetime] | None:
     """Return the user a token (by its hash) belongs to and when it expires, if it is neither
     revoked nor expired."""
-    query = (
-        select(*_ACCOUNT_COLUMNS, api_tokens.c.expires_at)
-        .join(api_tokens, api_tokens.c.user_id == users.c.id)
-        .where(
-            api_tokens.c.token_hash == token_hash,
-            api_tokens.c.revoked_at.is_(None),
-            api_tokens.c.expires_at > now,
-        )
-    )
-    row = conn.execute(query).first()
+    row = conn.execute(_TOKEN_OWNER, {"hash": token_hash, "now": now}).first()
     return None if row is None else (_account(row), row.expires_at)
+
+
+# Built once: every request whose token this process has not seen lately runs it.
+_TOKEN_OWNER = (
+    select(*_ACCOUNT_COLUMNS, api_tokens.c.expires_at)
+    .join(api_tokens, api_tokens.c.user_id == users.c.id)
+    .where(
+        api_tokens.c.token_hash == bindparam("hash"),
+        api_tokens.c.revoked_at.is_(None),
+        api_tokens.c.expires_at > bindparam("now"),
+    )
+)
 
 
 def insert_token(

@@ -429,7 +429,32 @@ def _insert_lines(conn: Connection, quote_id: int, lines: Sequence[PricedLine]) 
     rows = [_line_values(quote_id, position, line) for position, line in enumerate(lines, 1)]
     if rows:
         conn.execute(_INSERT_LINES, rows)
-    return [_line(row) for row in rows]
+    return [_stored_line(position, line) for position, line in enumerate(lines, 1)]
+
+
+def _stored_line(position: int, line: PricedLine) -> QuoteLine:
+    """The stored form of a line just priced, as `_line` would read it back."""
+    promotion = line.promotion
+    return QuoteLine(
+        position=position,
+        kind=line.kind,
+        subscription_id=line.subscription_id,
+        align_to_subscription_id=line.align_to_subscription_id,
+        offering_code=line.offering_code,
+        offering_name=line.offering_name,
+        quantity=line.quantity,
+        term=line.term,
+        start_date=line.start_date,
+        end_date=line.end_date,
+        unit_price=line.unit_price,
+        subtotal=line.subtotal,
+        promotion_code=promotion.code if promotion else None,
+        promotion_name=promotion.name if promotion else None,
+        promotion_why=promotion.why if promotion else None,
+        discount=line.discount,
+        amount=line.amount,
+        tax=line.tax,
+    )
 
 
 def _line_values(quote_id: int, position: int, line: PricedLine) -> dict[str, Any]:

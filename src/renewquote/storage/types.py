@@ -57,6 +57,18 @@ def _decimal_or_none(value: Any) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
+class _Members(dict[Any, Any]):
+    """An enum's members by value; None reads as None, an unknown value fails as the enum does."""
+
+    def __init__(self, enum: type[StrEnum]) -> None:
+        super().__init__({member.value: member for member in enum})
+        self[None] = None
+        self.enum = enum
+
+    def __missing__(self, value: Any) -> Any:
+        return self.enum(value)
+
+
 class EnumText(TypeDecorator[Any]):
     """A `StrEnum` stored as its value; read back as the member, by one dictionary look-up.
 
@@ -70,16 +82,11 @@ class EnumText(TypeDecorator[Any]):
     def __init__(self, enum: type[StrEnum]) -> None:
         super().__init__()
         self.enum = enum
-        self._members: dict[str, StrEnum] = {member.value: member for member in enum}
+        self._members = _Members(enum)
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         return None if value is None else self.enum(value).value
 
     def result_processor(self, dialect: Dialect, coltype: object) -> Any:
-        members = self._members
-
-        def member(value: Any) -> StrEnum | None:
-            # An unknown value fails exactly as the enum itself would.
-            return None if value is None else members.get(value) or self.enum(value)
-
-        return member
+        # The dictionary's own item look-up, in C: no Python frame per value.
+        return self._members.__getitem__

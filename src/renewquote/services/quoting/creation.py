@@ -68,7 +68,7 @@ def replace_quote(
         caller.require_maker(old)
         if old.status is not QuoteStatus.SENT:
             next_status(old.status, Action.SUPERSEDE)  # refuses ended quotes with their code
-            raise RuleViolation.one(Code.QUOTE_NOT_SENT)
+            raise RuleViolation.one(Code.QUOTE_NOT_SENT, detail="replace")
         draft = draft_of(old)
         context, current = quote_context(
             conn, caller, old.customer_csn, draft, channel=old.channel, today=today
