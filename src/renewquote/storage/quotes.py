@@ -6,13 +6,27 @@ rows that leave the process once the caller's transaction commits.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Select,
+    bindparam,
+    cast,
+    column,
+    delete,
+    func,
+    insert,
+    select,
+    true,
+    update,
+)
 
 from renewquote.domain.errors import Code, RuleViolation
 from renewquote.domain.lifecycle import OPEN_STATUSES, QuoteStatus, parse_quote_number, quote_number
@@ -81,16 +95,106 @@ def insert_draft(conn: Connection, draft: NewDraft, event: Event) -> Quote:
         "sent_at": None,
         "replaces_quote_id": draft.replaces.id if draft.replaces else None,
     }
-    quote_id = conn.execute(_INSERT_QUOTE, values).scalar_one()
-    lines = _insert_lines(conn, quote_id, priced.lines)
-    _insert_recipients(conn, quote_id, draft.recipients)
-    record_events(conn, [quote_id], event)
+    if conn.dialect.name == "postgresql":
+        quote_id = _insert_draft_in_one_statement(conn, values, draft, event)
+    else:
+        quote_id = conn.execute(_INSERT_QUOTE, values).scalar_one()
+        _insert_lines(conn, quote_id, priced.lines)
+        _insert_recipients(conn, quote_id, draft.recipients)
+        record_events(conn, [quote_id], event)
     return _quote(
         {**values, "id": quote_id},
-        lines,
+        [_stored_line(position, line) for position, line in enumerate(priced.lines, 1)],
         draft.recipients,
         draft.replaces.number if draft.replaces else None,
     )
+
+
+def _insert_draft_in_one_statement(
+    conn: Connection, values: Mapping[str, Any], draft: NewDraft, event: Event
+) -> int:
+    """PostgreSQL: the quote, its lines, recipients and event in one statement (data-modifying
+    CTEs): one round trip where the statement-by-statement path takes four. Measured on the
+    HTTP benchmark's POST /api/v1/quotes; `tests/integration/test_draft_storage_parity.py`
+    shows both paths store the same rows."""
+    lines = [_line_values(0, position, line) for position, line in enumerate(draft.priced.lines, 1)]
+    recipients = [
+        {"email": r.email, "name": r.name, "role": r.role.value} for r in draft.recipients
+    ]
+    params = {
+        **{f"q_{name}": value for name, value in values.items()},
+        "lines": _json([{name: row[name] for name in _LINE_COLUMNS} for row in lines]),
+        "recipients": _json(recipients),
+        "e_actor": event.actor,
+        "e_action": event.action,
+        "e_at": event.at,
+        "e_detail": dict(event.detail),
+    }
+    quote_id: int = conn.execute(_DRAFT_IN_ONE_STATEMENT, params).scalar_one()
+    return quote_id
+
+
+def _json(rows: list[dict[str, Any]]) -> str:
+    """Rows as a JSON document PostgreSQL reads back exactly: amounts and days as text."""
+    return json.dumps(rows, default=_json_value, separators=(",", ":"))
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    # A float would already have lost the amount's digits: refused, as ExactDecimal does.
+    raise TypeError(f"cannot store a {type(value).__name__} in a quote's rows")
+
+
+def _draft_in_one_statement() -> Select[Any]:
+    new_quote = (
+        insert(quotes)
+        .values({name: bindparam(f"q_{name}") for name in _QUOTE_COLUMNS})
+        .returning(quotes.c.id)
+        .cte("new_quote")
+    )
+
+    def rows_of(parameter: str, table: Any, names: Sequence[str]) -> Any:
+        typed = [column(name, table.c[name].type) for name in names]
+        return (
+            func.json_to_recordset(cast(bindparam(parameter), JSON))
+            .table_valued(*typed)
+            .render_derived(name=f"{parameter}_rows", with_types=True)
+        )
+
+    def children(table: Any, names: Sequence[str], parameter: str) -> Any:
+        rows = rows_of(parameter, table, names)
+        chosen = select(new_quote.c.id, *(rows.c[name] for name in names))
+        return (
+            insert(table)
+            .from_select(["quote_id", *names], chosen.select_from(new_quote).join(rows, true()))
+            .cte(f"new_{parameter}")
+        )
+
+    event = ("actor", "action", "at", "detail")
+    new_event = (
+        insert(quote_events)
+        .from_select(
+            ["quote_id", *event],
+            select(
+                new_quote.c.id,
+                *(bindparam(f"e_{name}", type_=quote_events.c[name].type) for name in event),
+            ),
+        )
+        .cte("new_event")
+    )
+    return select(new_quote.c.id).add_cte(
+        children(quote_lines, _LINE_COLUMNS, "lines"),
+        children(quote_recipients, ("email", "name", "role"), "recipients"),
+        new_event,
+    )
+
+
+_QUOTE_COLUMNS = tuple(c.name for c in quotes.c if c.name != "id")
+_LINE_COLUMNS = tuple(c.name for c in quote_lines.c if c.name not in ("id", "quote_id"))
+_DRAFT_IN_ONE_STATEMENT = _draft_in_one_statement()
 
 
 def update_draft(
@@ -425,11 +529,10 @@ def _line(m: Mapping[Any, Any]) -> QuoteLine:
     )
 
 
-def _insert_lines(conn: Connection, quote_id: int, lines: Sequence[PricedLine]) -> list[QuoteLine]:
+def _insert_lines(conn: Connection, quote_id: int, lines: Sequence[PricedLine]) -> None:
     rows = [_line_values(quote_id, position, line) for position, line in enumerate(lines, 1)]
     if rows:
         conn.execute(_INSERT_LINES, rows)
-    return [_stored_line(position, line) for position, line in enumerate(lines, 1)]
 
 
 def _stored_line(position: int, line: PricedLine) -> QuoteLine:
