@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
 from renewquote.api.app import create_app
+from renewquote.api.server import SERVER_OPTIONS
 from renewquote.services.auth import issue_token
 from renewquote.storage.database import Database
 from tests.book import NOW
@@ -39,3 +44,24 @@ def auth(book: Database) -> Callable[[str], dict[str, str]]:
         return cache[email]
 
     return headers
+
+
+@pytest.fixture
+def server(book: Database) -> Iterator[str]:
+    """Serve the app over the test book under uvicorn, with the options `renewquote serve`
+    uses, on a free port of 127.0.0.1; give its base URL."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    config = uvicorn.Config(create_app(book, clock=lambda: NOW), **SERVER_OPTIONS)
+    served = uvicorn.Server(config)
+    thread = threading.Thread(target=served.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not served.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.01)
+    yield f"http://127.0.0.1:{port}"
+    served.should_exit = True
+    thread.join(timeout=10)
+    listener.close()

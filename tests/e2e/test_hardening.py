@@ -4,18 +4,12 @@ for their scraper only, and a health check that says nothing of the storage behi
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx2
-import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from renewquote.api.app import create_app
-from renewquote.api.server import SERVER_OPTIONS
 from renewquote.storage.database import Database
 from tests.book import NOW
 
@@ -79,27 +73,8 @@ def test_metrics_are_served_to_the_holder_of_the_metrics_token_only(book: Databa
         assert "renewquote_http_requests_total" in shown.text
 
 
-@pytest.fixture
-def served(book: Database) -> Iterator[str]:
-    """The app under uvicorn with the options `renewquote serve` uses; its base URL."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    config = uvicorn.Config(create_app(book, clock=lambda: NOW), **SERVER_OPTIONS)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-def test_the_server_names_no_software_in_its_answers(served: str):
-    answer = httpx2.get(f"{served}/healthz")
+def test_the_server_names_no_software_in_its_answers(server: str):
+    answer = httpx2.get(f"{server}/healthz")
     assert answer.status_code == 200
     assert "server" not in answer.headers
     assert "uvicorn" not in str(answer.headers).lower()

@@ -7,18 +7,14 @@ barrier) still create one quote per key and renew a subscription once.
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
 import httpx2
-import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from renewquote.api.app import create_app
@@ -29,26 +25,6 @@ from tests.book import NOW, row_counts
 QUOTES = "/api/v1/quotes"
 CARD = {"payment_method": "card", "card_number": "4242 4242 4242 4242"}
 Auth = Callable[[str], dict[str, str]]
-
-
-@pytest.fixture
-def server(book: Database) -> Iterator[str]:
-    """Serve the app over the test book on a free port of 127.0.0.1; give its base URL."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    config = uvicorn.Config(create_app(book, clock=lambda: NOW), log_level="warning")
-    served = uvicorn.Server(config)
-    thread = threading.Thread(target=served.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not served.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    served.should_exit = True
-    thread.join(timeout=10)
-    listener.close()
 
 
 def at_once(

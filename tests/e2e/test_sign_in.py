@@ -4,21 +4,16 @@ for its owner at another."""
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import httpx2
 import pytest
-import uvicorn
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from renewquote.api.app import create_app
-from renewquote.api.server import SERVER_OPTIONS
 from renewquote.services import auth
 from renewquote.storage.database import Database
 from tests.book import NOW
@@ -50,25 +45,6 @@ def hasher(monkeypatch: pytest.MonkeyPatch) -> CountingHasher:
     monkeypatch.setattr(auth, "_hasher", counting)
     monkeypatch.setattr(auth, "_DUMMY_HASH", FAST_HASHER.hash("nobody's password"))
     return counting
-
-
-@pytest.fixture
-def server(book: Database) -> Iterator[str]:
-    """The app under uvicorn as `renewquote serve` runs it; its base URL."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    config = uvicorn.Config(create_app(book, clock=lambda: NOW), **SERVER_OPTIONS)
-    served = uvicorn.Server(config)
-    thread = threading.Thread(target=served.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not served.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    served.should_exit = True
-    thread.join(timeout=10)
 
 
 def test_forty_attempts_at_once_check_no_more_passwords_than_the_limit(
