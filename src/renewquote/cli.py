@@ -363,9 +363,10 @@ def serve(
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker writes its metrics there, and /metrics adds them up.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="renewquote-metrics-")
-    from renewquote.api.server import SERVER_OPTIONS
+    from renewquote.api.server import server_options
 
-    uvicorn.run("renewquote.api.asgi:app", host=host, port=port, workers=workers, **SERVER_OPTIONS)
+    options = server_options(Settings().forwarded_allow_ips)
+    uvicorn.run("renewquote.api.asgi:app", host=host, port=port, workers=workers, **options)
 
 
 @app.command()

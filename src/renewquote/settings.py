@@ -16,3 +16,6 @@ class Settings(BaseSettings):
     # /metrics answers only a scraper that sends this token (`Authorization: Bearer ...`);
     # without one set, /metrics is not served at all.
     metrics_token: str | None = None
+    # The addresses of the reverse proxies in front (comma-separated, "*" for any): their
+    # X-Forwarded-For names the client, whose address sign-in limits count. None trusts none.
+    forwarded_allow_ips: str | None = None

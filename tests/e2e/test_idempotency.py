@@ -188,3 +188,35 @@ def test_keys_follow_the_applications_clock_not_the_wall_clock(book: Database) -
     assert again.headers.get("idempotent-replayed") == "true"
     assert again.json()["number"] == first.json()["number"]
     assert row_counts(book)["quotes"] == 1
+
+
+def test_checkouts_racing_cancellations_of_quotes_on_the_same_subscription_never_deadlock(
+    server: str, book: Database, auth: Auth
+) -> None:
+    marie, anne = auth("marie@dupont.example"), auth("anne@partner.example")
+    with httpx2.Client(base_url=server) as http:
+        mine = http.post(QUOTES, headers=marie, json={"lines": [{"subscription_id": "SUB-0004"}]})
+        theirs = http.post(
+            QUOTES,
+            headers=anne,
+            json={
+                "customer_csn": "5200000001",
+                "lines": [{"subscription_id": "SUB-0004", "quantity": 1}],
+                "contact": {"email": "marie@dupont.example"},
+            },
+        )
+        numbers = [mine.json()["number"], theirs.json()["number"]]
+        for number, who in zip(numbers, (marie, anne), strict=True):
+            assert http.post(f"{QUOTES}/{number}/send", headers=who).status_code == 200
+    # Checkout locks its quote and the partner's, then SUB-0004; the cancellation locks the
+    # partner's quote, then gives SUB-0004's auto-renew back: one lock order, no deadlock.
+    answers = at_once(
+        server,
+        [
+            ("POST", f"{QUOTES}/{numbers[0]}/checkout", marie, {"payment_method": "paypal"}),
+            ("POST", f"{QUOTES}/{numbers[1]}/cancel", anne, None),
+        ],
+    )
+    assert all(a.status_code < 500 for a in answers), [a.text for a in answers]
+    assert answers[0].status_code == 200, answers[0].text
+    assert answers[1].status_code in (200, 409), answers[1].text

@@ -77,7 +77,8 @@ def create_app(
     for router in (auth.router, subscriptions.router, quotes.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(health.router)
-    # Outermost first: metrics see every answer, the body is bounded before anything reads it.
+    # Each add_middleware wraps what is already there, so the last added runs first: metrics
+    # see every answer, headers are bounded, then the body, before idempotency reads it.
     app.add_middleware(Idempotency, db=app.state.db)
     app.add_middleware(BodyLimit)
     app.add_middleware(Hardening)

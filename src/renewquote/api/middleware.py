@@ -149,7 +149,9 @@ class Idempotency:
         self.wait_seconds = wait_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
+        # Signing in changes nothing worth replaying, and its answer (a token) and request (a
+        # password) must not be kept: it is never remembered.
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] == TOKEN_PATH:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
@@ -184,7 +186,7 @@ class Idempotency:
             message = RuleViolation.one(Code.IDEMPOTENCY_IN_PROGRESS).violations[0].message()
             await _problem(send, 409, Code.IDEMPOTENCY_IN_PROGRESS, message, **{"Retry-After": "1"})
         else:
-            await self._first(scope, receive, send, owner, key)
+            await self._first(scope, receive, send, found)
 
     async def _owner(self, headers: Headers, now: datetime) -> str | None:
         token = bearer_token(headers)
@@ -197,7 +199,7 @@ class Idempotency:
         return caller.email
 
     async def _first(
-        self, scope: Scope, receive: Receive, send: Send, owner: str, key: str
+        self, scope: Scope, receive: Receive, send: Send, claim: idempotency.Claimed
     ) -> None:
         status = 500
         content_type = "application/json"
@@ -218,13 +220,12 @@ class Idempotency:
             await self.app(scope, receive, keep)
         finally:
             if status >= 500:
-                await run(idempotency.release, self.db, owner, key)
+                await run(idempotency.release, self.db, claim)
             else:
                 await run(
                     idempotency.complete,
                     self.db,
-                    owner,
-                    key,
+                    claim,
                     status_code=status,
                     body=b"".join(chunks).decode("utf-8", "replace"),
                     content_type=content_type,

@@ -13,3 +13,11 @@ SERVER_OPTIONS: dict[str, Any] = {
     "proxy_headers": False,
     "log_level": "warning",
 }
+
+
+def server_options(forwarded_allow_ips: str | None) -> dict[str, Any]:
+    """Return uvicorn's options, trusting X-Forwarded-For from these proxies if any are named
+    (behind a proxy, every client would otherwise have the proxy's address)."""
+    if not forwarded_allow_ips:
+        return dict(SERVER_OPTIONS)
+    return {**SERVER_OPTIONS, "proxy_headers": True, "forwarded_allow_ips": forwarded_allow_ips}

@@ -17,6 +17,7 @@ from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, XPos, YPos
 
 from renewquote.domain.lifecycle import QuoteStatus
+from renewquote.domain.model import LineKind
 from renewquote.domain.money import round_money
 from renewquote.domain.quotes import QuoteLine
 from renewquote.services.documents import PrintableQuote
@@ -495,9 +496,9 @@ class _QuoteDocument(FPDF):
     def cells(self, line: QuoteLine) -> dict[str, tuple[str, str, Color]]:
         """Return each column's text, font style and colour for `line`."""
         w = self.words
-        if line.kind == "new":
+        if line.kind is LineKind.NEW:
             subscription = w["kind.new"]
-        elif line.kind == "co-term":
+        elif line.kind is LineKind.CO_TERM:
             subscription = w["kind.co-term"]
             if line.align_to_subscription_id:
                 aligned = w["aligned_to"].format(subscription=line.align_to_subscription_id)

@@ -86,8 +86,10 @@ def sign_in(db: Database, email: str, password: str, *, address: str, now: datet
     is checked, under a lock on its counts: however many arrive at once, no more passwords are
     checked than the limits allow. A right password takes its failure back.
     """
-    pair = f"account:{email.lower()}|address:{address}"
-    place = f"address:{address}"
+    # Hashed: an e-mail of 254 characters and an IPv6 address fit any subject column, and the
+    # table keeps no list of who tried to sign in.
+    pair = "pair:" + token_hash(f"{email.lower()}|{address}")
+    place = "address:" + token_hash(address)
     with db.write() as conn:
         counts = accounts.throttles(conn, [pair, place])
         failures = {subject: _recent(counts[subject], now) for subject in (pair, place)}
@@ -104,6 +106,8 @@ def sign_in(db: Database, email: str, password: str, *, address: str, now: datet
     with db.write() as conn:
         accounts.forgive(conn, pair)
         accounts.forgive(conn, place, by=1)
+        # Counts older than the window say nothing any more: they go, so the table stays small.
+        accounts.forget_failures_before(conn, now - ATTEMPT_WINDOW)
         return _new_token(conn, found[0].id, now, TOKEN_LIFETIME)
 
 

@@ -22,7 +22,11 @@ LEASE = timedelta(seconds=30)
 
 @dataclass(frozen=True, slots=True)
 class Claimed:
-    """This request is the first with its key: run it, then `complete` or `release`."""
+    """This request is the first with its key: run it, then `complete` or `release` its
+    claim."""
+
+    claim: int
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +76,7 @@ def _claim(db: Database, owner: str, key: str, request_hash: str, now: datetime)
             if row.status_code is not None:
                 return Replay(row.status_code, row.response_body or "", row.content_type or "")
             return Running()
-        idempotency_keys.claim(
+        claim = idempotency_keys.claim(
             conn,
             owner,
             key,
@@ -81,23 +85,28 @@ def _claim(db: Database, owner: str, key: str, request_hash: str, now: datetime)
             until=now + KEPT_FOR,
             replacing=None if row is None else row.id,
         )
-        return Claimed()
+        return Claimed(claim, now)
 
 
 def complete(
-    db: Database, owner: str, key: str, *, status_code: int, body: str, content_type: str
+    db: Database, claim: Claimed, *, status_code: int, body: str, content_type: str
 ) -> None:
-    """Keep the answer given to the first request with `key`."""
+    """Keep the answer given to the request that made `claim`; nothing if it was taken over."""
     with db.write() as conn:
         idempotency_keys.complete(
-            conn, owner, key, status_code=status_code, body=body, content_type=content_type
+            conn,
+            claim.claim,
+            claim.at,
+            status_code=status_code,
+            body=body,
+            content_type=content_type,
         )
 
 
-def release(db: Database, owner: str, key: str) -> None:
-    """Forget a key whose request failed on our side, so that a retry runs again."""
+def release(db: Database, claim: Claimed) -> None:
+    """Forget a claim whose request failed on our side, so that a retry runs again."""
     with db.write() as conn:
-        idempotency_keys.release(conn, owner, key)
+        idempotency_keys.release(conn, claim.claim, claim.at)
 
 
 def purge(db: Database, *, now: datetime) -> int:

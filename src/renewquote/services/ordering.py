@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection
@@ -12,10 +13,12 @@ from renewquote.domain.model import PaymentMethod, Subscription, SubscriptionSta
 from renewquote.domain.quotes import Order, Quote
 from renewquote.domain.quoting import payment_problems
 from renewquote.services.access import Caller
-from renewquote.services.payments import PaymentProvider, TestGateway
+from renewquote.services.payments import Authorization, PaymentProvider, TestGateway
 from renewquote.storage import orders, quotes, repository
 from renewquote.storage.database import Database
 from renewquote.storage.quotes import Event
+
+log = logging.getLogger("renewquote.ordering")
 
 
 def checkout(
@@ -43,31 +46,43 @@ def checkout(
     authorization = payments.authorize(payment_method, quote.total, quote.currency, card_number)
     try:
         with db.write() as conn:
-            # Subscriptions first, then the quote: every checkout locks in this order, so two
-            # orders for the same subscription queue instead of deadlocking.
+            # Quotes first (this one and every open quote holding its subscriptions, in id
+            # order), then the subscriptions: the order sending, cancelling and expiring lock
+            # in too, so that no two of them ever wait on each other in a circle.
+            others = quotes.lock_quotes_holding(conn, quote.renewed_ids, with_quote=quote.id)
             subs = repository.subscriptions_by_id(conn, quote.subscription_ids, lock=True)
-            quote = quotes.load_quote(conn, number, lock=True)
+            quote = quotes.load_quote(conn, number)
             # Checked again under the locks: another order may have won in between.
             _check(conn, quote, payment_method, today=today, subs=subs)
             order = orders.insert_order(conn, quote, payment_method, by=caller.email, now=now)
             orders.renew_subscriptions(conn, quote, subs, order.id)
             orders.open_new_subscriptions(conn, quote, order.id, payment_method)
-            detail = {
-                "order": order.id,
-                "payment": authorization.reference,
-                "total": str(quote.total),
-            }
+            # The payment's reference stays with the provider and the logs: the audit trail,
+            # which every party to the quote reads, says how it was paid, not with what card.
+            detail = {"order": order.id, "payment": payment_method.value, "total": str(quote.total)}
             quotes.mark_ordered(conn, quote, Event(caller.email, "ordered", now, detail))
-            others = quotes.open_quotes_holding(conn, quote.renewed_ids, other_than=quote.id)
             event = Event("system", "superseded", now, {"by_order_of": quote.number})
             quotes.end_quotes(conn, others, QuoteStatus.SUPERSEDED, event)
             quotes.enqueue(conn, "quote.ordered", {"quote": quote.number, "order": order.id}, now)
             ordered = quotes.load_quote_by_id(conn, quote.id)
     except BaseException:
-        payments.void(authorization)
+        _release(payments, authorization)
         raise
-    payments.capture(authorization)
+    try:
+        payments.capture(authorization)
+    except Exception:
+        # The order is committed and stands: the money authorized for it is captured later
+        # from the provider's side (its reference is logged), never by ordering again.
+        log.exception("capture failed for order %s (%s)", order.id, authorization.reference)
     return order, ordered
+
+
+def _release(payments: PaymentProvider, authorization: Authorization) -> None:
+    """Void an authorization whose order failed, without hiding why the order failed."""
+    try:
+        payments.void(authorization)
+    except Exception:
+        log.exception("void failed for %s", authorization.reference)
 
 
 def _check(

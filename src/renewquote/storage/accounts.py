@@ -6,7 +6,7 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Connection, bindparam, case, func, insert, select, update
+from sqlalchemy import Connection, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from renewquote.domain.model import CallerKind, ContactRole
@@ -149,3 +149,11 @@ def forgive(conn: Connection, subject: str, by: int | None = None) -> None:
         .where(sign_in_throttles.c.subject == subject)
         .values(failures=remaining)
     )
+
+
+def forget_failures_before(conn: Connection, moment: datetime) -> None:
+    """Delete the counts of subjects whose last failure is older than `moment`."""
+    conn.execute(_FORGET, {"moment": moment})
+
+
+_FORGET = delete(sign_in_throttles).where(sign_in_throttles.c.last_failure_at < bindparam("moment"))

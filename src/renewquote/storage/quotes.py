@@ -16,13 +16,16 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Connection,
+    Integer,
     Select,
+    and_,
     bindparam,
     cast,
     column,
     delete,
     func,
     insert,
+    or_,
     select,
     true,
     update,
@@ -118,12 +121,25 @@ def _insert_draft_in_one_statement(
     HTTP benchmark's POST /api/v1/quotes; `tests/integration/test_draft_storage_parity.py`
     shows both paths store the same rows."""
     lines = [_line_values(0, position, line) for position, line in enumerate(draft.priced.lines, 1)]
+    # Through the columns' own bind processing, as the other path's values go: money must be
+    # a Decimal (ExactDecimal refuses a float), whatever the JSON around it.
+    processors = {
+        name: quote_lines.c[name].type.bind_processor(conn.dialect) for name in _LINE_COLUMNS
+    }
     recipients = [
         {"email": r.email, "name": r.name, "role": r.role.value} for r in draft.recipients
     ]
     params = {
         **{f"q_{name}": value for name, value in values.items()},
-        "lines": _json([{name: row[name] for name in _LINE_COLUMNS} for row in lines]),
+        "lines": _json(
+            [
+                {
+                    name: processor(row[name]) if processor else row[name]
+                    for name, processor in processors.items()
+                }
+                for row in lines
+            ]
+        ),
         "recipients": _json(recipients),
         "e_actor": event.actor,
         "e_action": event.action,
@@ -135,8 +151,10 @@ def _insert_draft_in_one_statement(
 
 
 def _json(rows: list[dict[str, Any]]) -> str:
-    """Rows as a JSON document PostgreSQL reads back exactly: amounts and days as text."""
-    return json.dumps(rows, default=_json_value, separators=(",", ":"))
+    """Rows as a JSON document PostgreSQL reads back exactly (amounts and days as text), each
+    with its place in the list."""
+    placed = [{**row, "place": place} for place, row in enumerate(rows)]
+    return json.dumps(placed, default=_json_value, separators=(",", ":"))
 
 
 def _json_value(value: object) -> str:
@@ -144,7 +162,6 @@ def _json_value(value: object) -> str:
         return str(value)
     if isinstance(value, date):
         return value.isoformat()
-    # A float would already have lost the amount's digits: refused, as ExactDecimal does.
     raise TypeError(f"cannot store a {type(value).__name__} in a quote's rows")
 
 
@@ -160,18 +177,21 @@ def _draft_in_one_statement() -> Select[Any]:
         typed = [column(name, table.c[name].type) for name in names]
         return (
             func.json_to_recordset(cast(bindparam(parameter), JSON))
-            .table_valued(*typed)
+            .table_valued(*typed, column("place", Integer))
             .render_derived(name=f"{parameter}_rows", with_types=True)
         )
 
     def children(table: Any, names: Sequence[str], parameter: str) -> Any:
         rows = rows_of(parameter, table, names)
-        chosen = select(new_quote.c.id, *(rows.c[name] for name in names))
-        return (
-            insert(table)
-            .from_select(["quote_id", *names], chosen.select_from(new_quote).join(rows, true()))
-            .cte(f"new_{parameter}")
+        # In the document's order, so that ids (the order recipients are read back in) follow
+        # it as they do on the statement-by-statement path.
+        chosen = (
+            select(new_quote.c.id, *(rows.c[name] for name in names))
+            .select_from(new_quote)
+            .join(rows, true())
+            .order_by(rows.c.place)
         )
+        return insert(table).from_select(["quote_id", *names], chosen).cte(f"new_{parameter}")
 
     event = ("actor", "action", "at", "detail")
     new_event = (
@@ -206,6 +226,7 @@ def update_draft(
     contact_email: str | None,
     language: str,
     address: Address,
+    tax_rate: Decimal,
     event: Event,
 ) -> None:
     """Store a draft's new lines, recipients and header (purchase method, partner, currency
@@ -225,6 +246,7 @@ def update_draft(
             purchase_method=priced.purchase_method.value,
             contact_email=contact_email,
             language=language,
+            tax_rate=tax_rate,
             expires_at=priced.expires_at,
             **_address_values(address),
             **_totals(priced),
@@ -378,27 +400,33 @@ def quote_page(
     return _assembled(conn, conn.execute(query, dict(visible.params)).all())
 
 
-def open_quotes_holding(
-    conn: Connection, subscription_ids: Collection[str], *, other_than: int
+def lock_quotes_holding(
+    conn: Connection, subscription_ids: Collection[str], *, with_quote: int
 ) -> list[int]:
-    """Return (and lock) the open quotes, other than `other_than`, that renew any of these
-    subscriptions."""
-    if not subscription_ids:
-        return []
-    holding = select(quote_lines.c.quote_id).where(
-        quote_lines.c.subscription_id.in_(sorted(subscription_ids))
-    )
-    query = (
-        select(quotes.c.id)
-        .where(
-            quotes.c.id.in_(holding),
-            quotes.c.status.in_([s.value for s in OPEN_STATUSES]),
-            quotes.c.id != other_than,
+    """Lock, in id order, the quote `with_quote` and every open quote that renews any of these
+    subscriptions; return the others."""
+    params = {"ids": sorted(subscription_ids), "quote_id": with_quote}
+    return [i for i in conn.execute(_HOLDING, params).scalars() if i != with_quote]
+
+
+_HOLDING = (
+    select(quotes.c.id)
+    .where(
+        or_(
+            quotes.c.id == bindparam("quote_id"),
+            and_(
+                quotes.c.id.in_(
+                    select(quote_lines.c.quote_id).where(
+                        quote_lines.c.subscription_id.in_(bindparam("ids", expanding=True))
+                    )
+                ),
+                quotes.c.status.in_([s.value for s in OPEN_STATUSES]),
+            ),
         )
-        .order_by(quotes.c.id)
-        .with_for_update()
     )
-    return list(conn.execute(query).scalars())
+    .order_by(quotes.c.id)
+    .with_for_update()
+)
 
 
 def open_quotes_past(conn: Connection, today: date) -> list[tuple[int, str]]:

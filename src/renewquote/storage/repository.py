@@ -435,15 +435,9 @@ def prices_of(
     """Return every term's prices of the offerings in `codes`, in the given currencies."""
     if not codes or not currencies_:
         return {}
-    query = select(
-        prices.c.offering_code,
-        _PRICE_TERM,
-        prices.c.currency,
-        prices.c.new_price,
-        prices.c.renewal_price,
-    ).where(prices.c.offering_code.in_(sorted(codes)), prices.c.currency.in_(sorted(currencies_)))
     found: dict[tuple[str, Term, str], Price] = {}
-    for r in conn.execute(query):
+    params = {"codes": sorted(codes), "currencies": sorted(currencies_)}
+    for r in conn.execute(_PRICES, params):
         key = (r.offering_code, r.price_term, r.currency)
         found[key] = Price(*key, r.new_price, r.renewal_price)
     return found

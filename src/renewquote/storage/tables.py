@@ -350,8 +350,8 @@ class IdempotencyKey(Base):
 
 
 class SignInThrottle(Base):
-    """Failed sign-ins of one subject (an account from one address, or one address), and
-    until when it must wait before the next attempt."""
+    """Failed sign-ins of one subject (an account from one address, or one address, hashed),
+    and when the last one was: how long the next attempt waits follows from both."""
 
     __tablename__ = "sign_in_throttles"
     subject: Mapped[str] = mapped_column(String(300), primary_key=True)

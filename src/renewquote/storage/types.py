@@ -46,11 +46,12 @@ class ExactDecimal(TypeDecorator[Decimal]):
             return None  # psycopg gives NUMERIC back as Decimal already
         return _decimal_or_none
 
+    # TypeDecorator's own hooks, for callers that use them rather than the processors above.
     def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
         return self.bind_processor(dialect)(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        return None if value is None else Decimal(value)
+        return _decimal_or_none(value)
 
 
 def _decimal_or_none(value: Any) -> Decimal | None:

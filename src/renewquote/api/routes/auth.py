@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+from anyio import to_thread
 from fastapi import APIRouter, Request, Response
 
 from renewquote.api.dependencies import SignedIn, Unsigned, forget_token, run
@@ -21,8 +24,12 @@ router = APIRouter(prefix="/auth", tags=["sign-in"])
 async def sign_in(body: TokenRequest, request: Request, context: Unsigned) -> TokenPublic:
     """Check the password and return a token; repeated failures are slowed down (429)."""
     address = request.client.host if request.client else "unknown"
-    issued = await run(
-        auth.sign_in, context.db, body.email, body.password, address=address, now=context.now
+    # Off the event loop, unlike other calls: argon2 takes its time on purpose, and the
+    # worker's other requests should not wait for it.
+    issued = await to_thread.run_sync(
+        partial(
+            auth.sign_in, context.db, body.email, body.password, address=address, now=context.now
+        )
     )
     return TokenPublic(access_token=issued.access_token, expires_at=issued.expires_at)
 

@@ -93,6 +93,7 @@ def edit_draft(
             contact_email=draft.contact_email,
             language=language_of(draft.language, quote.language),
             address=moved_address(quote.address, address or {}),
+            tax_rate=context.customer.tax_rate,
             event=Event(caller.email, "edited", now, detail),
         )
         return quotes.load_quote_by_id(conn, quote.id)
