@@ -75,6 +75,13 @@ def subscription_reasons(
     subscription: Subscription, customer: Customer, channel: Channel, today: date
 ) -> tuple[Violation, ...]:
     """Return every reason `subscription` cannot go on a renewal quote made through `channel`."""
+    region = tuple(_concerning(r, subscription.id) for r in region_reasons(customer, channel))
+    return (*region, *own_reasons(subscription, channel, today))
+
+
+def own_reasons(subscription: Subscription, channel: Channel, today: date) -> tuple[Violation, ...]:
+    """Return the reasons of the subscription itself, its customer's region left aside (a
+    quote judges the region once for all its lines)."""
     own = renewal_reasons(
         end_date=subscription.end_date,
         term=subscription.term,
@@ -84,10 +91,7 @@ def subscription_reasons(
         channel=channel,
         today=today,
     )
-    return tuple(
-        _concerning(reason, subscription.id)
-        for reason in (*region_reasons(customer, channel), *own)
-    )
+    return tuple(_concerning(reason, subscription.id) for reason in own)
 
 
 def _concerning(reason: Violation, subscription_id: str) -> Violation:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from renewquote.domain.eligibility import region_reasons, renewal_window, subscription_reasons
+from renewquote.domain.eligibility import own_reasons, region_reasons, renewal_window
 from renewquote.domain.errors import Code, RuleViolation, Violation, violation
 from renewquote.domain.grouping import MAX_LINES_PER_QUOTE
 from renewquote.domain.lifecycle import valid_until
@@ -228,11 +228,7 @@ def _renewal_line(line: LineRequest, request: QuoteRequest, ctx: QuoteContext) -
     if sub is None:
         return None, None, [violation(Code.NOT_FOUND, sid, thing="subscription")]
     # The customer's region was judged once for the whole quote.
-    problems = [
-        r
-        for r in subscription_reasons(sub, ctx.customer, ctx.channel, ctx.today)
-        if r.code is not Code.REGION_NOT_ENABLED
-    ]
+    problems = list(own_reasons(sub, ctx.channel, ctx.today))
     quantity = sub.quantity if line.quantity is None else line.quantity
     if not 1 <= quantity <= sub.quantity:
         problems.append(violation(Code.SEAT_INCREASE, sid, current=sub.quantity, asked=quantity))
