@@ -352,8 +352,9 @@ def renewal_candidates(
         )
 
     query = _BUILT.get(("candidates", visible.name, customer_csn is None), build)
-    rows = conn.execute(query, {"customer_csn": customer_csn, **visible.params})
-    # Built straight from the row, whose values are already the domain's (dates, enums).
+    rows = conn.execute(query, {"customer_csn": customer_csn, **visible.params}).all()
+    # Fetched at once (iterating a result fetches row by row: 3 % of a GET /renewal-groups
+    # in instructions), built straight from the row, whose values are the domain's already.
     return [Candidate._make(row) for row in rows]
 
 
