@@ -370,6 +370,74 @@ def serve(
 
 
 @app.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Do what is due now, then exit.")] = False,
+    interval: Annotated[
+        float, typer.Option(help="Seconds between two rounds when one found nothing.", min=0.1)
+    ] = 3.0,
+    batch: Annotated[int, typer.Option(help="Mails claimed at a time.", min=1, max=1000)] = 50,
+) -> None:
+    """Deliver queued mail over SMTP (RENEWQUOTE_SMTP_URL) and end quotes past their validity;
+    stops cleanly on SIGTERM or Ctrl-C. Several workers may run at once on PostgreSQL."""
+    import signal
+    import threading
+
+    from renewquote.delivery.smtp import SmtpMailer
+    from renewquote.services.mailing import MailSettings
+    from renewquote.services.worker import work_once
+
+    settings = Settings()
+    db = _database()
+    mail = MailSettings(public_url=settings.public_url, sender=settings.mail_from)
+    try:
+        SmtpMailer(settings.smtp_url)
+    except ValueError as error:
+        _fail(str(error))
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    if not once:
+        console.print(f"Worker delivering mail to {settings.smtp_url}; Ctrl-C to stop.")
+    while not stop.is_set():
+        with SmtpMailer(settings.smtp_url) as mailer:
+            done = work_once(db, mailer, mail, clock=utcnow, batch=batch)
+        if not done.idle:
+            m = done.mail
+            console.print(
+                f"{utcnow():%H:%M:%S} mail: {m.sent} sent, {m.retried} to retry, {m.failed} "
+                f"failed; quotes expired: {len(done.expired)}"
+            )
+        if once:
+            break
+        stop.wait(interval)
+    db.dispose()
+
+
+@app.command()
+def mailsink(
+    folder: Annotated[Path, typer.Option(help="Where each message is kept as a .eml file.")] = Path(
+        "mail"
+    ),
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8025,
+) -> None:
+    """Run an SMTP server for development that keeps every message in FOLDER; Ctrl-C stops."""
+    import signal
+    import threading
+
+    from renewquote.delivery.mailsink import serve_sink
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    console.print(f"Mail sink on smtp://{host}:{port}, keeping messages in {folder.resolve()}/")
+    try:
+        serve_sink(folder, host, port, stop.wait)
+    except OSError as error:
+        _fail(f"cannot listen on {host}:{port}: {error.strerror or error}")
+
+
+@app.command()
 def token(
     email: Annotated[str, typer.Argument(help="The user's e-mail.")],
     hours: Annotated[int, typer.Option(help="Hours until it expires.", min=1)] = 12,

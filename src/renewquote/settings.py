@@ -12,6 +12,8 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///renewquote.db"
     smtp_url: str = "smtp://127.0.0.1:8025"
+    # The From address of quote mail (the seller's name is shown with it).
+    mail_from: str = "quotes@renewquote.example"
     public_url: str = "http://127.0.0.1:8000"
     # /metrics answers only a scraper that sends this token (`Authorization: Bearer ...`);
     # without one set, /metrics is not served at all.

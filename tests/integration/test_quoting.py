@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 from renewquote.domain.errors import Code, RuleViolation
 from renewquote.domain.lifecycle import QuoteStatus
 from renewquote.domain.model import Channel, QuoteType, Term
-from renewquote.domain.quotes import Recipient
+from renewquote.domain.quotes import Delivery, Recipient
 from renewquote.domain.quoting import LineRequest
 from renewquote.services import renewals
 from renewquote.services.quoting import (
@@ -271,7 +271,15 @@ def test_sending_fixes_validity_within_the_window_and_queues_the_mail(book, acto
     assert sent.sent_at == NOW
     with book.read() as conn:
         messages = conn.execute(select(outbox.c.topic, outbox.c.payload)).all()
-    assert [(m.topic, m.payload["quote"]) for m in messages] == [("quote.sent", quote.number)]
+    events = [m.payload for m in messages if m.topic == "quote.sent"]
+    assert events == [{"quote": quote.number, "recipients": [r.email for r in sent.recipients]}]
+    # One mail per recipient, the buyer included, each with its own Message-ID and link.
+    mails = [m.payload for m in messages if m.topic == "mail.quote"]
+    assert [r.email for r in sent.recipients] == ["marie@dupont.example"]
+    assert len(mails) == 1 and mails[0]["quote_id"] == sent.id
+    assert mails[0]["message_id"].endswith("@renewquote.mail>")
+    assert len(mails[0]["link_token"]) >= 43
+    assert [r.delivery for r in sent.recipients] == [Delivery.PENDING]
 
 
 def test_only_the_partner_or_staff_cancels(book, actor):

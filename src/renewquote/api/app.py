@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from renewquote import __version__
 from renewquote.api import docs, problems
 from renewquote.api.middleware import BodyLimit, Hardening, Idempotency, RequestMetrics
-from renewquote.api.routes import auth, health, quotes, subscriptions
+from renewquote.api.routes import auth, health, links, quotes, subscriptions
 from renewquote.clock import utcnow
 from renewquote.services.payments import PaymentProvider, TestGateway
 from renewquote.settings import Settings
@@ -77,6 +77,7 @@ def create_app(
     for router in (auth.router, subscriptions.router, quotes.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(health.router)
+    app.include_router(links.router)
     # Each add_middleware wraps what is already there, so the last added runs first: metrics
     # see every answer, headers are bounded, then the body, before idempotency reads it.
     app.add_middleware(Idempotency, db=app.state.db)

@@ -23,7 +23,7 @@ from renewquote.domain.errors import Violation
 from renewquote.domain.grouping import RenewalGroups as Groups
 from renewquote.domain.model import PaymentMethod, QuoteType, Term
 from renewquote.domain.money import amount_text
-from renewquote.domain.quotes import Order, Quote
+from renewquote.domain.quotes import Delivery, Order, Quote, Recipient
 from renewquote.services.listing import SubscriptionStanding
 from renewquote.storage.quotes import Event
 
@@ -351,11 +351,35 @@ class ContactPublic(BaseModel):
 
 
 class RecipientPublic(BaseModel):
-    """Someone the quote goes to: the buyer, the partner's chosen contact, or another."""
+    """Someone the quote goes to: the buyer, the partner's chosen contact, or another; once
+    the quote is sent, how its mail went and whether its link was opened."""
 
     email: str
     name: str | None
     role: str
+    delivery: Delivery | None = Field(
+        None, description="The mail: pending, sent or failed (null while a draft)."
+    )
+    delivery_at: UtcDateTime | None = Field(None, description="When the mail was sent or failed.")
+    delivery_error: str | None = Field(None, description="Why the mail failed, if it did.")
+    viewed_at: UtcDateTime | None = Field(
+        None, description="The first time this recipient opened its link."
+    )
+    view_count: int = 0
+
+    @classmethod
+    def of(cls, recipient: Recipient) -> RecipientPublic:
+        """Shape a stored recipient."""
+        return cls(
+            email=recipient.email,
+            name=recipient.name,
+            role=recipient.role.value,
+            delivery=recipient.delivery,
+            delivery_at=recipient.delivery_at,
+            delivery_error=recipient.delivery_error,
+            viewed_at=recipient.viewed_at,
+            view_count=recipient.view_count,
+        )
 
 
 class AddressPublic(BaseModel):
@@ -449,10 +473,7 @@ class QuotePublic(BaseModel):
             discount_total=money(quote.discount_total),
             tax=money(quote.tax),
             total=money(quote.total),
-            recipients=[
-                RecipientPublic(email=r.email, name=r.name, role=r.role.value)
-                for r in quote.recipients
-            ],
+            recipients=[RecipientPublic.of(r) for r in quote.recipients],
             contact=ContactPublic(email=quote.contact_email) if quote.contact_email else None,
             expires_at=quote.expires_at,
             created_at=quote.created_at,

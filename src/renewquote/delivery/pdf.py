@@ -11,14 +11,14 @@ from importlib.resources import as_file, files
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import format_decimal, format_percent
 from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, XPos, YPos
 
+from renewquote.delivery.formatting import day_text, money_text
+from renewquote.delivery.words import WORDS
 from renewquote.domain.lifecycle import QuoteStatus
 from renewquote.domain.model import LineKind
-from renewquote.domain.money import round_money
 from renewquote.domain.quotes import QuoteLine
 from renewquote.services.documents import PrintableQuote
 
@@ -28,122 +28,6 @@ from renewquote.services.documents import PrintableQuote
 _FONT = "Lato"
 _FONT_FILES = {"": "Lato-Regular.ttf", "B": "Lato-Bold.ttf", "I": "Lato-Italic.ttf"}
 
-_WORDS: Mapping[str, Mapping[str, str]] = {
-    "en": {
-        "title": "Quote",
-        "number": "No. {number}",
-        "type.renewal": "Renewal quote",
-        "type.new": "New subscription quote",
-        "type.co-term": "Co-term quote",
-        "status.draft": "Draft",
-        "status.sent": "Sent",
-        "status.ordered": "Ordered",
-        "status.expired": "Expired",
-        "status.cancelled": "Cancelled",
-        "status.superseded": "Superseded",
-        "customer": "Customer",
-        "csn": "CSN {csn}",
-        "tax_id": "VAT no. {tax_id}",
-        "buyer": "Buyer: {name}",
-        "support": "Questions: {email}",
-        "partner": "Reseller of record",
-        "partner_csn": "Partner CSN {csn}",
-        "direct": "Purchase method",
-        "direct_from": "Direct from {vendor}",
-        "direct_note": "No reseller of record",
-        "created": "Created on",
-        "sent": "Sent on",
-        "valid_until": "Valid until",
-        "currency": "Currency",
-        "replaces": "Replaces",
-        "recipients": "Quote recipients",
-        "col.offering": "Offering",
-        "col.subscription": "Subscription",
-        "col.seats": "Seats",
-        "col.term": "Term",
-        "col.period": "Period",
-        "col.unit_price": "Unit price",
-        "col.discount": "Discount",
-        "col.amount": "Amount",
-        "kind.new": "New subscription",
-        "kind.co-term": "Co-term",
-        "aligned_to": "with {subscription}",
-        "term.monthly": "Monthly",
-        "term.annual": "Annual",
-        "term.3-year": "3-year",
-        "promotion": "Promotion: {name}",
-        "subtotal": "Subtotal",
-        "discounts": "Discounts",
-        "tax": "Estimated tax ({rate})",
-        "total": "Total",
-        "amounts_note": (
-            "Amounts in {currency}. Line amounts exclude tax; tax is estimated from the "
-            "customer's country."
-        ),
-        "footer": (
-            "Prices on this quote are locked until {date}. To order, open this quote in your "
-            "account (Billing and orders > Quotes) and check out."
-        ),
-        "page": "Page {page} of {pages}",
-    },
-    "fr": {
-        "title": "Devis",
-        "number": "N° {number}",
-        "type.renewal": "Devis de renouvellement",
-        "type.new": "Devis de nouvel abonnement",
-        "type.co-term": "Devis de regroupement",
-        "status.draft": "Brouillon",
-        "status.sent": "Envoyé",
-        "status.ordered": "Commandé",
-        "status.expired": "Expiré",
-        "status.cancelled": "Annulé",
-        "status.superseded": "Remplacé",
-        "customer": "Client",
-        "csn": "NSC {csn}",
-        "tax_id": "N° TVA {tax_id}",
-        "buyer": "Acheteur : {name}",
-        "support": "Questions : {email}",
-        "partner": "Agent enregistré",
-        "partner_csn": "NSC du partenaire {csn}",
-        "direct": "Méthode d'achat",
-        "direct_from": "Directement auprès de {vendor}",
-        "direct_note": "Sans agent enregistré",
-        "created": "Date de création",
-        "sent": "Envoyé le",
-        "valid_until": "Valable jusqu'au",
-        "currency": "Devise",
-        "replaces": "Remplace",
-        "recipients": "Destinataires du devis",
-        "col.offering": "Offre",
-        "col.subscription": "Abonnement",
-        "col.seats": "Postes",
-        "col.term": "Durée",
-        "col.period": "Période",
-        "col.unit_price": "Prix unitaire",
-        "col.discount": "Remise",
-        "col.amount": "Montant",
-        "kind.new": "Nouvel abonnement",
-        "kind.co-term": "Regroupement",
-        "aligned_to": "avec {subscription}",
-        "term.monthly": "Mensuel",
-        "term.annual": "Annuel",
-        "term.3-year": "3 ans",
-        "promotion": "Promotion : {name}",
-        "subtotal": "Sous-total",
-        "discounts": "Remises",
-        "tax": "Taxes estimées ({rate})",
-        "total": "Total",
-        "amounts_note": (
-            "Montants en {currency}. Les montants des lignes s'entendent hors taxes ; les taxes "
-            "sont estimées selon le pays du client."
-        ),
-        "footer": (
-            "Les prix de ce devis sont garantis jusqu'au {date}. Pour commander, ouvrez ce devis "
-            "dans votre compte (Facturation et commandes > Devis) et passez la commande."
-        ),
-        "page": "Page {page} sur {pages}",
-    },
-}
 
 Color = tuple[int, int, int]
 _INK: Color = (31, 41, 55)
@@ -219,8 +103,8 @@ class _QuoteDocument(FPDF):
         quote = printable.quote
         self.printable = printable
         self.quote = quote
-        self.language = quote.language if quote.language in _WORDS else "en"
-        self.words = _WORDS[self.language]
+        self.language = quote.language if quote.language in WORDS else "en"
+        self.words = WORDS[self.language]
         self.customer_name = printable.customer.name
         self.partner_name = printable.partner_name
         self.vendor = printable.vendor
@@ -245,12 +129,10 @@ class _QuoteDocument(FPDF):
     # Formatting -------------------------------------------------------------------------
 
     def money(self, amount: Decimal) -> str:
-        # Rounded as the engine rounds (half up) before Babel, whose own rounding is half-even.
-        currency = self.quote.currency
-        return format_currency(round_money(amount, currency), currency, locale=self.language)
+        return money_text(amount, self.quote.currency, self.language)
 
     def day(self, value: date) -> str:
-        return format_date(value, format="medium", locale=self.language)
+        return day_text(value, self.language)
 
     def country(self, code: str) -> str:
         name: str = Locale.parse(self.language).territories.get(code.upper(), code)

@@ -26,13 +26,27 @@ class RecipientRole(StrEnum):
     EXTRA = "extra"  # one more address added to the quote
 
 
+class Delivery(StrEnum):
+    """Where a recipient's mail stands."""
+
+    PENDING = "pending"  # queued, or being retried after a passing failure
+    SENT = "sent"  # the mail server accepted it
+    FAILED = "failed"  # refused for good, or given up after every retry
+
+
 @dataclass(frozen=True, slots=True)
 class Recipient:
-    """Someone the quote goes to, and why."""
+    """Someone the quote goes to, and why; once the quote is sent, how the mail went and
+    whether the recipient opened the quote's link."""
 
     email: str
     name: str | None = None
     role: RecipientRole = RecipientRole.EXTRA
+    delivery: Delivery | None = None
+    delivery_at: datetime | None = None
+    delivery_error: str | None = None
+    viewed_at: datetime | None = None
+    view_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)

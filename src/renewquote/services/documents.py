@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import Connection
+
 from renewquote.domain.model import Customer, Vendor
 from renewquote.domain.quotes import Quote, RecipientRole
 from renewquote.services.access import Caller
@@ -29,14 +31,19 @@ def printable_quote(db: Database, caller: Caller, number: str) -> PrintableQuote
     """Return a quote the caller may see, with the parties it is printed with."""
     with db.read() as conn:
         quote = quotes.load_quote(conn, number, visible=caller.quotes_visible())
-        customer, _ = repository.customer(conn, quote.customer_csn)
-        partner = repository.partner_name(conn, quote.partner_csn) if quote.partner_csn else None
-        buyer = next(
-            (r for r in quote.recipients if r.role in (RecipientRole.BUYER, RecipientRole.CONTACT)),
-            None,
-        )
-        names = repository.names_of(conn, [buyer.email]) if buyer else {}
-        vendor = load_vendor(conn)
+        return printable_of(conn, quote)
+
+
+def printable_of(conn: Connection, quote: Quote) -> PrintableQuote:
+    """Return a quote already read, with the parties it is printed with."""
+    customer, _ = repository.customer(conn, quote.customer_csn)
+    partner = repository.partner_name(conn, quote.partner_csn) if quote.partner_csn else None
+    buyer = next(
+        (r for r in quote.recipients if r.role in (RecipientRole.BUYER, RecipientRole.CONTACT)),
+        None,
+    )
+    names = repository.names_of(conn, [buyer.email]) if buyer else {}
+    vendor = load_vendor(conn)
     return PrintableQuote(
         quote=quote,
         customer=customer,

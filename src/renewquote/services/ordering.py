@@ -14,7 +14,7 @@ from renewquote.domain.quotes import Order, Quote
 from renewquote.domain.quoting import payment_problems
 from renewquote.services.access import Caller
 from renewquote.services.payments import Authorization, PaymentProvider, TestGateway
-from renewquote.storage import orders, quotes, repository
+from renewquote.storage import orders, outbox, quotes, repository
 from renewquote.storage.database import Database
 from renewquote.storage.quotes import Event
 
@@ -63,7 +63,7 @@ def checkout(
             quotes.mark_ordered(conn, quote, Event(caller.email, "ordered", now, detail))
             event = Event("system", "superseded", now, {"by_order_of": quote.number})
             quotes.end_quotes(conn, others, QuoteStatus.SUPERSEDED, event)
-            quotes.enqueue(conn, "quote.ordered", {"quote": quote.number, "order": order.id}, now)
+            outbox.enqueue(conn, "quote.ordered", [{"quote": quote.number, "order": order.id}], now)
             ordered = quotes.load_quote_by_id(conn, quote.id)
     except BaseException:
         _release(payments, authorization)

@@ -1,7 +1,7 @@
 """Storing quotes as priced and reading them back exactly as stored.
 
-The one module that writes quotes, their lines, recipients and audit events, and the outbox
-rows that leave the process once the caller's transaction commits.
+The one module that writes quotes, their lines, recipients (with their links and how their
+mail went) and audit events; the messages they cause go through `storage.outbox`.
 """
 
 from __future__ import annotations
@@ -35,11 +35,18 @@ from renewquote.domain.errors import Code, RuleViolation
 from renewquote.domain.lifecycle import OPEN_STATUSES, QuoteStatus, parse_quote_number, quote_number
 from renewquote.domain.model import Channel, LineKind, PurchaseMethod, QuoteType, Term
 from renewquote.domain.pricing import PricedLine
-from renewquote.domain.quotes import Address, Quote, QuoteLine, Recipient, RecipientRole
+from renewquote.domain.quotes import (
+    Address,
+    Delivery,
+    Quote,
+    QuoteLine,
+    Recipient,
+    RecipientRole,
+)
 from renewquote.domain.quoting import PricedQuote
 from renewquote.storage.conditions import EVERYTHING, Built, Condition
 from renewquote.storage.repository import release_auto_renew
-from renewquote.storage.tables import outbox, quote_events, quote_lines, quote_recipients, quotes
+from renewquote.storage.tables import quote_events, quote_lines, quote_recipients, quotes
 from renewquote.storage.types import AnyRow
 
 _BUILT = Built()
@@ -47,7 +54,6 @@ _INSERT_QUOTE = insert(quotes).returning(quotes.c.id)
 _INSERT_LINES = insert(quote_lines)
 _INSERT_RECIPIENTS = insert(quote_recipients)
 _INSERT_EVENT = insert(quote_events)
-_INSERT_OUTBOX = insert(outbox)
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,19 +322,116 @@ def events_of(conn: Connection, quote_id: int) -> list[Event]:
     return [Event(r.actor, r.action, r.at, r.detail) for r in conn.execute(query)]
 
 
-def enqueue(conn: Connection, topic: str, payload: Mapping[str, Any], now: datetime) -> None:
-    """Queue a message that leaves the process once this transaction commits."""
+# Recipients' links and mail ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientLink:
+    """What sending gives one recipient: its link (by hash) until when, and its Message-ID."""
+
+    recipient_id: int
+    link_hash: str
+    link_expires_at: datetime
+    message_id: str
+
+
+def recipient_ids(conn: Connection, quote_id: int) -> list[tuple[int, str]]:
+    """Return a quote's recipients as (id, e-mail), in the order they were named."""
+    query = (
+        select(quote_recipients.c.id, quote_recipients.c.email)
+        .where(quote_recipients.c.quote_id == quote_id)
+        .order_by(quote_recipients.c.id)
+    )
+    return [(r.id, r.email) for r in conn.execute(query).all()]
+
+
+def give_links(conn: Connection, links: Sequence[RecipientLink]) -> None:
+    """Store each recipient's new link and Message-ID; its mail is pending from now."""
+    if links:
+        conn.execute(
+            _GIVE_LINK,
+            [
+                {
+                    "rid": link.recipient_id,
+                    "link_hash": link.link_hash,
+                    "link_expires_at": link.link_expires_at,
+                    "message_id": link.message_id,
+                }
+                for link in links
+            ],
+        )
+
+
+_GIVE_LINK = (
+    update(quote_recipients)
+    .where(quote_recipients.c.id == bindparam("rid"))
+    .values(
+        link_hash=bindparam("link_hash"),
+        link_expires_at=bindparam("link_expires_at"),
+        message_id=bindparam("message_id"),
+        delivery=Delivery.PENDING.value,
+        delivery_at=None,
+        delivery_error=None,
+    )
+)
+
+
+def record_delivery(
+    conn: Connection, recipient_id: int, delivery: Delivery, at: datetime, error: str | None
+) -> None:
+    """Record how a recipient's mail went."""
     conn.execute(
-        _INSERT_OUTBOX,
-        {
-            "topic": topic,
-            "payload": dict(payload),
-            "created_at": now,
-            "available_at": now,
-            "processed_at": None,
-            "attempts": 0,
-            "last_error": None,
-        },
+        update(quote_recipients)
+        .where(quote_recipients.c.id == recipient_id)
+        .values(delivery=delivery.value, delivery_at=at, delivery_error=error)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LinkHolder:
+    """The recipient a link was given to, and the quote it opens."""
+
+    recipient_id: int
+    quote_id: int
+    email: str
+    name: str | None
+    link_expires_at: datetime
+
+
+def link_holder(conn: Connection, link_hash: str) -> LinkHolder | None:
+    """Return whom a link (by its hash) was given to, if anyone."""
+    row = conn.execute(_HOLDERS.where(quote_recipients.c.link_hash == link_hash)).first()
+    return None if row is None else LinkHolder(*row)
+
+
+def link_holders(conn: Connection, recipient_ids: Collection[int]) -> dict[int, LinkHolder]:
+    """Return these recipients (given links) by id."""
+    query = _HOLDERS.where(quote_recipients.c.id.in_(sorted(recipient_ids)))
+    return {row.id: LinkHolder(*row) for row in conn.execute(query).all()}
+
+
+_HOLDERS = select(
+    quote_recipients.c.id,
+    quote_recipients.c.quote_id,
+    quote_recipients.c.email,
+    quote_recipients.c.name,
+    quote_recipients.c.link_expires_at,
+).where(quote_recipients.c.link_expires_at.is_not(None))
+
+
+def record_view(conn: Connection, recipient_id: int, now: datetime) -> int:
+    """Count one opening of a recipient's link (the first one's time kept); return the
+    count."""
+    return int(
+        conn.execute(
+            update(quote_recipients)
+            .where(quote_recipients.c.id == recipient_id)
+            .values(
+                view_count=quote_recipients.c.view_count + 1,
+                viewed_at=func.coalesce(quote_recipients.c.viewed_at, now),
+            )
+            .returning(quote_recipients.c.view_count)
+        ).scalar_one()
     )
 
 
@@ -461,7 +564,7 @@ def _assembled(conn: Connection, rows: Sequence[AnyRow]) -> list[Quote]:
         lines[r.quote_id].append(_line(r._mapping))
     recipients: dict[int, list[Recipient]] = {i: [] for i in ids}
     for r in conn.execute(_RECIPIENTS_OF, {"ids": ids}):
-        recipients[r.quote_id].append(Recipient(r.email, r.name, RecipientRole(r.role)))
+        recipients[r.quote_id].append(_recipient(r))
     replaced_ids = {row.replaces_quote_id for row in rows} - {None}
     replaced: dict[int, str] = {}
     if replaced_ids:
@@ -530,6 +633,19 @@ def _quote(
         replaces=replaces,
         lines=tuple(lines),
         recipients=tuple(recipients),
+    )
+
+
+def _recipient(r: AnyRow) -> Recipient:
+    return Recipient(
+        r.email,
+        r.name,
+        RecipientRole(r.role),
+        delivery=None if r.delivery is None else Delivery(r.delivery),
+        delivery_at=r.delivery_at,
+        delivery_error=r.delivery_error,
+        viewed_at=r.viewed_at,
+        view_count=r.view_count,
     )
 
 

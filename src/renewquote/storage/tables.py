@@ -259,6 +259,16 @@ class QuoteRecipient(Base):
     email: Mapped[str] = mapped_column(EMAIL)
     name: Mapped[str | None] = mapped_column(NAME)
     role: Mapped[str] = mapped_column(String(10))  # buyer | contact | extra
+    # The recipient's own link to the sent quote: only its SHA-256 is kept.
+    link_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    link_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The mail: its Message-ID, fixed when the quote is sent, and how its delivery went.
+    message_id: Mapped[str | None] = mapped_column(String(200))
+    delivery: Mapped[str | None] = mapped_column(String(10))  # pending | sent | failed
+    delivery_at: Mapped[datetime | None] = mapped_column(DateTime)
+    delivery_error: Mapped[str | None] = mapped_column(String(500))
+    viewed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    view_count: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class QuoteEvent(Base):
@@ -307,10 +317,13 @@ class OutboxMessage(Base):
     """A message to send once its transaction commits: an e-mail or a webhook."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "processed_at", "available_at"),)
+    __table_args__ = (Index("ix_outbox_due", "status", "available_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     topic: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # pending -> sending (claimed by a worker until lease_until) -> sent | failed
+    status: Mapped[str] = mapped_column(String(10), default="pending", server_default="pending")
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     available_at: Mapped[datetime] = mapped_column(DateTime)
     processed_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -1,0 +1,107 @@
+"""Each recipient's link: the sent quote as a page and as a PDF, without an account.
+
+A `GET` only shows (and counts the view): mail scanners that open links change nothing else.
+Pages carry `Referrer-Policy: no-referrer` (the token is in the address) and are not stored.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import HTMLResponse, Response
+
+from renewquote.api.dependencies import Unsigned, run
+from renewquote.delivery.formatting import day_text, money_text
+from renewquote.delivery.mail import seller_name
+from renewquote.delivery.pdf import render_quote_pdf
+from renewquote.delivery.templates import render
+from renewquote.delivery.words import LANGUAGES, words_for
+from renewquote.domain.errors import RuleViolation
+from renewquote.services import links
+from renewquote.services.documents import PrintableQuote
+
+router = APIRouter(include_in_schema=False)
+Token = Annotated[str, Path(max_length=200)]
+Lang = Annotated[str | None, Query(max_length=5)]
+_PRIVATE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+
+
+@router.get("/q/{token}", response_class=HTMLResponse)
+async def quote_page(token: Token, context: Unsigned, lang: Lang = None) -> Response:
+    """The quote a recipient's link opens, or a page saying the link opens nothing."""
+    try:
+        view = await run(links.open_link, context.db, token, now=context.now)
+    except RuleViolation:
+        return _gone(lang or context.language)
+    language = _language(lang, view.printable.quote.language)
+    html = render("links/quote.html", _page(view.printable, language, token))
+    return HTMLResponse(html, headers=_PRIVATE)
+
+
+@router.get("/q/{token}/pdf")
+async def quote_pdf(token: Token, context: Unsigned) -> Response:
+    """The PDF of the quote a recipient's link opens."""
+    try:
+        printable = await run(links.link_document, context.db, token, now=context.now)
+    except RuleViolation:
+        return _gone(context.language)
+    pdf = await run(render_quote_pdf, printable)
+    number = printable.quote.number
+    headers = {**_PRIVATE, "Content-Disposition": f'inline; filename="{number}.pdf"'}
+    return Response(pdf, media_type="application/pdf", headers=headers)
+
+
+def _language(asked: str | None, default: str) -> str:
+    if asked in LANGUAGES:
+        return str(asked)
+    return default if default in LANGUAGES else "en"
+
+
+def _gone(language: str) -> HTMLResponse:
+    language = _language(language, "en")
+    html = render("links/gone.html", {"words": words_for(language), "language": language})
+    return HTMLResponse(html, status_code=404, headers=_PRIVATE)
+
+
+def _page(printable: PrintableQuote, language: str, token: str) -> dict[str, object]:
+    quote = printable.quote
+    words = words_for(language)
+
+    def money(amount: Decimal) -> str:
+        return money_text(amount, quote.currency, language)
+
+    return {
+        "words": words,
+        "language": language,
+        "languages": [(code, "English" if code == "en" else "Français") for code in LANGUAGES],
+        "token": token,
+        "title": words["link.title"].format(number=quote.number),
+        "for_whom": words["link.for"].format(
+            customer=printable.customer.name, seller=seller_name(printable)
+        ),
+        "status": words[f"status.{quote.status.value}"],
+        "valid_until": day_text(quote.expires_at, language),
+        "lines": [
+            {
+                "name": line.offering_name,
+                "subscription": line.subscription_id or "",
+                "seats": line.quantity,
+                "term": words[f"term.{line.term.value}"],
+                "period": f"{day_text(line.start_date, language)} – "
+                f"{day_text(line.end_date, language)}",
+                "unit_price": money(line.unit_price),
+                "discount": money(line.discount) if line.discount else "",
+                "promotion": line.promotion_name,
+                "amount": money(line.amount),
+            }
+            for line in quote.lines
+        ],
+        "subtotal": money(quote.subtotal),
+        "discounts": money(quote.discount_total) if quote.discount_total else "",
+        "tax": money(quote.tax),
+        "tax_label": words["tax"].format(rate=f"{quote.tax_rate * 100:g} %"),
+        "total": money(quote.total),
+        "buy_text": words["link.buy_text"],
+    }

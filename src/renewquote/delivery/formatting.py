@@ -1,0 +1,22 @@
+"""Money and dates as people read them, in the quote's language (the PDF, mails, pages)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from babel.dates import format_date
+from babel.numbers import format_currency
+
+from renewquote.domain.money import round_money
+
+
+def money_text(amount: Decimal, currency: str, language: str) -> str:
+    """Write an amount for a reader: rounded as the engine rounds (half up) before Babel,
+    whose own rounding is half-even."""
+    return format_currency(round_money(amount, currency), currency, locale=language)
+
+
+def day_text(value: date, language: str) -> str:
+    """Write a date for a reader ("2 déc. 2026", "Dec 2, 2026")."""
+    return format_date(value, format="medium", locale=language)

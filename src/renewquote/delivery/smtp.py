@@ -1,0 +1,107 @@
+"""Handing mail to an SMTP server, with its failures told apart: worth retrying, or final."""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+import ssl
+from email.message import EmailMessage
+from types import TracebackType
+from urllib.parse import unquote, urlsplit
+
+
+class MailError(Exception):
+    """The server did not take a message; `permanent` when trying again cannot help (5xx)."""
+
+    def __init__(self, reason: str, *, permanent: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+
+
+class SmtpMailer:
+    """One SMTP session, opened at the first message and kept for the next ones.
+
+    `url` is `smtp://[user:password@]host[:port]` (STARTTLS when the server offers it and a
+    password is given), or `smtps://...` (TLS from the start).
+    """
+
+    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError(f"RENEWQUOTE_SMTP_URL must be smtp://host:port, not {url!r}")
+        self._tls = parts.scheme == "smtps"
+        self._host = parts.hostname
+        self._port = parts.port or (465 if self._tls else 25)
+        self._user = unquote(parts.username) if parts.username else None
+        self._password = unquote(parts.password) if parts.password else None
+        self._timeout = timeout
+        self._session: smtplib.SMTP | None = None
+
+    def __enter__(self) -> SmtpMailer:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def send(self, message: EmailMessage) -> None:
+        """Hand one message to the server; `MailError` if it did not take it."""
+        try:
+            session = self._open()
+            refused = session.send_message(message)
+        except smtplib.SMTPRecipientsRefused as error:
+            codes = [code for code, _ in error.recipients.values()]
+            self._drop()
+            reason = "; ".join(f"{code} {text!r}" for code, text in error.recipients.values())
+            raise MailError(reason, permanent=all(code >= 500 for code in codes)) from error
+        except smtplib.SMTPResponseException as error:
+            self._drop()
+            reason = f"{error.smtp_code} {error.smtp_error!r}"
+            raise MailError(reason, permanent=error.smtp_code >= 500) from error
+        except (smtplib.SMTPException, OSError) as error:
+            self._drop()
+            raise MailError(f"{type(error).__name__}: {error}", permanent=False) from error
+        if refused:
+            # Some recipients refused, others taken: a quote's mail has one recipient.
+            reason = "; ".join(f"{code} {text!r}" for code, text in refused.values())
+            raise MailError(reason, permanent=True)
+
+    def close(self) -> None:
+        """End the session politely, if one is open."""
+        if self._session is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self._session.quit()
+            self._session = None
+
+    def _open(self) -> smtplib.SMTP:
+        if self._session is None:
+            session: smtplib.SMTP
+            if self._tls:
+                session = smtplib.SMTP_SSL(
+                    self._host,
+                    self._port,
+                    timeout=self._timeout,
+                    context=ssl.create_default_context(),
+                )
+            else:
+                session = smtplib.SMTP(self._host, self._port, timeout=self._timeout)
+                session.ehlo()
+                if self._password is not None and session.has_extn("starttls"):
+                    session.starttls(context=ssl.create_default_context())
+                    session.ehlo()
+            if self._user is not None and self._password is not None:
+                session.login(self._user, self._password)
+            self._session = session
+        return self._session
+
+    def _drop(self) -> None:
+        # After an error the session's state is unknown: the next message opens a new one.
+        if self._session is not None:
+            with contextlib.suppress(OSError):
+                self._session.close()
+            self._session = None

@@ -1,0 +1,72 @@
+"""A recipient's link: the sent quote, opened without an account while it is open.
+
+A link is found by the SHA-256 of its token only. It opens its quote while the quote is sent
+(not yet ordered, replaced, cancelled or expired) and the link itself has not run out; every
+other case is "not found", whatever the reason, so a link tells nothing of quotes it does not
+open. Opening counts a view; the first one is an audit event and a `quote.viewed` message.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from renewquote.domain.errors import Code, RuleViolation
+from renewquote.domain.lifecycle import QuoteStatus
+from renewquote.domain.quotes import Quote
+from renewquote.services.documents import PrintableQuote, printable_of
+from renewquote.services.mailing import link_hash
+from renewquote.storage import outbox, quotes
+from renewquote.storage.database import Database
+from renewquote.storage.quotes import Event, LinkHolder
+
+# What secrets.token_urlsafe(32) gives, with room: anything else is not looked up at all.
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,100}")
+
+
+@dataclass(frozen=True, slots=True)
+class LinkView:
+    """What a link shows: the quote with its parties, and whose link it is."""
+
+    printable: PrintableQuote
+    holder: LinkHolder
+
+
+def open_link(db: Database, token: str, *, now: datetime) -> LinkView:
+    """Show the quote a link opens and count the view; `not_found` for any other link."""
+    with db.write() as conn:
+        holder, quote = _opened(conn, token, now)
+        if quotes.record_view(conn, holder.recipient_id, now) == 1:
+            event = Event(holder.email, "viewed", now, {})
+            quotes.record_events(conn, [quote.id], event)
+            outbox.enqueue(conn, "quote.viewed", [{"quote": quote.number}], now)
+        quote = quotes.load_quote_by_id(conn, quote.id)
+        return LinkView(printable_of(conn, quote), holder)
+
+
+def link_document(db: Database, token: str, *, now: datetime) -> PrintableQuote:
+    """Return the quote a link opens, to print (not counted as a view)."""
+    with db.read() as conn:
+        _, quote = _opened(conn, token, now)
+        return printable_of(conn, quote)
+
+
+def _opened(conn: Connection, token: str, now: datetime) -> tuple[LinkHolder, Quote]:
+    holder = quotes.link_holder(conn, link_hash(token)) if _TOKEN.fullmatch(token) else None
+    if holder is None:
+        raise _gone()
+    quote = quotes.load_quote_by_id(conn, holder.quote_id)
+    if (
+        quote.status is not QuoteStatus.SENT
+        or now.date() > quote.expires_at
+        or now >= holder.link_expires_at
+    ):
+        raise _gone()
+    return holder, quote
+
+
+def _gone() -> RuleViolation:
+    return RuleViolation.one(Code.NOT_FOUND, thing="quote")

@@ -1,0 +1,162 @@
+"""The outbox: messages (mails, webhooks) written in the transaction that decided them, and
+claimed by workers under a lease.
+
+A row moves `pending -> sending -> sent | failed`. A claim sets `sending`, counts the attempt
+and holds the row until `lease_until`; a worker that dies mid-send leaves a lease that runs
+out, and the next claim takes the row again (with the same payload, so the same Message-ID
+or webhook id). On PostgreSQL claimers skip the rows another holds (`FOR UPDATE SKIP
+LOCKED`); on SQLite, which has one writer at a time, the same conditional `UPDATE ...
+RETURNING` simply waits its turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
+
+from renewquote.storage.tables import outbox
+
+
+class OutboxStatus(StrEnum):
+    """Where an outbox row stands."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """An outbox row a worker holds until `lease_until`; `attempts` counts this one."""
+
+    id: int
+    topic: str
+    payload: Mapping[str, Any]
+    attempts: int
+    lease_until: datetime
+
+
+def enqueue(
+    conn: Connection, topic: str, payloads: Collection[Mapping[str, Any]], now: datetime
+) -> None:
+    """Queue messages that leave the process once this transaction commits."""
+    if payloads:
+        conn.execute(
+            _INSERT,
+            [
+                {
+                    "topic": topic,
+                    "payload": dict(payload),
+                    "status": OutboxStatus.PENDING.value,
+                    "created_at": now,
+                    "available_at": now,
+                    "attempts": 0,
+                }
+                for payload in payloads
+            ],
+        )
+
+
+_INSERT = insert(outbox)
+
+
+def claim(
+    conn: Connection, topics: Collection[str], *, now: datetime, lease: timedelta, limit: int
+) -> list[Claimed]:
+    """Hold up to `limit` due rows of these topics, oldest first: pending ones whose time has
+    come, and those whose holder's lease ran out."""
+    due = (
+        select(outbox.c.id)
+        .where(
+            outbox.c.topic.in_(bindparam("topics", expanding=True)),
+            or_(
+                and_(
+                    outbox.c.status == OutboxStatus.PENDING.value,
+                    outbox.c.available_at <= bindparam("now"),
+                ),
+                and_(
+                    outbox.c.status == OutboxStatus.SENDING.value,
+                    outbox.c.lease_until < bindparam("now"),
+                ),
+            ),
+        )
+        .order_by(outbox.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    lease_until = now + lease
+    rows = conn.execute(
+        update(outbox)
+        .where(outbox.c.id.in_(due.scalar_subquery()))
+        .values(
+            status=OutboxStatus.SENDING.value,
+            lease_until=lease_until,
+            attempts=outbox.c.attempts + 1,
+        )
+        .returning(outbox.c.id, outbox.c.topic, outbox.c.payload, outbox.c.attempts),
+        {"topics": sorted(topics), "now": now},
+    ).all()
+    return sorted(
+        (Claimed(r.id, r.topic, r.payload, r.attempts, lease_until) for r in rows),
+        key=lambda c: c.id,
+    )
+
+
+def finish(
+    conn: Connection,
+    claimed: Claimed,
+    status: OutboxStatus,
+    *,
+    now: datetime,
+    error: str | None = None,
+    payload: Mapping[str, Any] | None = None,
+) -> bool:
+    """End a claimed row as `sent` or `failed` (its payload replaced if given, say to drop a
+    secret it no longer needs); False if the claim was lost (the lease ran out and another
+    worker took the row)."""
+    values: dict[str, Any] = {
+        "status": status.value,
+        "processed_at": now,
+        "lease_until": None,
+        "last_error": error,
+    }
+    if payload is not None:
+        values["payload"] = dict(payload)
+    return _still_held(conn, claimed, values)
+
+
+def retry(conn: Connection, claimed: Claimed, *, at: datetime, error: str) -> bool:
+    """Give a claimed row back to be tried again at `at`; False if the claim was lost."""
+    values = {
+        "status": OutboxStatus.PENDING.value,
+        "available_at": at,
+        "lease_until": None,
+        "last_error": error,
+    }
+    return _still_held(conn, claimed, values)
+
+
+def _still_held(conn: Connection, claimed: Claimed, values: Mapping[str, Any]) -> bool:
+    result = conn.execute(
+        update(outbox)
+        .where(
+            outbox.c.id == claimed.id,
+            outbox.c.status == OutboxStatus.SENDING.value,
+            outbox.c.lease_until == claimed.lease_until,
+            outbox.c.attempts == claimed.attempts,
+        )
+        .values(**values)
+    )
+    return result.rowcount == 1
+
+
+def counts(conn: Connection) -> dict[str, int]:
+    """Return how many rows stand in each state."""
+    query = select(outbox.c.status, func.count()).group_by(outbox.c.status)
+    return {status: count for status, count in conn.execute(query).all()}

@@ -1,0 +1,282 @@
+"""Quote mail end to end: the API sends, the worker delivers to a real SMTP server (aiosmtpd in
+the test), each recipient's link opens the quote; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+import re
+import socket
+from collections.abc import Iterator
+from datetime import timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from renewquote.delivery.smtp import SmtpMailer
+from renewquote.services.mailing import LEASE, QUOTE_MAIL, MailSettings, link_hash
+from renewquote.services.worker import work_once
+from renewquote.storage import outbox
+from renewquote.storage.database import Database
+from renewquote.storage.tables import outbox as outbox_table
+from renewquote.storage.tables import quote_events, quote_recipients
+from tests.book import NOW
+
+PUBLIC = "http://quotes.test"
+# Babel's French: a narrow no-break space between thousands, a no-break space before the sign.
+FR_TOTAL = "8\u202f688,00\u00a0€"
+SETTINGS = MailSettings(public_url=PUBLIC, sender="quotes@vendor.test")
+LINK = re.compile(re.escape(PUBLIC) + r"/q/([A-Za-z0-9_-]+)")
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it is given, and refuses whom it is told to."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.refuse: dict[str, str] = {}  # address -> the reply to its RCPT TO
+
+    async def handle_RCPT(self, server, session, envelope, address, options) -> str:
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        message = message_from_bytes(envelope.original_content, policy=policy.default)
+        self.messages.append(message)  # type: ignore[arg-type]
+        return "250 Message accepted"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if address in str(m["To"])]
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, str]]:
+    """A real SMTP server on a free port of 127.0.0.1, and its URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, f"smtp://127.0.0.1:{port}"
+    controller.stop()
+
+
+def deliver(db: Database, url: str, *, at=NOW) -> Any:
+    with SmtpMailer(url) as mailer:
+        return work_once(db, mailer, SETTINGS, clock=lambda: at)
+
+
+def sent_quote(client, auth, *recipients: dict[str, str]) -> dict[str, Any]:
+    me = auth("marie@dupont.example")
+    created = client.post(
+        "/api/v1/quotes",
+        headers=me,
+        json={
+            "lines": [
+                {"subscription_id": "SUB-0001", "quantity": 4},
+                {"subscription_id": "SUB-0002"},
+            ],
+            "recipients": list(recipients),
+        },
+    )
+    assert created.status_code == 201, created.text
+    sent = client.post(f"/api/v1/quotes/{created.json()['number']}/send", headers=me)
+    assert sent.status_code == 200, sent.text
+    return sent.json()
+
+
+def parts(message: EmailMessage) -> tuple[str, str, bytes]:
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    [attachment] = list(message.iter_attachments())
+    return text, html, attachment.get_content()
+
+
+def test_each_recipient_gets_the_mail_with_the_pdf_and_a_link_of_its_own(client, auth, book, smtp):
+    inbox, url = smtp
+    quote = sent_quote(client, auth, {"email": "cfo@dupont.example", "name": "Claire CFO"})
+    assert [r["delivery"] for r in quote["recipients"]] == ["pending", "pending"]
+
+    done = deliver(book, url)
+
+    assert (done.mail.sent, done.mail.failed, done.mail.pdfs) == (2, 0, 1)
+    assert sorted(str(m["To"]) for m in inbox.messages) == [
+        "Claire CFO <cfo@dupont.example>",
+        "marie@dupont.example",
+    ]
+    links = set()
+    with book.read() as conn:
+        rows = conn.execute(select(outbox_table).where(outbox_table.c.topic == QUOTE_MAIL)).all()
+    ids = {row.payload["message_id"] for row in rows}
+    for message in inbox.messages:
+        # The quote's language is the customer's (French), and so is the mail.
+        assert message["Subject"] == f"Devis {quote['number']} de Vendor SAS : {FR_TOTAL}"
+        assert message["Message-ID"] in ids
+        text, html, pdf = parts(message)
+        [token] = LINK.findall(text)
+        assert f"{PUBLIC}/q/{token}" in html
+        links.add(token)
+        assert FR_TOTAL in text and "Total" in text
+        pages = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+        assert quote["number"] in pages and "8688,00" in pages.replace("\u202f", "")
+    assert len(links) == 2  # each recipient its own link
+    # Sent: recorded on the quote, and the link's secret dropped from the outbox.
+    shown = client.get(f"/api/v1/quotes/{quote['number']}", headers=auth("marie@dupont.example"))
+    recipients = shown.json()["recipients"]
+    assert [r["delivery"] for r in recipients] == ["sent", "sent"]
+    # The worker's clock is the API's here: sent at the moment the quote was.
+    assert all(r["delivery_at"] == shown.json()["sent_at"] for r in recipients)
+    with book.read() as conn:
+        after = conn.execute(select(outbox_table).where(outbox_table.c.topic == QUOTE_MAIL)).all()
+    assert {row.status for row in after} == {"sent"}
+    assert all("link_token" not in row.payload for row in after)
+    # Nothing more is due: a second round sends nothing.
+    assert deliver(book, url).mail.claimed == 0
+    assert len(inbox.messages) == 2
+
+
+def test_the_link_shows_the_quote_counts_views_and_serves_the_pdf(client, auth, book, smtp):
+    inbox, url = smtp
+    quote = sent_quote(client, auth)
+    deliver(book, url)
+    [token] = LINK.findall(parts(inbox.messages[0])[0])
+
+    page = client.get(f"/q/{token}")
+    assert page.status_code == 200
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["cache-control"] == "no-store"
+    assert f"Devis {quote['number']}" in page.text and FR_TOTAL in page.text
+    english = client.get(f"/q/{token}?lang=en")
+    assert f"Quote {quote['number']}" in english.text and "€8,688.00" in english.text
+    pdf = client.get(f"/q/{token}/pdf")
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+
+    shown = client.get(f"/api/v1/quotes/{quote['number']}", headers=auth("marie@dupont.example"))
+    [marie] = shown.json()["recipients"]
+    assert (marie["view_count"], marie["viewed_at"]) == (2, shown.json()["sent_at"])
+    with book.read() as conn:
+        actions = conn.execute(select(quote_events.c.action)).scalars().all()
+        viewed = conn.execute(
+            select(outbox_table.c.payload).where(outbox_table.c.topic == "quote.viewed")
+        ).all()
+    assert actions.count("viewed") == 1  # the first opening is the event
+    assert [row.payload for row in viewed] == [{"quote": quote["number"]}]
+
+
+def test_a_tampered_foreign_or_ended_link_is_not_found_and_changes_nothing(
+    client, auth, book, smtp
+):
+    inbox, url = smtp
+    quote = sent_quote(client, auth)
+    deliver(book, url)
+    [token] = LINK.findall(parts(inbox.messages[0])[0])
+    tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
+    for path in (f"/q/{tampered}", "/q/short", f"/q/{tampered}/pdf", "/q/" + "x" * 150):
+        gone = client.get(path)
+        assert gone.status_code == 404, path
+        assert "Ce lien n'ouvre aucun devis" in gone.text or "does not open" in gone.text
+        assert gone.headers["referrer-policy"] == "no-referrer"
+    # The quote is replaced (a new address means a new quote): the old link ends.
+    me = auth("marie@dupont.example")
+    replaced = client.post(
+        f"/api/v1/quotes/{quote['number']}/replace", headers=me, json={"address": {"city": "Lyon"}}
+    )
+    assert replaced.status_code == 201, replaced.text
+    assert client.post(f"/api/v1/quotes/{replaced.json()['number']}/send", headers=me).is_success
+    assert client.get(f"/q/{token}").status_code == 404
+    # And past the quote's validity it ends too, whatever the link's own lifetime.
+    later = client.get(f"/api/v1/quotes/{replaced.json()['number']}", headers=me).json()
+    assert later["status"] == "sent"
+    with book.read() as conn:
+        views = conn.execute(select(quote_recipients.c.view_count)).scalars().all()
+    assert set(views) == {0}
+
+
+def test_a_refused_address_fails_at_once_and_shows_on_the_quote(client, auth, book, smtp):
+    inbox, url = smtp
+    inbox.refuse["nobody@dupont.example"] = "550 5.1.1 No such user"
+    quote = sent_quote(client, auth, {"email": "nobody@dupont.example"})
+
+    done = deliver(book, url)
+
+    assert (done.mail.sent, done.mail.failed, done.mail.retried) == (1, 1, 0)
+    shown = client.get(f"/api/v1/quotes/{quote['number']}", headers=auth("marie@dupont.example"))
+    failed = [r for r in shown.json()["recipients"] if r["delivery"] == "failed"]
+    assert [r["email"] for r in failed] == ["nobody@dupont.example"]
+    assert "550" in failed[0]["delivery_error"] and "No such user" in failed[0]["delivery_error"]
+    assert [str(m["To"]) for m in inbox.messages] == ["marie@dupont.example"]
+
+
+def test_a_passing_refusal_is_retried_later_with_the_same_message_id(client, auth, book, smtp):
+    inbox, url = smtp
+    inbox.refuse["marie@dupont.example"] = "451 4.3.0 Try again later"
+    sent_quote(client, auth)
+
+    first = deliver(book, url)
+    assert (first.mail.sent, first.mail.retried) == (0, 1)
+    assert deliver(book, url, at=NOW + timedelta(seconds=10)).mail.claimed == 0  # not yet due
+    with book.read() as conn:
+        [row] = conn.execute(select(outbox_table).where(outbox_table.c.topic == QUOTE_MAIL)).all()
+    assert (row.status, row.attempts) == ("pending", 1) and "451" in row.last_error
+
+    del inbox.refuse["marie@dupont.example"]
+    second = deliver(book, url, at=NOW + timedelta(minutes=1))
+    assert second.mail.sent == 1
+    [message] = inbox.messages
+    assert message["Message-ID"] == row.payload["message_id"]
+
+
+def test_a_server_that_cannot_be_reached_is_retried_not_failed(client, auth, book):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    sent_quote(client, auth)
+    done = deliver(book, f"smtp://127.0.0.1:{closed}")
+    assert (done.mail.sent, done.mail.retried, done.mail.failed) == (0, 1, 0)
+
+
+def test_a_claim_whose_worker_died_is_taken_again_after_its_lease(client, auth, book, smtp):
+    inbox, url = smtp
+    sent_quote(client, auth)
+    # A worker claims the mail, then dies before recording anything.
+    with book.write() as conn:
+        [dead] = outbox.claim(conn, [QUOTE_MAIL], now=NOW, lease=LEASE, limit=10)
+    assert deliver(book, url, at=NOW + LEASE / 2).mail.claimed == 0  # still held
+    done = deliver(book, url, at=NOW + LEASE + timedelta(seconds=1))
+    assert done.mail.sent == 1
+    [message] = inbox.messages
+    assert message["Message-ID"] == dead.payload["message_id"]
+    # The dead worker's claim is lost: recording its outcome now changes nothing.
+    with book.write() as conn:
+        assert not outbox.finish(conn, dead, outbox.OutboxStatus.FAILED, now=NOW, error="late")
+        [row] = conn.execute(select(outbox_table).where(outbox_table.c.topic == QUOTE_MAIL)).all()
+    assert (row.status, row.attempts) == ("sent", 2)
+
+
+def test_a_quote_ended_before_its_mail_left_is_not_mailed(client, auth, book, smtp):
+    inbox, url = smtp
+    quote = sent_quote(client, auth)
+    cancelled = client.post(
+        f"/api/v1/quotes/{quote['number']}/cancel", headers=auth("ops@vendor.example")
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    done = deliver(book, url)
+    assert (done.mail.sent, done.mail.failed) == (0, 1)
+    assert inbox.messages == []
+
+
+def test_link_hashes_are_all_that_is_stored_of_a_link(client, auth, book, smtp):
+    inbox, url = smtp
+    sent_quote(client, auth)
+    deliver(book, url)
+    [token] = LINK.findall(parts(inbox.messages[0])[0])
+    with book.read() as conn:
+        stored = conn.execute(select(quote_recipients.c.link_hash)).scalars().all()
+    assert stored == [link_hash(token)] and token not in stored
