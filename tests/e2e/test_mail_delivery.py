@@ -153,6 +153,7 @@ def test_the_link_shows_the_quote_counts_views_and_serves_the_pdf(client, auth, 
     assert page.headers["referrer-policy"] == "no-referrer"
     assert page.headers["cache-control"] == "no-store"
     assert f"Devis {quote['number']}" in page.text and FR_TOTAL in page.text
+    assert "Taxes estimées (20\u00a0%)" in page.text
     english = client.get(f"/q/{token}?lang=en")
     assert f"Quote {quote['number']}" in english.text and "€8,688.00" in english.text
     pdf = client.get(f"/q/{token}/pdf")

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from babel.dates import format_date
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_percent
 
 from renewquote.domain.money import round_money
 
@@ -20,3 +20,8 @@ def money_text(amount: Decimal, currency: str, language: str) -> str:
 def day_text(value: date, language: str) -> str:
     """Write a date for a reader ("2 déc. 2026", "Dec 2, 2026")."""
     return format_date(value, format="medium", locale=language)
+
+
+def percent_text(rate: Decimal, language: str) -> str:
+    """Write a rate as a percentage with no digit it does not have ("20 %", "8.5%")."""
+    return format_percent(rate, locale=language, decimal_quantization=False)

@@ -11,11 +11,11 @@ from importlib.resources import as_file, files
 from pathlib import Path
 
 from babel import Locale
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal
 from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, XPos, YPos
 
-from renewquote.delivery.formatting import day_text, money_text
+from renewquote.delivery.formatting import day_text, money_text, percent_text
 from renewquote.delivery.words import WORDS
 from renewquote.domain.lifecycle import QuoteStatus
 from renewquote.domain.model import LineKind
@@ -456,7 +456,7 @@ class _QuoteDocument(FPDF):
 
     def totals(self) -> None:
         q, w = self.quote, self.words
-        rate = format_percent(q.tax_rate, locale=self.language, decimal_quantization=False)
+        rate = percent_text(q.tax_rate, self.language)
         rows: Sequence[tuple[str, str, Color]] = (
             (w["subtotal"], self.money(q.subtotal), _INK),
             (w["discounts"], self.money(-q.discount_total), _PROMO if q.discount_total else _INK),

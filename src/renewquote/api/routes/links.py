@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
 from renewquote.api.dependencies import Unsigned, run
-from renewquote.delivery.formatting import day_text, money_text
+from renewquote.delivery.formatting import day_text, money_text, percent_text
 from renewquote.delivery.mail import seller_name
 from renewquote.delivery.pdf import render_quote_pdf
 from renewquote.delivery.templates import render
@@ -101,7 +101,7 @@ def _page(printable: PrintableQuote, language: str, token: str) -> dict[str, obj
         "subtotal": money(quote.subtotal),
         "discounts": money(quote.discount_total) if quote.discount_total else "",
         "tax": money(quote.tax),
-        "tax_label": words["tax"].format(rate=f"{quote.tax_rate * 100:g} %"),
+        "tax_label": words["tax"].format(rate=percent_text(quote.tax_rate, language)),
         "total": money(quote.total),
         "buy_text": words["link.buy_text"],
     }
