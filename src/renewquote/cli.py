@@ -33,6 +33,7 @@ from renewquote.storage.database import Database
 from renewquote.storage.migrate import current_revision, head_revision, is_packaged, upgrade
 
 BOOK_FORMAT = "docs/book.md"
+LEASE_SECONDS = 120.0  # services.mailing.LEASE, without importing the mail code at start
 
 app = typer.Typer(
     help="Renewal quotes for software subscriptions.",
@@ -376,11 +377,20 @@ def worker(
         float, typer.Option(help="Seconds between two rounds when one found nothing.", min=0.1)
     ] = 3.0,
     batch: Annotated[int, typer.Option(help="Mails claimed at a time.", min=1, max=1000)] = 50,
+    lease: Annotated[
+        float,
+        typer.Option(
+            help="Seconds a claim holds its mails; a worker that dies leaves them to others "
+            "after this long.",
+            min=1,
+        ),
+    ] = LEASE_SECONDS,
 ) -> None:
     """Deliver queued mail over SMTP (RENEWQUOTE_SMTP_URL) and end quotes past their validity;
     stops cleanly on SIGTERM or Ctrl-C. Several workers may run at once on PostgreSQL."""
     import signal
     import threading
+    from datetime import timedelta
 
     from renewquote.delivery.smtp import SmtpMailer
     from renewquote.services.mailing import MailSettings
@@ -400,7 +410,9 @@ def worker(
         console.print(f"Worker delivering mail to {settings.smtp_url}; Ctrl-C to stop.")
     while not stop.is_set():
         with SmtpMailer(settings.smtp_url) as mailer:
-            done = work_once(db, mailer, mail, clock=utcnow, batch=batch)
+            done = work_once(
+                db, mailer, mail, clock=utcnow, batch=batch, lease=timedelta(seconds=lease)
+            )
         if not done.idle:
             m = done.mail
             console.print(

@@ -129,11 +129,12 @@ def deliver_mail(
     *,
     clock: Callable[[], datetime],
     batch: int = 50,
+    lease: timedelta = LEASE,
 ) -> MailRound:
     """Claim up to `batch` due mails, send them, record each outcome; return the counts."""
     done = MailRound()
     with db.write() as conn:
-        claimed = outbox.claim(conn, [QUOTE_MAIL], now=clock(), lease=LEASE, limit=batch)
+        claimed = outbox.claim(conn, [QUOTE_MAIL], now=clock(), lease=lease, limit=batch)
     if not claimed:
         return done
     documents = _read_documents(

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from renewquote.services.mailing import Mailer, MailRound, MailSettings, deliver_mail
+from renewquote.services.mailing import LEASE, Mailer, MailRound, MailSettings, deliver_mail
 from renewquote.services.quoting import expire_quotes
 from renewquote.storage.database import Database
 
@@ -32,12 +32,13 @@ def work_once(
     *,
     clock: Callable[[], datetime],
     batch: int = 50,
+    lease: timedelta = LEASE,
 ) -> WorkRound:
     """Do what is due now: expire quotes, then deliver mail until none is left due."""
     now = clock()
     done = WorkRound(expired=expire_quotes(db, today=now.date(), now=now))
     while True:
-        mail = deliver_mail(db, mailer, settings, clock=clock, batch=batch)
+        mail = deliver_mail(db, mailer, settings, clock=clock, batch=batch, lease=lease)
         for name in ("sent", "retried", "failed", "lost", "pdfs"):
             setattr(done.mail, name, getattr(done.mail, name) + getattr(mail, name))
         if mail.claimed < batch:
