@@ -3,6 +3,7 @@ the test), each recipient's link opens the quote; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import socket
@@ -281,3 +282,104 @@ def test_link_hashes_are_all_that_is_stored_of_a_link(client, auth, book, smtp):
     with book.read() as conn:
         stored = conn.execute(select(quote_recipients.c.link_hash)).scalars().all()
     assert stored == [link_hash(token)] and token not in stored
+
+
+def link_of(client, auth, book, smtp) -> tuple[dict[str, Any], str]:
+    inbox, url = smtp
+    quote = sent_quote(client, auth)
+    deliver(book, url)
+    [token] = LINK.findall(parts(inbox.messages[0])[0])
+    return quote, token
+
+
+def csrf_of(page_text: str) -> str:
+    [value] = re.findall(r'name="csrf" value="([^"]+)"', page_text)
+    return value
+
+
+def test_the_links_page_sells_the_quote_by_card(client, auth, book, smtp):
+    quote, token = link_of(client, auth, book, smtp)
+    page = client.get(f"/q/{token}")
+    # A card-only customer is offered card and PayPal, not an invoice.
+    assert 'value="card"' in page.text and 'value="paypal"' in page.text
+    assert 'value="invoice"' not in page.text
+    cookie = page.cookies.get("rq_csrf")
+    assert cookie and cookie == csrf_of(page.text)
+    assert "httponly" in page.headers["set-cookie"].lower()
+    assert "samesite=strict" in page.headers["set-cookie"].lower()
+
+    bought = client.post(
+        f"/q/{token}/checkout",
+        data={
+            "csrf": csrf_of(page.text),
+            "payment_method": "card",
+            "card_number": "4242 4242 4242 4242",
+        },
+    )
+    assert bought.status_code == 200, bought.text
+    assert f"Le devis {quote['number']} est commandé" in bought.text
+    shown = client.get(f"/api/v1/quotes/{quote['number']}", headers=auth("marie@dupont.example"))
+    assert shown.json()["status"] == "ordered"
+    # Ordered: the link opens nothing more, and a second purchase cannot happen.
+    assert client.get(f"/q/{token}").status_code == 404
+    again = client.post(
+        f"/q/{token}/checkout",
+        data={
+            "csrf": csrf_of(page.text),
+            "payment_method": "card",
+            "card_number": "4242424242424242",
+        },
+    )
+    assert again.status_code == 404
+    with book.read() as conn:
+        actors = (
+            conn.execute(select(quote_events.c.actor).where(quote_events.c.action == "ordered"))
+            .scalars()
+            .all()
+        )
+    assert actors == ["marie@dupont.example"]  # the link's holder
+
+
+def test_a_declined_card_is_shown_with_its_reason_and_orders_nothing(client, auth, book, smtp):
+    quote, token = link_of(client, auth, book, smtp)
+    page = client.get(f"/q/{token}")
+    declined = client.post(
+        f"/q/{token}/checkout",
+        data={
+            "csrf": csrf_of(page.text),
+            "payment_method": "card",
+            "card_number": "4000000000000002",
+        },
+    )
+    assert declined.status_code == 422
+    shown_text = html.unescape(declined.text)
+    assert "La commande n'a pas été passée" in shown_text
+    assert "refus" in shown_text.lower()  # the decline's reason, in French
+    invoice = client.post(
+        f"/q/{token}/checkout", data={"csrf": csrf_of(page.text), "payment_method": "invoice"}
+    )
+    assert invoice.status_code == 422  # no new credit line from a link either
+    shown = client.get(f"/api/v1/quotes/{quote['number']}", headers=auth("marie@dupont.example"))
+    assert shown.json()["status"] == "sent"
+
+
+def test_a_purchase_without_the_pages_csrf_token_or_by_get_orders_nothing(client, auth, book, smtp):
+    quote, token = link_of(client, auth, book, smtp)
+    client.get(f"/q/{token}")  # the cookie is set
+    forged = client.post(
+        f"/q/{token}/checkout",
+        data={"csrf": "forged", "payment_method": "card", "card_number": "4242424242424242"},
+    )
+    # Without the page's hidden language field, the browser's language (none here: English).
+    assert forged.status_code == 403 and "Nothing was ordered" in forged.text
+    client.cookies.clear()
+    cookieless = client.post(
+        f"/q/{token}/checkout",
+        data={"csrf": "", "payment_method": "card", "card_number": "4242424242424242"},
+    )
+    assert cookieless.status_code == 403
+    # A mail scanner follows every link with GET: nothing is bought.
+    for path in (f"/q/{token}", f"/q/{token}/pdf", f"/q/{token}/checkout"):
+        client.get(path)
+    shown = client.get(f"/api/v1/quotes/{quote['number']}", headers=auth("marie@dupont.example"))
+    assert shown.json()["status"] == "sent"

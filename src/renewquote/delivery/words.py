@@ -87,8 +87,8 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "link.pdf": "Download the PDF",
         "link.buy": "How to buy",
         "link.buy_text": (
-            "Sign in to your account (Billing and orders > Quotes) and check out, or forward "
-            "this quote to whoever pays."
+            "You can also order from your account (Billing and orders > Quotes), or forward "
+            "the mail to whoever pays."
         ),
         "link.gone_title": "This link does not open a quote",
         "link.gone_text": (
@@ -96,6 +96,22 @@ WORDS: Mapping[str, Mapping[str, str]] = {
             "cancelled, ordered or has expired. Ask whoever sent it to you for a new quote."
         ),
         "link.language": "Language",
+        "link.payment": "Payment",
+        "link.card_number": "Card number",
+        "link.buy_button": "Buy now: {total}",
+        "link.problems": "The order was not placed:",
+        "link.ordered_title": "Quote {number} is ordered",
+        "link.ordered_text": (
+            "Thank you. Order {order} for {total} is placed and the subscriptions are renewed; "
+            "a confirmation follows by mail."
+        ),
+        "link.form_expired_title": "This form has expired",
+        "link.form_expired_text": (
+            "Nothing was ordered. Open the link from your mail again and buy from that page."
+        ),
+        "pay.card": "Card",
+        "pay.paypal": "PayPal",
+        "pay.invoice": "Invoice",
     },
     "fr": {
         "title": "Devis",
@@ -170,8 +186,8 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "link.pdf": "Télécharger le PDF",
         "link.buy": "Commander",
         "link.buy_text": (
-            "Connectez-vous à votre compte (Facturation et commandes > Devis) pour passer la "
-            "commande, ou transmettez ce devis à la personne qui paie."
+            "Vous pouvez aussi commander depuis votre compte (Facturation et commandes > "
+            "Devis), ou transmettre l'e-mail à la personne qui paie."
         ),
         "link.gone_title": "Ce lien n'ouvre aucun devis",
         "link.gone_text": (
@@ -180,5 +196,21 @@ WORDS: Mapping[str, Mapping[str, str]] = {
             "qui vous l'a envoyé."
         ),
         "link.language": "Langue",
+        "link.payment": "Paiement",
+        "link.card_number": "Numéro de carte",
+        "link.buy_button": "Commander : {total}",
+        "link.problems": "La commande n'a pas été passée :",
+        "link.ordered_title": "Le devis {number} est commandé",
+        "link.ordered_text": (
+            "Merci. La commande {order} de {total} est passée et les abonnements sont "
+            "renouvelés ; une confirmation suit par e-mail."
+        ),
+        "link.form_expired_title": "Ce formulaire a expiré",
+        "link.form_expired_text": (
+            "Rien n'a été commandé. Rouvrez le lien de votre e-mail et commandez depuis cette page."
+        ),
+        "pay.card": "Carte",
+        "pay.paypal": "PayPal",
+        "pay.invoice": "Facture",
     },
 }

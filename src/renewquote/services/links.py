@@ -16,9 +16,12 @@ from sqlalchemy import Connection
 
 from renewquote.domain.errors import Code, RuleViolation
 from renewquote.domain.lifecycle import QuoteStatus
-from renewquote.domain.quotes import Quote
+from renewquote.domain.model import PaymentMethod
+from renewquote.domain.quotes import Order, Quote
 from renewquote.services.documents import PrintableQuote, printable_of
 from renewquote.services.mailing import link_hash
+from renewquote.services.ordering import place_order
+from renewquote.services.payments import PaymentProvider
 from renewquote.storage import outbox, quotes
 from renewquote.storage.database import Database
 from renewquote.storage.quotes import Event, LinkHolder
@@ -52,6 +55,30 @@ def link_document(db: Database, token: str, *, now: datetime) -> PrintableQuote:
     with db.read() as conn:
         _, quote = _opened(conn, token, now)
         return printable_of(conn, quote)
+
+
+def checkout_by_link(
+    db: Database,
+    token: str,
+    payment_method: PaymentMethod,
+    *,
+    card_number: str | None,
+    provider: PaymentProvider | None,
+    now: datetime,
+) -> tuple[Order, Quote]:
+    """Order the quote a link opens, for the link's holder, as a signed-in buyer would."""
+    with db.read() as conn:
+        holder, quote = _opened(conn, token, now)
+    return place_order(
+        db,
+        quote.number,
+        payment_method,
+        by=holder.email,
+        card_number=card_number,
+        provider=provider,
+        today=now.date(),
+        now=now,
+    )
 
 
 def _opened(conn: Connection, token: str, now: datetime) -> tuple[LinkHolder, Quote]:

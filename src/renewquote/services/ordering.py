@@ -38,10 +38,37 @@ def checkout(
     committed; if writing the order fails, the authorization is voided. The provider is never
     called while rows are locked.
     """
-    payments = provider or TestGateway()
     with db.read() as conn:
         quote = quotes.load_quote(conn, number, visible=caller.quotes_visible())
         caller.require_buyer()
+    return place_order(
+        db,
+        quote.number,
+        payment_method,
+        by=caller.email,
+        card_number=card_number,
+        provider=provider,
+        today=today,
+        now=now,
+    )
+
+
+def place_order(
+    db: Database,
+    number: str,
+    payment_method: PaymentMethod,
+    *,
+    by: str,
+    card_number: str | None = None,
+    provider: PaymentProvider | None = None,
+    today: date,
+    now: datetime,
+) -> tuple[Order, Quote]:
+    """Order a sent quote for `by`, whom the caller has already found entitled to (a signed-in
+    buyer who sees it, or the holder of one of its links)."""
+    payments = provider or TestGateway()
+    with db.read() as conn:
+        quote = quotes.load_quote(conn, number)
         _check(conn, quote, payment_method, today=today)
     authorization = payments.authorize(payment_method, quote.total, quote.currency, card_number)
     try:
@@ -54,13 +81,13 @@ def checkout(
             quote = quotes.load_quote(conn, number)
             # Checked again under the locks: another order may have won in between.
             _check(conn, quote, payment_method, today=today, subs=subs)
-            order = orders.insert_order(conn, quote, payment_method, by=caller.email, now=now)
+            order = orders.insert_order(conn, quote, payment_method, by=by, now=now)
             orders.renew_subscriptions(conn, quote, subs, order.id)
             orders.open_new_subscriptions(conn, quote, order.id, payment_method)
             # The payment's reference stays with the provider and the logs: the audit trail,
             # which every party to the quote reads, says how it was paid, not with what card.
             detail = {"order": order.id, "payment": payment_method.value, "total": str(quote.total)}
-            quotes.mark_ordered(conn, quote, Event(caller.email, "ordered", now, detail))
+            quotes.mark_ordered(conn, quote, Event(by, "ordered", now, detail))
             event = Event("system", "superseded", now, {"by_order_of": quote.number})
             quotes.end_quotes(conn, others, QuoteStatus.SUPERSEDED, event)
             outbox.enqueue(conn, "quote.ordered", [{"quote": quote.number, "order": order.id}], now)

@@ -6,10 +6,11 @@ Pages carry `Referrer-Policy: no-referrer` (the token is in the address) and are
 
 from __future__ import annotations
 
+import secrets
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from renewquote.api.dependencies import Unsigned, run
@@ -18,7 +19,8 @@ from renewquote.delivery.mail import seller_name
 from renewquote.delivery.pdf import render_quote_pdf
 from renewquote.delivery.templates import render
 from renewquote.delivery.words import LANGUAGES, words_for
-from renewquote.domain.errors import RuleViolation
+from renewquote.domain.errors import Code, RuleViolation
+from renewquote.domain.model import PaymentMethod
 from renewquote.services import links
 from renewquote.services.documents import PrintableQuote
 
@@ -26,18 +28,111 @@ router = APIRouter(include_in_schema=False)
 Token = Annotated[str, Path(max_length=200)]
 Lang = Annotated[str | None, Query(max_length=5)]
 _PRIVATE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+CSRF_COOKIE = "rq_csrf"
 
 
 @router.get("/q/{token}", response_class=HTMLResponse)
-async def quote_page(token: Token, context: Unsigned, lang: Lang = None) -> Response:
+async def quote_page(
+    token: Token, context: Unsigned, request: Request, lang: Lang = None
+) -> Response:
     """The quote a recipient's link opens, or a page saying the link opens nothing."""
     try:
         view = await run(links.open_link, context.db, token, now=context.now)
     except RuleViolation:
         return _gone(lang or context.language)
     language = _language(lang, view.printable.quote.language)
-    html = render("links/quote.html", _page(view.printable, language, token))
+    csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+    page = _page(view.printable, language, token, csrf=csrf)
+    response = HTMLResponse(render("links/quote.html", page), headers=_PRIVATE)
+    _keep_csrf(response, csrf, request)
+    return response
+
+
+@router.post("/q/{token}/checkout", response_class=HTMLResponse)
+async def checkout_page(
+    token: Token,
+    context: Unsigned,
+    request: Request,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    payment_method: Annotated[str, Form(max_length=20)] = "",
+    card_number: Annotated[str, Form(max_length=40)] = "",
+    lang: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    """Buy the quote a link opens: the page's form, with its CSRF token."""
+    kept = request.cookies.get(CSRF_COOKIE, "")
+    if not kept or not secrets.compare_digest(kept.encode(), csrf.encode()):
+        words = words_for(_language(lang, context.language))
+        html = render(
+            "links/message.html",
+            {
+                "words": words,
+                "language": _language(lang, context.language),
+                "title": words["link.form_expired_title"],
+                "text": words["link.form_expired_text"],
+            },
+        )
+        return HTMLResponse(html, status_code=403, headers=_PRIVATE)
+    try:
+        method = PaymentMethod(payment_method)
+    except ValueError:
+        method = None
+    try:
+        if method is None:
+            raise RuleViolation.one(
+                Code.INVALID_INPUT, field="payment_method", problem="choose one"
+            )
+        order, quote = await run(
+            links.checkout_by_link,
+            context.db,
+            token,
+            method,
+            card_number=card_number or None,
+            provider=request.app.state.payments,
+            now=context.now,
+        )
+    except RuleViolation as refusal:
+        try:
+            printable = await run(links.link_document, context.db, token, now=context.now)
+        except RuleViolation:
+            return _gone(lang or context.language)
+        language = _language(lang, printable.quote.language)
+        page = _page(
+            printable,
+            language,
+            token,
+            csrf=csrf,
+            problems=[v.message(language) for v in refusal.violations],
+            chosen=payment_method,
+        )
+        return HTMLResponse(render("links/quote.html", page), status_code=422, headers=_PRIVATE)
+    language = _language(lang, quote.language)
+    words = words_for(language)
+    html = render(
+        "links/message.html",
+        {
+            "words": words,
+            "language": language,
+            "title": words["link.ordered_title"].format(number=quote.number),
+            "text": words["link.ordered_text"].format(
+                order=order.id, total=money_text(order.total, order.currency, language)
+            ),
+        },
+    )
     return HTMLResponse(html, headers=_PRIVATE)
+
+
+def _keep_csrf(response: Response, csrf: str, request: Request) -> None:
+    # Double submit: the form carries what this cookie holds; another site can neither read
+    # it nor (SameSite=Strict) have it sent along.
+    response.set_cookie(
+        CSRF_COOKIE,
+        csrf,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/q",
+        max_age=24 * 3600,
+    )
 
 
 @router.get("/q/{token}/pdf")
@@ -65,9 +160,20 @@ def _gone(language: str) -> HTMLResponse:
     return HTMLResponse(html, status_code=404, headers=_PRIVATE)
 
 
-def _page(printable: PrintableQuote, language: str, token: str) -> dict[str, object]:
+def _page(
+    printable: PrintableQuote,
+    language: str,
+    token: str,
+    *,
+    csrf: str,
+    problems: list[str] | None = None,
+    chosen: str = "card",
+) -> dict[str, object]:
     quote = printable.quote
     words = words_for(language)
+    methods = [PaymentMethod.CARD, PaymentMethod.PAYPAL]
+    if printable.customer.pays_by_invoice:
+        methods.append(PaymentMethod.INVOICE)
 
     def money(amount: Decimal) -> str:
         return money_text(amount, quote.currency, language)
@@ -104,4 +210,9 @@ def _page(printable: PrintableQuote, language: str, token: str) -> dict[str, obj
         "tax_label": words["tax"].format(rate=percent_text(quote.tax_rate, language)),
         "total": money(quote.total),
         "buy_text": words["link.buy_text"],
+        "csrf": csrf,
+        "methods": [(m.value, words[f"pay.{m.value}"]) for m in methods],
+        "chosen": chosen if chosen in {m.value for m in methods} else "card",
+        "problems": problems or [],
+        "buy_label": words["link.buy_button"].format(total=money(quote.total)),
     }
