@@ -417,7 +417,7 @@ def worker(
             m = done.mail
             console.print(
                 f"{utcnow():%H:%M:%S} mail: {m.sent} sent, {m.retried} to retry, {m.failed} "
-                f"failed; quotes expired: {len(done.expired)}"
+                f"failed; quotes expired: {len(done.expired)}, reminded: {len(done.reminded)}"
             )
         if once:
             break

@@ -8,7 +8,7 @@ import io
 import re
 import socket
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
@@ -24,7 +24,7 @@ from renewquote.services.worker import work_once
 from renewquote.storage import outbox
 from renewquote.storage.database import Database
 from renewquote.storage.tables import outbox as outbox_table
-from renewquote.storage.tables import quote_events, quote_recipients
+from renewquote.storage.tables import quote_events, quote_links, quote_recipients
 from tests.book import NOW
 
 PUBLIC = "http://quotes.test"
@@ -280,7 +280,7 @@ def test_link_hashes_are_all_that_is_stored_of_a_link(client, auth, book, smtp):
     deliver(book, url)
     [token] = LINK.findall(parts(inbox.messages[0])[0])
     with book.read() as conn:
-        stored = conn.execute(select(quote_recipients.c.link_hash)).scalars().all()
+        stored = conn.execute(select(quote_links.c.link_hash)).scalars().all()
     assert stored == [link_hash(token)] and token not in stored
 
 
@@ -383,3 +383,48 @@ def test_a_purchase_without_the_pages_csrf_token_or_by_get_orders_nothing(client
         client.get(path)
     shown = client.get(f"/api/v1/quotes/{quote['number']}", headers=auth("marie@dupont.example"))
     assert shown.json()["status"] == "sent"
+
+
+def test_an_order_is_confirmed_by_mail_to_whoever_placed_it(client, auth, book, smtp):
+    inbox, url = smtp
+    quote, token = link_of(client, auth, book, smtp)
+    page = client.get(f"/q/{token}")
+    bought = client.post(
+        f"/q/{token}/checkout",
+        data={"csrf": csrf_of(page.text), "payment_method": "paypal"},
+    )
+    assert bought.status_code == 200, bought.text
+    inbox.messages.clear()
+    done = deliver(book, url)
+    assert done.mail.sent == 1
+    [confirmation] = inbox.messages
+    assert str(confirmation["To"]) == "marie@dupont.example"
+    assert confirmation["Subject"].startswith("Commande ")
+    assert f"(devis {quote['number']})" in confirmation["Subject"]
+    text = confirmation.get_body(("plain",)).get_content()
+    assert f"Total : {FR_TOTAL}, payé par PayPal." in text
+    assert list(confirmation.iter_attachments()) == []
+
+
+def test_recipients_are_reminded_once_a_week_before_the_quote_expires(client, auth, book, smtp):
+    inbox, url = smtp
+    quote = sent_quote(client, auth, {"email": "cfo@dupont.example"})
+    deliver(book, url)
+    first_links = {m["To"]: LINK.findall(parts(m)[0])[0] for m in inbox.messages}
+    expires = date.fromisoformat(quote["expires_at"])
+    week_before = datetime.combine(expires - timedelta(days=7), NOW.time())
+
+    assert deliver(book, url, at=week_before - timedelta(days=1)).reminded == []
+    done = deliver(book, url, at=week_before)
+    assert done.reminded == [quote["number"]] and done.mail.sent == 2
+    reminders = inbox.messages[2:]
+    assert all(m["Subject"].startswith(f"Rappel : le devis {quote['number']}") for m in reminders)
+    for message in reminders:
+        [token] = LINK.findall(parts(message)[0])
+        assert token != first_links[message["To"]]  # a new link...
+        assert client.get(f"/q/{token}").status_code == 200
+    for token in first_links.values():  # ...and the first ones still work
+        assert client.get(f"/q/{token}").status_code == 200
+    # Once only.
+    assert deliver(book, url, at=week_before + timedelta(days=1)).reminded == []
+    assert len(inbox.messages) == 4

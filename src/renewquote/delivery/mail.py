@@ -1,16 +1,20 @@
-"""A quote's mail to one recipient: subject, text and HTML parts in the quote's language, the
-recipient's own link, and the PDF attached."""
+"""The mails renewquote sends, in the quote's language: a quote to one recipient (subject,
+text and HTML parts, the recipient's own link, the PDF attached), and an order's
+confirmation."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
+from typing import Any
 
 from renewquote.delivery.formatting import day_text, money_text
 from renewquote.delivery.templates import render
 from renewquote.delivery.words import words_for
+from renewquote.domain.quotes import Order
 from renewquote.services.documents import PrintableQuote
 
 
@@ -19,6 +23,7 @@ class QuoteMail:
     """Everything one recipient's mail says, and where it goes."""
 
     printable: PrintableQuote
+    kind: str  # quote, reminder or new_link (services.mailing.MailKind)
     to_email: str
     to_name: str | None
     link: str
@@ -28,48 +33,40 @@ class QuoteMail:
     at: datetime  # when the mail is handed over (UTC, naive)
 
 
+@dataclass(frozen=True, slots=True)
+class OrderMail:
+    """An order's confirmation to whoever placed it."""
+
+    printable: PrintableQuote
+    order: Order
+    to_email: str
+    message_id: str
+    sender: str
+    at: datetime
+
+
 def compose(mail: QuoteMail, pdf: bytes) -> EmailMessage:
-    """Build the message: text first, HTML as its alternative, the PDF attached."""
+    """Build a quote's mail: text first, HTML as its alternative, the PDF attached."""
     printable = mail.printable
     quote = printable.quote
     language = quote.language
     words = words_for(language)
     seller = seller_name(printable)
     total = money_text(quote.total, quote.currency, language)
+    expires = day_text(quote.expires_at, language)
     values = {
-        "words": words,
-        "greeting": (
-            words["mail.greeting"].format(name=mail.to_name)
-            if mail.to_name
-            else words["mail.greeting_anonymous"]
+        **_common(printable, words, mail.to_name),
+        "intro": words[f"mail.intro.{mail.kind}"].format(
+            seller=seller, number=quote.number, customer=printable.customer.name, date=expires
         ),
-        "intro": words["mail.intro"].format(
-            seller=seller, number=quote.number, customer=printable.customer.name
-        ),
-        "total": words["mail.total"].format(total=total, date=day_text(quote.expires_at, language)),
+        "total": words["mail.total"].format(total=total, date=expires),
         "personal": words["mail.personal"].format(date=day_text(mail.link_expires_on, language)),
         "link": mail.link,
-        "lines": [
-            {
-                "name": line.offering_name,
-                "seats": line.quantity,
-                "term": words[f"term.{line.term.value}"],
-                "amount": money_text(line.amount, quote.currency, language),
-                "promotion": line.promotion_name,
-            }
-            for line in quote.lines
-        ],
-        "language": language,
     }
-    message = EmailMessage()
-    message["Subject"] = words["mail.subject"].format(
-        number=quote.number, seller=seller, total=total
+    subject = words[f"mail.subject.{mail.kind}"].format(
+        number=quote.number, seller=seller, total=total, date=expires
     )
-    message["From"] = formataddr((seller, mail.sender))
-    message["To"] = formataddr((mail.to_name or "", mail.to_email))
-    message["Message-ID"] = mail.message_id
-    message["Date"] = format_datetime(mail.at.replace(tzinfo=UTC), usegmt=True)
-    message["Content-Language"] = language
+    message = _message(subject, seller, mail.sender, mail.to_email, mail.to_name, mail, language)
     message.set_content(render("mail/quote.txt", values))
     message.add_alternative(render("mail/quote.html", values), subtype="html")
     message.add_attachment(
@@ -78,8 +75,79 @@ def compose(mail: QuoteMail, pdf: bytes) -> EmailMessage:
     return message
 
 
+def compose_order(mail: OrderMail) -> EmailMessage:
+    """Build an order's confirmation: what was ordered, for how much, paid how."""
+    printable = mail.printable
+    quote = printable.quote
+    language = quote.language
+    words = words_for(language)
+    seller = seller_name(printable)
+    total = money_text(mail.order.total, mail.order.currency, language)
+    values = {
+        **_common(printable, words, None),
+        "intro": words["mail.order.intro"].format(
+            order=mail.order.id, number=quote.number, customer=printable.customer.name
+        ),
+        "total": words["mail.order.total"].format(
+            total=total, method=words[f"pay.{mail.order.payment_method.value}"]
+        ),
+    }
+    subject = words["mail.order.subject"].format(order=mail.order.id, number=quote.number)
+    message = _message(subject, seller, mail.sender, mail.to_email, None, mail, language)
+    message.set_content(render("mail/order.txt", values))
+    message.add_alternative(render("mail/order.html", values), subtype="html")
+    return message
+
+
 def seller_name(printable: PrintableQuote) -> str:
     """Name who the quote comes from: the partner that made it, else the vendor."""
     if printable.partner_name:
         return printable.partner_name
     return printable.vendor.name if printable.vendor else "renewquote"
+
+
+def _common(
+    printable: PrintableQuote, words: Mapping[str, str], to_name: str | None
+) -> dict[str, Any]:
+    quote = printable.quote
+    language = quote.language
+    return {
+        "words": words,
+        "language": language,
+        "greeting": (
+            words["mail.greeting"].format(name=to_name)
+            if to_name
+            else words["mail.greeting_anonymous"]
+        ),
+        "lines": [
+            {
+                "name": line.offering_name,
+                "seats": line.quantity,
+                "term": words[f"term.{line.term.value}"],
+                "period": f"{day_text(line.start_date, language)} – "
+                f"{day_text(line.end_date, language)}",
+                "amount": money_text(line.amount, quote.currency, language),
+                "promotion": line.promotion_name,
+            }
+            for line in quote.lines
+        ],
+    }
+
+
+def _message(
+    subject: str,
+    seller: str,
+    sender: str,
+    to_email: str,
+    to_name: str | None,
+    mail: QuoteMail | OrderMail,
+    language: str,
+) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = formataddr((seller, sender))
+    message["To"] = formataddr((to_name or "", to_email))
+    message["Message-ID"] = mail.message_id
+    message["Date"] = format_datetime(mail.at.replace(tzinfo=UTC), usegmt=True)
+    message["Content-Language"] = language
+    return message

@@ -70,10 +70,22 @@ WORDS: Mapping[str, Mapping[str, str]] = {
             "account (Billing and orders > Quotes) and check out."
         ),
         "page": "Page {page} of {pages}",
-        "mail.subject": "Quote {number} from {seller}: {total}",
+        "mail.subject.quote": "Quote {number} from {seller}: {total}",
+        "mail.subject.reminder": "Reminder: quote {number} from {seller} expires on {date}",
+        "mail.subject.new_link": "Your new link to quote {number} from {seller}",
         "mail.greeting": "Hello {name},",
         "mail.greeting_anonymous": "Hello,",
-        "mail.intro": "{seller} has sent you quote {number} for {customer}.",
+        "mail.intro.quote": "{seller} has sent you quote {number} for {customer}.",
+        "mail.intro.reminder": (
+            "Quote {number} that {seller} sent you for {customer} expires on {date}."
+        ),
+        "mail.intro.new_link": "Here is a new link to quote {number} for {customer}, as asked.",
+        "mail.order.subject": "Order {order} confirmed (quote {number})",
+        "mail.order.intro": (
+            "Thank you: order {order} of quote {number} for {customer} is placed, and these "
+            "subscriptions are renewed."
+        ),
+        "mail.order.total": "Total: {total}, paid by {method}.",
         "mail.total": "Total: {total} including estimated tax, valid until {date}.",
         "mail.link": "See the quote and buy it online:",
         "mail.button": "See and buy the quote",
@@ -169,10 +181,24 @@ WORDS: Mapping[str, Mapping[str, str]] = {
             "dans votre compte (Facturation et commandes > Devis) et passez la commande."
         ),
         "page": "Page {page} sur {pages}",
-        "mail.subject": "Devis {number} de {seller} : {total}",
+        "mail.subject.quote": "Devis {number} de {seller} : {total}",
+        "mail.subject.reminder": "Rappel : le devis {number} de {seller} expire le {date}",
+        "mail.subject.new_link": "Votre nouveau lien vers le devis {number} de {seller}",
         "mail.greeting": "Bonjour {name},",
         "mail.greeting_anonymous": "Bonjour,",
-        "mail.intro": "{seller} vous a envoyé le devis {number} pour {customer}.",
+        "mail.intro.quote": "{seller} vous a envoyé le devis {number} pour {customer}.",
+        "mail.intro.reminder": (
+            "Le devis {number} que {seller} vous a envoyé pour {customer} expire le {date}."
+        ),
+        "mail.intro.new_link": (
+            "Voici, comme demandé, un nouveau lien vers le devis {number} pour {customer}."
+        ),
+        "mail.order.subject": "Commande {order} confirmée (devis {number})",
+        "mail.order.intro": (
+            "Merci : la commande {order} du devis {number} pour {customer} est passée, et ces "
+            "abonnements sont renouvelés."
+        ),
+        "mail.order.total": "Total : {total}, payé par {method}.",
         "mail.total": "Total : {total} taxes estimées comprises, valable jusqu'au {date}.",
         "mail.link": "Consultez le devis et commandez-le en ligne :",
         "mail.button": "Voir et commander le devis",

@@ -1,11 +1,12 @@
-"""Quote mail: queued with each recipient's link when a quote is sent, delivered by workers.
+"""Quote mail: queued in the transaction that decided it, delivered by workers.
 
-Sending a quote (in its own transaction) gives every recipient a random link, kept only as
-its SHA-256, and a Message-ID, and queues one outbox row each. A worker claims due rows under
-a lease, renders each quote's PDF once, hands every mail to the SMTP server and records the
-outcome. A worker that dies between the server's "250" and that record leaves its lease to
-run out: the next claim sends the row again with the same Message-ID, which mail clients
-show as the same message.
+Sending a quote gives every recipient a random link, kept only as its SHA-256, and queues one
+outbox row each with a Message-ID fixed at that moment; so do a reminder and a new link asked
+for (each a new link, the earlier ones still working). An order queues its confirmation to
+whoever ordered. A worker claims due rows under a lease, renders each quote's PDF once per
+round, hands every mail to the SMTP server and records the outcome. A worker that dies between
+the server's "250" and that record leaves its lease to run out: the next claim sends the row
+again with the same Message-ID, which mail clients show as the same message.
 """
 
 from __future__ import annotations
@@ -13,30 +14,35 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
+from enum import StrEnum
 from typing import Any, Protocol
 
 from sqlalchemy import Connection
 
-from renewquote.delivery.mail import QuoteMail, compose
+from renewquote.delivery.mail import OrderMail, QuoteMail, compose, compose_order
 from renewquote.delivery.pdf import render_quote_pdf
 from renewquote.delivery.smtp import MailError
 from renewquote.domain.lifecycle import QuoteStatus
-from renewquote.domain.quotes import Delivery, Quote
+from renewquote.domain.quotes import Delivery, Order, Quote
 from renewquote.services.documents import PrintableQuote, printable_of
-from renewquote.storage import outbox, quotes
+from renewquote.storage import orders, outbox, quotes
 from renewquote.storage.database import Database
 from renewquote.storage.outbox import Claimed, OutboxStatus
 
 log = logging.getLogger(__name__)
 
-QUOTE_MAIL = "mail.quote"
+QUOTE_MAIL = "mail.quote"  # to one recipient of a quote, with its link and the PDF
+ORDER_MAIL = "mail.order"  # the order's confirmation, to whoever ordered
+MAIL_TOPICS = (QUOTE_MAIL, ORDER_MAIL)
 # A link works this long after it is given, and never past the quote's own end.
 LINK_LIFETIME = timedelta(days=30)
+# Sent quotes are recalled to their recipients this long before they expire, once.
+REMIND_BEFORE = timedelta(days=7)
 # How long a worker holds the rows it claimed: well past an SMTP server's slowest answer.
 LEASE = timedelta(minutes=2)
 # After a passing failure (4xx, connection lost), the next attempt waits this long, then the
@@ -54,33 +60,71 @@ MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 MESSAGE_ID_DOMAIN = "renewquote.mail"
 
 
+class MailKind(StrEnum):
+    """Why a recipient is mailed a quote."""
+
+    QUOTE = "quote"  # the quote was sent
+    REMINDER = "reminder"  # it expires soon
+    NEW_LINK = "new_link"  # the recipient asked for a new link
+
+
 def link_hash(token: str) -> str:
     """Return what is stored of a link's token: its SHA-256."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def queue_quote_mail(conn: Connection, quote: Quote, now: datetime) -> None:
-    """Give each recipient of a quote being sent a new link and Message-ID, and queue its
-    mail, in the caller's transaction."""
+def queue_quote_mail(
+    conn: Connection,
+    quote: Quote,
+    now: datetime,
+    *,
+    kind: MailKind = MailKind.QUOTE,
+    recipient_ids: Collection[int] | None = None,
+) -> None:
+    """Give recipients of a sent quote (all, or these) a new link and queue their mail, in the
+    caller's transaction."""
     links = []
     payloads = []
+    expires_at = now + LINK_LIFETIME
     for recipient_id, _ in quotes.recipient_ids(conn, quote.id):
+        if recipient_ids is not None and recipient_id not in recipient_ids:
+            continue
         token = secrets.token_urlsafe(32)
-        message_id = make_msgid(domain=MESSAGE_ID_DOMAIN)
-        links.append(
-            quotes.RecipientLink(recipient_id, link_hash(token), now + LINK_LIFETIME, message_id)
-        )
+        links.append(quotes.RecipientLink(recipient_id, link_hash(token), expires_at))
         payloads.append(
             {
+                "kind": kind.value,
                 "quote_id": quote.id,
                 "recipient_id": recipient_id,
-                "message_id": message_id,
+                "message_id": make_msgid(domain=MESSAGE_ID_DOMAIN),
                 # Needed to write the mail, dropped once it is sent or given up.
                 "link_token": token,
+                "link_expires_at": expires_at.isoformat(),
             }
         )
-    quotes.give_links(conn, links)
+    quotes.give_links(conn, links, now)
     outbox.enqueue(conn, QUOTE_MAIL, payloads, now)
+
+
+def queue_order_mail(conn: Connection, quote: Quote, order: Order, to: str, now: datetime) -> None:
+    """Queue the confirmation of an order to whoever placed it, in the caller's transaction."""
+    payload = {
+        "quote_id": quote.id,
+        "order_id": order.id,
+        "to": to,
+        "message_id": make_msgid(domain=MESSAGE_ID_DOMAIN),
+    }
+    outbox.enqueue(conn, ORDER_MAIL, [payload], now)
+
+
+def remind_expiring_quotes(db: Database, *, today: date, now: datetime) -> list[str]:
+    """Queue one reminder to every recipient of each sent quote that expires within
+    `REMIND_BEFORE` and was sent before that point; return their numbers."""
+    with db.write() as conn:
+        due = quotes.quotes_to_remind(conn, today=today, until=today + REMIND_BEFORE, now=now)
+        for quote in due:
+            queue_quote_mail(conn, quote, now, kind=MailKind.REMINDER)
+        return [quote.number for quote in due]
 
 
 class Mailer(Protocol):
@@ -112,14 +156,29 @@ class MailRound:
         """Return how many rows the round took."""
         return self.sent + self.retried + self.failed + self.lost
 
+    def add(self, other: MailRound) -> None:
+        """Count another round's work in this one."""
+        self.sent += other.sent
+        self.retried += other.retried
+        self.failed += other.failed
+        self.lost += other.lost
+        self.pdfs += other.pdfs
+
 
 @dataclass(slots=True)
 class _Documents:
-    """The quotes a round mails, each read and rendered once, and the recipients it mails."""
+    """What a round mails: its quotes (each read and rendered once), recipients and orders."""
 
     printable: dict[int, PrintableQuote] = field(default_factory=dict)
     pdf: dict[int, bytes] = field(default_factory=dict)
-    recipients: dict[int, quotes.LinkHolder] = field(default_factory=dict)
+    recipients: dict[int, tuple[str, str | None]] = field(default_factory=dict)
+    orders: dict[int, Order] = field(default_factory=dict)
+
+    def pdf_of(self, printable: PrintableQuote) -> bytes:
+        quote_id = printable.quote.id
+        if quote_id not in self.pdf:
+            self.pdf[quote_id] = render_quote_pdf(printable)
+        return self.pdf[quote_id]
 
 
 def deliver_mail(
@@ -134,73 +193,83 @@ def deliver_mail(
     """Claim up to `batch` due mails, send them, record each outcome; return the counts."""
     done = MailRound()
     with db.write() as conn:
-        claimed = outbox.claim(conn, [QUOTE_MAIL], now=clock(), lease=lease, limit=batch)
+        claimed = outbox.claim(conn, MAIL_TOPICS, now=clock(), lease=lease, limit=batch)
     if not claimed:
         return done
-    documents = _read_documents(
-        db, {c.payload["quote_id"] for c in claimed}, [c.payload["recipient_id"] for c in claimed]
-    )
+    documents = _read_documents(db, claimed)
     for row in claimed:
-        _deliver_one(db, mailer, settings, row, documents, clock, done)
+        try:
+            message = _message(row, documents, settings, clock())
+        except _NotToSend as reason:
+            _record(db, row, done, clock, Delivery.FAILED, str(reason))
+            continue
+        try:
+            mailer.send(message)
+        except MailError as error:
+            if error.permanent or row.attempts >= MAX_ATTEMPTS:
+                _record(db, row, done, clock, Delivery.FAILED, error.reason)
+            else:
+                _retry(db, row, done, clock, error.reason)
+            continue
+        _record(db, row, done, clock, Delivery.SENT, None)
     done.pdfs = len(documents.pdf)
     return done
 
 
-def _read_documents(
-    db: Database, quote_ids: Collection[int], recipient_ids: Collection[int]
-) -> _Documents:
+class _NotToSend(Exception):
+    """A queued mail that must not leave (its quote ended before it could)."""
+
+
+def _read_documents(db: Database, claimed: Sequence[Claimed]) -> _Documents:
     documents = _Documents()
     with db.read() as conn:
-        for quote_id in sorted(quote_ids):
+        for quote_id in sorted({c.payload["quote_id"] for c in claimed}):
             quote = quotes.load_quote_by_id(conn, quote_id)
             documents.printable[quote_id] = printable_of(conn, quote)
-        documents.recipients = quotes.link_holders(conn, recipient_ids)
+        recipient_ids = [c.payload["recipient_id"] for c in claimed if c.topic == QUOTE_MAIL]
+        documents.recipients = quotes.recipients_by_id(conn, recipient_ids)
+        order_ids = [c.payload["order_id"] for c in claimed if c.topic == ORDER_MAIL]
+        documents.orders = orders.orders_by_id(conn, order_ids)
     return documents
 
 
-def _deliver_one(
-    db: Database,
-    mailer: Mailer,
-    settings: MailSettings,
-    row: Claimed,
-    documents: _Documents,
-    clock: Callable[[], datetime],
-    done: MailRound,
-) -> None:
+def _message(
+    row: Claimed, documents: _Documents, settings: MailSettings, now: datetime
+) -> EmailMessage:
     payload = row.payload
     printable = documents.printable[payload["quote_id"]]
+    if row.topic == ORDER_MAIL:
+        order = documents.orders[payload["order_id"]]
+        return compose_order(
+            OrderMail(
+                printable=printable,
+                order=order,
+                to_email=payload["to"],
+                message_id=payload["message_id"],
+                sender=settings.sender,
+                at=now,
+            )
+        )
     quote = printable.quote
-    recipient = documents.recipients[payload["recipient_id"]]
     if quote.status is not QuoteStatus.SENT:
         # Replaced, cancelled or ordered before its mail left: the link would open nothing.
-        _record(db, row, done, clock, Delivery.FAILED, f"the quote is {quote.status.value}")
-        return
-    pdf = documents.pdf.get(quote.id)
-    if pdf is None:
-        pdf = documents.pdf[quote.id] = render_quote_pdf(printable)
-    now = clock()
-    message = compose(
+        raise _NotToSend(f"the quote is {quote.status.value}")
+    email, name = documents.recipients[payload["recipient_id"]]
+    link_expires_at = datetime.fromisoformat(payload["link_expires_at"])
+    return compose(
         QuoteMail(
             printable=printable,
-            to_email=recipient.email,
-            to_name=recipient.name,
+            kind=payload.get("kind", MailKind.QUOTE.value),
+            to_email=email,
+            to_name=name,
             link=link_url(settings.public_url, payload["link_token"]),
-            link_expires_on=min(recipient.link_expires_at.date(), quote.expires_at),
+            link_expires_on=min(link_expires_at.date(), quote.expires_at),
             message_id=payload["message_id"],
             sender=settings.sender,
             at=now,
         ),
-        pdf,
+        documents.pdf_of(printable),
     )
-    try:
-        mailer.send(message)
-    except MailError as error:
-        if error.permanent or row.attempts >= MAX_ATTEMPTS:
-            _record(db, row, done, clock, Delivery.FAILED, error.reason)
-        else:
-            _retry(db, row, done, clock, error.reason)
-        return
-    _record(db, row, done, clock, Delivery.SENT, None)
 
 
 def link_url(public_url: str, token: str) -> str:
@@ -220,7 +289,7 @@ def _record(
     status = OutboxStatus.SENT if delivery is Delivery.SENT else OutboxStatus.FAILED
     with db.write() as conn:
         kept = outbox.finish(conn, row, status, now=now, error=error, payload=_without_token(row))
-        if kept:
+        if kept and row.topic == QUOTE_MAIL:
             quotes.record_delivery(conn, row.payload["recipient_id"], delivery, now, error)
     if not kept:
         done.lost += 1

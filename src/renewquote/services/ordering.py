@@ -12,6 +12,7 @@ from renewquote.domain.lifecycle import Action, QuoteStatus, next_status
 from renewquote.domain.model import PaymentMethod, Subscription, SubscriptionStatus
 from renewquote.domain.quotes import Order, Quote
 from renewquote.domain.quoting import payment_problems
+from renewquote.services import mailing
 from renewquote.services.access import Caller
 from renewquote.services.payments import Authorization, PaymentProvider, TestGateway
 from renewquote.storage import orders, outbox, quotes, repository
@@ -91,6 +92,7 @@ def place_order(
             event = Event("system", "superseded", now, {"by_order_of": quote.number})
             quotes.end_quotes(conn, others, QuoteStatus.SUPERSEDED, event)
             outbox.enqueue(conn, "quote.ordered", [{"quote": quote.number, "order": order.id}], now)
+            mailing.queue_order_mail(conn, quote, order, by, now)
             ordered = quotes.load_quote_by_id(conn, quote.id)
     except BaseException:
         _release(payments, authorization)

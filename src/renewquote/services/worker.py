@@ -7,7 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from renewquote.services.mailing import LEASE, Mailer, MailRound, MailSettings, deliver_mail
+from renewquote.services.mailing import (
+    LEASE,
+    Mailer,
+    MailRound,
+    MailSettings,
+    deliver_mail,
+    remind_expiring_quotes,
+)
 from renewquote.services.quoting import expire_quotes
 from renewquote.storage.database import Database
 
@@ -17,12 +24,13 @@ class WorkRound:
     """What one round did."""
 
     expired: list[str] = field(default_factory=list)
+    reminded: list[str] = field(default_factory=list)
     mail: MailRound = field(default_factory=MailRound)
 
     @property
     def idle(self) -> bool:
         """Tell whether the round found nothing to do."""
-        return not self.expired and self.mail.claimed == 0
+        return not self.expired and not self.reminded and self.mail.claimed == 0
 
 
 def work_once(
@@ -34,12 +42,16 @@ def work_once(
     batch: int = 50,
     lease: timedelta = LEASE,
 ) -> WorkRound:
-    """Do what is due now: expire quotes, then deliver mail until none is left due."""
+    """Do what is due now: expire quotes, remind the recipients of those expiring soon, then
+    deliver mail until none is left due."""
     now = clock()
-    done = WorkRound(expired=expire_quotes(db, today=now.date(), now=now))
+    today = now.date()
+    done = WorkRound(
+        expired=expire_quotes(db, today=today, now=now),
+        reminded=remind_expiring_quotes(db, today=today, now=now),
+    )
     while True:
         mail = deliver_mail(db, mailer, settings, clock=clock, batch=batch, lease=lease)
-        for name in ("sent", "retried", "failed", "lost", "pdfs"):
-            setattr(done.mail, name, getattr(done.mail, name) + getattr(mail, name))
+        done.mail.add(mail)
         if mail.claimed < batch:
             return done

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, insert, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from renewquote.domain.errors import Code, RuleViolation
+from renewquote.domain.lifecycle import quote_number
 from renewquote.domain.model import LineKind, PaymentMethod, Subscription, SubscriptionStatus
 from renewquote.domain.quotes import Order, Quote
-from renewquote.storage.tables import orders, subscription_renewals, subscriptions
+from renewquote.storage.tables import orders, quotes, subscription_renewals, subscriptions
 
 
 def insert_order(
@@ -29,6 +31,36 @@ def insert_order(
         },
     ).scalar_one()
     return Order(order_id, quote.number, quote.total, quote.currency, method, now)
+
+
+def orders_by_id(conn: Connection, order_ids: Collection[int]) -> dict[int, Order]:
+    """Return these orders by id."""
+    if not order_ids:
+        return {}
+    query = (
+        select(
+            orders.c.id,
+            quotes.c.year,
+            quotes.c.id.label("quote_id"),
+            orders.c.total,
+            orders.c.currency,
+            orders.c.payment_method,
+            orders.c.created_at,
+        )
+        .join(quotes, quotes.c.id == orders.c.quote_id)
+        .where(orders.c.id.in_(sorted(order_ids)))
+    )
+    return {
+        r.id: Order(
+            r.id,
+            quote_number(r.year, r.quote_id),
+            r.total,
+            r.currency,
+            PaymentMethod(r.payment_method),
+            r.created_at,
+        )
+        for r in conn.execute(query).all()
+    }
 
 
 def renew_subscriptions(

@@ -46,7 +46,13 @@ from renewquote.domain.quotes import (
 from renewquote.domain.quoting import PricedQuote
 from renewquote.storage.conditions import EVERYTHING, Built, Condition
 from renewquote.storage.repository import release_auto_renew
-from renewquote.storage.tables import quote_events, quote_lines, quote_recipients, quotes
+from renewquote.storage.tables import (
+    quote_events,
+    quote_lines,
+    quote_links,
+    quote_recipients,
+    quotes,
+)
 from renewquote.storage.types import AnyRow
 
 _BUILT = Built()
@@ -102,6 +108,7 @@ def insert_draft(conn: Connection, draft: NewDraft, event: Event) -> Quote:
         "expires_at": priced.expires_at,
         "created_at": event.at,
         "sent_at": None,
+        "reminded_at": None,
         "replaces_quote_id": draft.replaces.id if draft.replaces else None,
     }
     if conn.dialect.name == "postgresql":
@@ -327,12 +334,11 @@ def events_of(conn: Connection, quote_id: int) -> list[Event]:
 
 @dataclass(frozen=True, slots=True)
 class RecipientLink:
-    """What sending gives one recipient: its link (by hash) until when, and its Message-ID."""
+    """A link given to one recipient (by the hash of its token), and until when it works."""
 
     recipient_id: int
     link_hash: str
-    link_expires_at: datetime
-    message_id: str
+    expires_at: datetime
 
 
 def recipient_ids(conn: Connection, quote_id: int) -> list[tuple[int, str]]:
@@ -345,41 +351,33 @@ def recipient_ids(conn: Connection, quote_id: int) -> list[tuple[int, str]]:
     return [(r.id, r.email) for r in conn.execute(query).all()]
 
 
-def give_links(conn: Connection, links: Sequence[RecipientLink]) -> None:
-    """Store each recipient's new link and Message-ID; its mail is pending from now."""
-    if links:
-        conn.execute(
-            _GIVE_LINK,
-            [
-                {
-                    "rid": link.recipient_id,
-                    "link_hash": link.link_hash,
-                    "link_expires_at": link.link_expires_at,
-                    "message_id": link.message_id,
-                }
-                for link in links
-            ],
-        )
-
-
-_GIVE_LINK = (
-    update(quote_recipients)
-    .where(quote_recipients.c.id == bindparam("rid"))
-    .values(
-        link_hash=bindparam("link_hash"),
-        link_expires_at=bindparam("link_expires_at"),
-        message_id=bindparam("message_id"),
-        delivery=Delivery.PENDING.value,
-        delivery_at=None,
-        delivery_error=None,
+def give_links(conn: Connection, links: Sequence[RecipientLink], now: datetime) -> None:
+    """Store new links; each recipient's latest mail is pending from now."""
+    if not links:
+        return
+    conn.execute(
+        insert(quote_links),
+        [
+            {
+                "recipient_id": link.recipient_id,
+                "link_hash": link.link_hash,
+                "created_at": now,
+                "expires_at": link.expires_at,
+            }
+            for link in links
+        ],
     )
-)
+    conn.execute(
+        update(quote_recipients)
+        .where(quote_recipients.c.id.in_(sorted({link.recipient_id for link in links})))
+        .values(delivery=Delivery.PENDING.value, delivery_at=None, delivery_error=None)
+    )
 
 
 def record_delivery(
     conn: Connection, recipient_id: int, delivery: Delivery, at: datetime, error: str | None
 ) -> None:
-    """Record how a recipient's mail went."""
+    """Record how a recipient's latest mail went."""
     conn.execute(
         update(quote_recipients)
         .where(quote_recipients.c.id == recipient_id)
@@ -389,7 +387,7 @@ def record_delivery(
 
 @dataclass(frozen=True, slots=True)
 class LinkHolder:
-    """The recipient a link was given to, and the quote it opens."""
+    """The recipient a link was given to, the quote it opens, and until when it works."""
 
     recipient_id: int
     quote_id: int
@@ -400,23 +398,29 @@ class LinkHolder:
 
 def link_holder(conn: Connection, link_hash: str) -> LinkHolder | None:
     """Return whom a link (by its hash) was given to, if anyone."""
-    row = conn.execute(_HOLDERS.where(quote_recipients.c.link_hash == link_hash)).first()
+    query = (
+        select(
+            quote_recipients.c.id,
+            quote_recipients.c.quote_id,
+            quote_recipients.c.email,
+            quote_recipients.c.name,
+            quote_links.c.expires_at,
+        )
+        .join(quote_links, quote_links.c.recipient_id == quote_recipients.c.id)
+        .where(quote_links.c.link_hash == link_hash)
+    )
+    row = conn.execute(query).first()
     return None if row is None else LinkHolder(*row)
 
 
-def link_holders(conn: Connection, recipient_ids: Collection[int]) -> dict[int, LinkHolder]:
-    """Return these recipients (given links) by id."""
-    query = _HOLDERS.where(quote_recipients.c.id.in_(sorted(recipient_ids)))
-    return {row.id: LinkHolder(*row) for row in conn.execute(query).all()}
-
-
-_HOLDERS = select(
-    quote_recipients.c.id,
-    quote_recipients.c.quote_id,
-    quote_recipients.c.email,
-    quote_recipients.c.name,
-    quote_recipients.c.link_expires_at,
-).where(quote_recipients.c.link_expires_at.is_not(None))
+def recipients_by_id(
+    conn: Connection, recipient_ids: Collection[int]
+) -> dict[int, tuple[str, str | None]]:
+    """Return these recipients' (e-mail, name) by id."""
+    query = select(quote_recipients.c.id, quote_recipients.c.email, quote_recipients.c.name).where(
+        quote_recipients.c.id.in_(sorted(recipient_ids))
+    )
+    return {row.id: (row.email, row.name) for row in conn.execute(query).all()}
 
 
 def record_view(conn: Connection, recipient_id: int, now: datetime) -> int:
@@ -529,6 +533,34 @@ _HOLDING = (
     .order_by(quotes.c.id)
     .with_for_update()
 )
+
+
+def quotes_to_remind(conn: Connection, *, today: date, until: date, now: datetime) -> list[Quote]:
+    """Take the sent quotes not yet reminded that expire between `today` and `until`; mark
+    them reminded and return those sent before the reminder's point (a quote sent with less
+    time left than that is not recalled days later). Rows another worker holds are skipped."""
+    query = (
+        select(quotes.c.id)
+        .where(
+            quotes.c.status == QuoteStatus.SENT.value,
+            quotes.c.reminded_at.is_(None),
+            quotes.c.expires_at >= today,
+            quotes.c.expires_at <= until,
+        )
+        .order_by(quotes.c.id)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list(conn.execute(query).scalars())
+    if not ids:
+        return []
+    conn.execute(update(quotes).where(quotes.c.id.in_(ids)).values(reminded_at=now))
+    lead = until - today
+    due = []
+    for quote_id in ids:
+        quote = load_quote_by_id(conn, quote_id)
+        if quote.sent_at is not None and quote.sent_at.date() < quote.expires_at - lead:
+            due.append(quote)
+    return due
 
 
 def open_quotes_past(conn: Connection, today: date) -> list[tuple[int, str]]:

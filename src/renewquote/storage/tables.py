@@ -221,6 +221,8 @@ class Quote(Base):
     expires_at: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # When its recipients were reminded that it expires soon (once).
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
     replaces_quote_id: Mapped[int | None] = mapped_column(ForeignKey("quotes.id"))
 
 
@@ -259,16 +261,24 @@ class QuoteRecipient(Base):
     email: Mapped[str] = mapped_column(EMAIL)
     name: Mapped[str | None] = mapped_column(NAME)
     role: Mapped[str] = mapped_column(String(10))  # buyer | contact | extra
-    # The recipient's own link to the sent quote: only its SHA-256 is kept.
-    link_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
-    link_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
-    # The mail: its Message-ID, fixed when the quote is sent, and how its delivery went.
-    message_id: Mapped[str | None] = mapped_column(String(200))
+    # How the latest mail to this recipient went, and whether its links were opened.
     delivery: Mapped[str | None] = mapped_column(String(10))  # pending | sent | failed
     delivery_at: Mapped[datetime | None] = mapped_column(DateTime)
     delivery_error: Mapped[str | None] = mapped_column(String(500))
     viewed_at: Mapped[datetime | None] = mapped_column(DateTime)
     view_count: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class QuoteLink(Base):
+    """A link given to a recipient (in a quote's mail, a reminder, a new link asked for):
+    only its SHA-256 is kept."""
+
+    __tablename__ = "quote_links"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("quote_recipients.id"), index=True)
+    link_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class QuoteEvent(Base):
@@ -389,6 +399,7 @@ subscriptions = _table(Subscription)
 quotes = _table(Quote)
 quote_lines = _table(QuoteLine)
 quote_recipients = _table(QuoteRecipient)
+quote_links = _table(QuoteLink)
 quote_events = _table(QuoteEvent)
 orders = _table(Order)
 subscription_renewals = _table(SubscriptionRenewal)

@@ -1,4 +1,4 @@
-"""Mail delivery: each recipient's link and delivery state, outbox rows claimed under a lease.
+"""Mail delivery: each recipient's links and delivery state, outbox rows claimed under a lease.
 
 Revision ID: 0007
 Revises: 0006
@@ -14,10 +14,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("quotes", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("reminded_at", sa.DateTime(), nullable=True))
     with op.batch_alter_table("quote_recipients", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("link_hash", sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column("link_expires_at", sa.DateTime(), nullable=True))
-        batch_op.add_column(sa.Column("message_id", sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column("delivery", sa.String(length=10), nullable=True))
         batch_op.add_column(sa.Column("delivery_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("delivery_error", sa.String(length=500), nullable=True))
@@ -25,7 +24,23 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("view_count", sa.Integer(), nullable=False, server_default="0")
         )
-        batch_op.create_index("ix_quote_recipients_link_hash", ["link_hash"], unique=True)
+    op.create_table(
+        "quote_links",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("recipient_id", sa.Integer(), nullable=False),
+        sa.Column("link_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["recipient_id"],
+            ["quote_recipients.id"],
+            name=op.f("fk_quote_links_recipient_id_quote_recipients"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_quote_links")),
+    )
+    with op.batch_alter_table("quote_links", schema=None) as batch_op:
+        batch_op.create_index("ix_quote_links_link_hash", ["link_hash"], unique=True)
+        batch_op.create_index("ix_quote_links_recipient_id", ["recipient_id"], unique=False)
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("status", sa.String(length=10), nullable=False, server_default="pending")
@@ -41,16 +56,9 @@ def downgrade() -> None:
         batch_op.create_index("ix_outbox_pending", ["processed_at", "available_at"], unique=False)
         batch_op.drop_column("lease_until")
         batch_op.drop_column("status")
+    op.drop_table("quote_links")
     with op.batch_alter_table("quote_recipients", schema=None) as batch_op:
-        batch_op.drop_index("ix_quote_recipients_link_hash")
-        for name in (
-            "view_count",
-            "viewed_at",
-            "delivery_error",
-            "delivery_at",
-            "delivery",
-            "message_id",
-            "link_expires_at",
-            "link_hash",
-        ):
+        for name in ("view_count", "viewed_at", "delivery_error", "delivery_at", "delivery"):
             batch_op.drop_column(name)
+    with op.batch_alter_table("quotes", schema=None) as batch_op:
+        batch_op.drop_column("reminded_at")
