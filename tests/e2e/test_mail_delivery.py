@@ -15,11 +15,13 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from renewquote.api.app import create_app
 from renewquote.delivery.smtp import SmtpMailer
-from renewquote.services.mailing import LEASE, QUOTE_MAIL, MailSettings, link_hash
+from renewquote.services.mailing import LEASE, LINK_LIFETIME, QUOTE_MAIL, MailSettings, link_hash
 from renewquote.services.worker import work_once
 from renewquote.storage import outbox
 from renewquote.storage.database import Database
@@ -428,3 +430,29 @@ def test_recipients_are_reminded_once_a_week_before_the_quote_expires(client, au
     # Once only.
     assert deliver(book, url, at=week_before + timedelta(days=1)).reminded == []
     assert len(inbox.messages) == 4
+
+
+def test_an_expired_link_offers_a_new_one_while_the_quote_is_open(client, auth, book, smtp):
+    inbox, url = smtp
+    quote, token = link_of(client, auth, book, smtp)
+    later = NOW + LINK_LIFETIME + timedelta(days=1)
+    assert later.date() <= date.fromisoformat(quote["expires_at"])  # the quote is still open
+    with TestClient(create_app(book, clock=lambda: later)) as late:
+        expired = late.get(f"/q/{token}")
+        assert expired.status_code == 404
+        assert "Ce lien a expiré" in html.unescape(expired.text)
+        csrf = csrf_of(expired.text)
+        asked = late.post(f"/q/{token}/new-link", data={"csrf": csrf, "lang": "fr"})
+        assert asked.status_code == 200 and "m…@dupont.example" in asked.text
+        again = late.post(f"/q/{token}/new-link", data={"csrf": csrf, "lang": "fr"})
+        assert again.status_code == 200  # said the same, but not mailed twice
+        forged = late.post(f"/q/{token}/new-link", data={"csrf": "x", "lang": "fr"})
+        assert forged.status_code == 403
+        inbox.messages.clear()
+        assert deliver(book, url, at=later).mail.sent == 1
+        [message] = inbox.messages
+        assert message["Subject"].startswith(f"Votre nouveau lien vers le devis {quote['number']}")
+        [fresh] = LINK.findall(parts(message)[0])
+        assert late.get(f"/q/{fresh}").status_code == 200
+        # A link that still works asks for nothing.
+        assert late.post(f"/q/{fresh}/new-link", data={"csrf": csrf}).status_code == 404

@@ -121,6 +121,14 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "link.form_expired_text": (
             "Nothing was ordered. Open the link from your mail again and buy from that page."
         ),
+        "link.expired_title": "This link has expired",
+        "link.expired_text": (
+            "The quote is still open: ask for a new link and it will be mailed to the address "
+            "this one was sent to."
+        ),
+        "link.new_link_button": "Send me a new link",
+        "link.new_link_title": "A new link is on its way",
+        "link.new_link_text": "It was mailed to {email}.",
         "pay.card": "Card",
         "pay.paypal": "PayPal",
         "pay.invoice": "Invoice",
@@ -235,6 +243,14 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "link.form_expired_text": (
             "Rien n'a été commandé. Rouvrez le lien de votre e-mail et commandez depuis cette page."
         ),
+        "link.expired_title": "Ce lien a expiré",
+        "link.expired_text": (
+            "Le devis est toujours ouvert : demandez un nouveau lien, il sera envoyé à "
+            "l'adresse qui a reçu celui-ci."
+        ),
+        "link.new_link_button": "M'envoyer un nouveau lien",
+        "link.new_link_title": "Un nouveau lien est en route",
+        "link.new_link_text": "Il a été envoyé à {email}.",
         "pay.card": "Carte",
         "pay.paypal": "PayPal",
         "pay.invoice": "Facture",

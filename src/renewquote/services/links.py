@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
-from renewquote.domain.errors import Code, RuleViolation
+from renewquote.domain.errors import Code, RuleViolation, violation
 from renewquote.domain.lifecycle import QuoteStatus
 from renewquote.domain.model import PaymentMethod
 from renewquote.domain.quotes import Order, Quote
 from renewquote.services.documents import PrintableQuote, printable_of
-from renewquote.services.mailing import link_hash
+from renewquote.services.mailing import MailKind, link_hash, queue_quote_mail
 from renewquote.services.ordering import place_order
 from renewquote.services.payments import PaymentProvider
 from renewquote.storage import outbox, quotes
@@ -28,6 +28,8 @@ from renewquote.storage.quotes import Event, LinkHolder
 
 # What secrets.token_urlsafe(32) gives, with room: anything else is not looked up at all.
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,100}")
+# A holder asking again and again for a new link gets one mail this often at most.
+NEW_LINK_EVERY = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +88,42 @@ def _opened(conn: Connection, token: str, now: datetime) -> tuple[LinkHolder, Qu
     if holder is None:
         raise _gone()
     quote = quotes.load_quote_by_id(conn, holder.quote_id)
-    if (
-        quote.status is not QuoteStatus.SENT
-        or now.date() > quote.expires_at
-        or now >= holder.link_expires_at
-    ):
+    if quote.status is not QuoteStatus.SENT or now.date() > quote.expires_at:
         raise _gone()
+    if now >= holder.link_expires_at:
+        raise LinkExpired(holder, quote)
     return holder, quote
+
+
+class LinkExpired(RuleViolation):
+    """A link that ran out while its quote is still open: its holder may ask for a new one."""
+
+    def __init__(self, holder: LinkHolder, quote: Quote) -> None:
+        super().__init__([violation(Code.NOT_FOUND, thing="quote")])
+        self.holder = holder
+        self.quote = quote
+
+
+def send_new_link(db: Database, token: str, *, now: datetime) -> str:
+    """Mail the holder of an expired link a new one, while its quote is open; return the
+    address it goes to. Asked again within `NEW_LINK_EVERY`, nothing more is sent."""
+    with db.write() as conn:
+        try:
+            _opened(conn, token, now)
+        except LinkExpired as expired:
+            holder = expired.holder
+            number = expired.quote.number
+        else:
+            raise _gone()  # a link that still works needs no other
+        quote = quotes.load_quote(conn, number, lock=True)
+        if quote.status is not QuoteStatus.SENT:
+            raise _gone()
+        latest = quotes.latest_link_at(conn, holder.recipient_id)
+        if latest is None or now - latest >= NEW_LINK_EVERY:
+            queue_quote_mail(
+                conn, quote, now, kind=MailKind.NEW_LINK, recipient_ids={holder.recipient_id}
+            )
+        return holder.email
 
 
 def _gone() -> RuleViolation:

@@ -39,8 +39,9 @@ log = logging.getLogger(__name__)
 QUOTE_MAIL = "mail.quote"  # to one recipient of a quote, with its link and the PDF
 ORDER_MAIL = "mail.order"  # the order's confirmation, to whoever ordered
 MAIL_TOPICS = (QUOTE_MAIL, ORDER_MAIL)
-# A link works this long after it is given, and never past the quote's own end.
-LINK_LIFETIME = timedelta(days=30)
+# A link works this long after it is given (a reminder brings a new one), and never past the
+# quote's own end.
+LINK_LIFETIME = timedelta(days=14)
 # Sent quotes are recalled to their recipients this long before they expire, once.
 REMIND_BEFORE = timedelta(days=7)
 # How long a worker holds the rows it claimed: well past an SMTP server's slowest answer.

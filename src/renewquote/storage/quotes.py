@@ -413,6 +413,15 @@ def link_holder(conn: Connection, link_hash: str) -> LinkHolder | None:
     return None if row is None else LinkHolder(*row)
 
 
+def latest_link_at(conn: Connection, recipient_id: int) -> datetime | None:
+    """Return when a recipient was last given a link."""
+    query = select(func.max(quote_links.c.created_at)).where(
+        quote_links.c.recipient_id == recipient_id
+    )
+    latest: datetime | None = conn.execute(query).scalar_one()
+    return latest
+
+
 def recipients_by_id(
     conn: Connection, recipient_ids: Collection[int]
 ) -> dict[int, tuple[str, str | None]]:

@@ -36,16 +36,79 @@ async def quote_page(
     token: Token, context: Unsigned, request: Request, lang: Lang = None
 ) -> Response:
     """The quote a recipient's link opens, or a page saying the link opens nothing."""
+    csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
     try:
         view = await run(links.open_link, context.db, token, now=context.now)
+    except links.LinkExpired as expired:
+        language = _language(lang, expired.quote.language)
+        words = words_for(language)
+        html = render(
+            "links/expired.html",
+            {"words": words, "language": language, "token": token, "csrf": csrf},
+        )
+        response = HTMLResponse(html, status_code=404, headers=_PRIVATE)
+        _keep_csrf(response, csrf, request)
+        return response
     except RuleViolation:
         return _gone(lang or context.language)
     language = _language(lang, view.printable.quote.language)
-    csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
     page = _page(view.printable, language, token, csrf=csrf)
     response = HTMLResponse(render("links/quote.html", page), headers=_PRIVATE)
     _keep_csrf(response, csrf, request)
     return response
+
+
+@router.post("/q/{token}/new-link", response_class=HTMLResponse)
+async def new_link_page(
+    token: Token,
+    context: Unsigned,
+    request: Request,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    lang: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    """Mail the holder of an expired link a new one (the expired page's form)."""
+    language = _language(lang, context.language)
+    if not _csrf_holds(request, csrf):
+        return _form_expired(language)
+    try:
+        email = await run(links.send_new_link, context.db, token, now=context.now)
+    except RuleViolation:
+        return _gone(language)
+    words = words_for(language)
+    html = render(
+        "links/message.html",
+        {
+            "words": words,
+            "language": language,
+            "title": words["link.new_link_title"],
+            "text": words["link.new_link_text"].format(email=_masked(email)),
+        },
+    )
+    return HTMLResponse(html, headers=_PRIVATE)
+
+
+def _masked(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}…@{domain}"
+
+
+def _csrf_holds(request: Request, csrf: str) -> bool:
+    kept = request.cookies.get(CSRF_COOKIE, "")
+    return bool(kept) and secrets.compare_digest(kept.encode(), csrf.encode())
+
+
+def _form_expired(language: str) -> HTMLResponse:
+    words = words_for(language)
+    html = render(
+        "links/message.html",
+        {
+            "words": words,
+            "language": language,
+            "title": words["link.form_expired_title"],
+            "text": words["link.form_expired_text"],
+        },
+    )
+    return HTMLResponse(html, status_code=403, headers=_PRIVATE)
 
 
 @router.post("/q/{token}/checkout", response_class=HTMLResponse)
@@ -59,19 +122,8 @@ async def checkout_page(
     lang: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
     """Buy the quote a link opens: the page's form, with its CSRF token."""
-    kept = request.cookies.get(CSRF_COOKIE, "")
-    if not kept or not secrets.compare_digest(kept.encode(), csrf.encode()):
-        words = words_for(_language(lang, context.language))
-        html = render(
-            "links/message.html",
-            {
-                "words": words,
-                "language": _language(lang, context.language),
-                "title": words["link.form_expired_title"],
-                "text": words["link.form_expired_text"],
-            },
-        )
-        return HTMLResponse(html, status_code=403, headers=_PRIVATE)
+    if not _csrf_holds(request, csrf):
+        return _form_expired(_language(lang, context.language))
     try:
         method = PaymentMethod(payment_method)
     except ValueError:
