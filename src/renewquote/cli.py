@@ -392,9 +392,11 @@ def worker(
     import threading
     from datetime import timedelta
 
+    from renewquote.api.schemas import webhook_body
     from renewquote.delivery.smtp import SmtpMailer
+    from renewquote.delivery.webhooks import HttpPoster
     from renewquote.services.mailing import MailSettings
-    from renewquote.services.worker import work_once
+    from renewquote.services.worker import WebhookSettings, work_once
 
     settings = Settings()
     db = _database()
@@ -409,15 +411,23 @@ def worker(
     if not once:
         console.print(f"Worker delivering mail to {settings.smtp_url}; Ctrl-C to stop.")
     while not stop.is_set():
-        with SmtpMailer(settings.smtp_url) as mailer:
+        with SmtpMailer(settings.smtp_url) as mailer, HttpPoster() as poster:
+            hooks = WebhookSettings(poster, webhook_body, settings.webhooks_allow_private)
             done = work_once(
-                db, mailer, mail, clock=utcnow, batch=batch, lease=timedelta(seconds=lease)
+                db,
+                mailer,
+                mail,
+                clock=utcnow,
+                batch=batch,
+                lease=timedelta(seconds=lease),
+                hooks=hooks,
             )
         if not done.idle:
-            m = done.mail
+            m, w = done.mail, done.webhooks
             console.print(
                 f"{utcnow():%H:%M:%S} mail: {m.sent} sent, {m.retried} to retry, {m.failed} "
-                f"failed; quotes expired: {len(done.expired)}, reminded: {len(done.reminded)}"
+                f"failed; webhooks: {w.sent} posted, {w.retried} to retry, {w.failed} failed; "
+                f"quotes expired: {len(done.expired)}, reminded: {len(done.reminded)}"
             )
         if once:
             break

@@ -12,6 +12,8 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///renewquote.db"
     smtp_url: str = "smtp://127.0.0.1:8025"
+    # Webhooks may go to loopback and private addresses (development and tests only).
+    webhooks_allow_private: bool = False
     # The From address of quote mail (the seller's name is shown with it).
     mail_from: str = "quotes@renewquote.example"
     public_url: str = "http://127.0.0.1:8000"

@@ -169,6 +169,20 @@ def _cancel(caller: Caller, tenant: str | None) -> Expected:
     return None if caller.cancels else (403, "cancellation_not_self_service")
 
 
+def _hooks(caller: Caller, tenant: str | None) -> Expected:
+    # Webhooks are for partners and staff; a customer's users are refused whatever they ask.
+    return FORBIDDEN if caller.makes and not caller.cancels else OK
+
+
+def _hook_created(caller: Caller, tenant: str | None) -> Expected:
+    return FORBIDDEN if caller.makes and not caller.cancels else (201, None)
+
+
+def _hook_deleted(caller: Caller, tenant: str | None) -> Expected:
+    # No endpoint has the matrix's id: the owners hear 404 (theirs or no one's alike).
+    return FORBIDDEN if caller.makes and not caller.cancels else NOT_FOUND
+
+
 def _new_quote(tenant: Tenant) -> dict[str, Any]:
     return {"customer_csn": tenant.csn, "lines": [{"subscription_id": tenant.subscription}]}
 
@@ -195,6 +209,13 @@ MATRIX: dict[tuple[str, str], Operation] = {
     ("POST", "/api/v1/quotes/{number}/checkout"): Operation(
         _act, body=lambda t: {"payment_method": "card", "card_number": "4242 4242 4242 4242"}
     ),
+    # A public address written as one: nothing to resolve on a machine without DNS.
+    ("POST", "/api/v1/webhook-endpoints"): Operation(
+        _hook_created,
+        body=lambda t: {"url": "https://93.184.215.14/hook", "events": ["quote.sent"]},
+    ),
+    ("GET", "/api/v1/webhook-endpoints"): Operation(_hooks),
+    ("DELETE", "/api/v1/webhook-endpoints/{endpoint_id}"): Operation(_hook_deleted),
 }
 
 SIGN_IN = ("POST", "/api/v1/auth/token")
@@ -242,7 +263,11 @@ def cells(caller: Caller, document: dict[str, Any], quotes: dict[str, str]) -> I
         for tenant in targets:
             url, params = path, {}
             if tenant is not None:
-                fill = {"number": quotes[tenant], "subscription_id": TENANTS[tenant].subscription}
+                fill = {
+                    "number": quotes[tenant],
+                    "subscription_id": TENANTS[tenant].subscription,
+                    "endpoint_id": "whe_000000000000000000000000",
+                }
                 for name in in_path:
                     url = url.replace(f"{{{name}}}", fill[name])
                 if not in_path:

@@ -167,11 +167,7 @@ def test_the_link_shows_the_quote_counts_views_and_serves_the_pdf(client, auth, 
     assert (marie["view_count"], marie["viewed_at"]) == (2, shown.json()["sent_at"])
     with book.read() as conn:
         actions = conn.execute(select(quote_events.c.action)).scalars().all()
-        viewed = conn.execute(
-            select(outbox_table.c.payload).where(outbox_table.c.topic == "quote.viewed")
-        ).all()
     assert actions.count("viewed") == 1  # the first opening is the event
-    assert [row.payload for row in viewed] == [{"quote": quote["number"]}]
 
 
 def test_a_tampered_foreign_or_ended_link_is_not_found_and_changes_nothing(

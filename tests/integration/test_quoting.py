@@ -271,8 +271,7 @@ def test_sending_fixes_validity_within_the_window_and_queues_the_mail(book, acto
     assert sent.sent_at == NOW
     with book.read() as conn:
         messages = conn.execute(select(outbox.c.topic, outbox.c.payload)).all()
-    events = [m.payload for m in messages if m.topic == "quote.sent"]
-    assert events == [{"quote": quote.number, "recipients": [r.email for r in sent.recipients]}]
+    assert {m.topic for m in messages} == {"mail.quote"}  # events reach webhooks as audit rows
     # One mail per recipient, the buyer included, each with its own Message-ID and link.
     mails = [m.payload for m in messages if m.topic == "mail.quote"]
     assert [r.email for r in sent.recipients] == ["marie@dupont.example"]

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from renewquote import __version__
 from renewquote.api import docs, problems
 from renewquote.api.middleware import BodyLimit, Hardening, Idempotency, RequestMetrics
-from renewquote.api.routes import auth, health, links, quotes, subscriptions
+from renewquote.api.routes import auth, health, links, quotes, subscriptions, webhooks
 from renewquote.clock import utcnow
 from renewquote.services.payments import PaymentProvider, TestGateway
 from renewquote.settings import Settings
@@ -65,6 +65,7 @@ def create_app(
             {"name": "sign-in", "description": "Bearer tokens."},
             {"name": "subscriptions", "description": "Subscriptions and renewal groups."},
             {"name": "quotes", "description": "Quotes, from draft to order."},
+            {"name": "webhooks", "description": "Where quote events are posted."},
             {"name": "operations", "description": "Health and metrics."},
         ],
     )
@@ -74,7 +75,7 @@ def create_app(
     app.state.metrics_token = metrics_token or settings.metrics_token
     problems.install(app)
     docs.install(app)
-    for router in (auth.router, subscriptions.router, quotes.router):
+    for router in (auth.router, subscriptions.router, quotes.router, webhooks.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(health.router)
     app.include_router(links.router)

@@ -26,6 +26,7 @@ from renewquote.domain.money import amount_text
 from renewquote.domain.quotes import Delivery, Order, Quote, Recipient
 from renewquote.services.listing import SubscriptionStanding
 from renewquote.storage.quotes import Event
+from renewquote.storage.webhooks import Endpoint
 
 # PostgreSQL text cannot hold NUL: refuse it at the door (422) rather than fail on it (500).
 NO_NUL = r"^[^\x00]*$"
@@ -570,3 +571,71 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         status: {"model": Problem, "content": {"application/problem+json": {}}}
         for status in statuses
     }
+
+
+WebhookEventType = Literal[
+    "quote.created",
+    "quote.sent",
+    "quote.viewed",
+    "quote.ordered",
+    "quote.expired",
+    "quote.cancelled",
+    "quote.superseded",
+]
+
+
+class WebhookEndpointCreate(Strict):
+    """An endpoint to post quote events to."""
+
+    url: Annotated[str, Field(min_length=8, max_length=2000, pattern=NO_NUL)] = Field(
+        examples=["https://erp.partner.example/renewquote"]
+    )
+    events: Annotated[list[WebhookEventType], Field(min_length=1, max_length=7)]
+
+
+class WebhookEndpointPublic(BaseModel):
+    """A registered endpoint (its secret is shown once, when it is created)."""
+
+    id: str
+    url: str
+    events: list[str]
+    created_at: UtcDateTime
+    disabled_at: UtcDateTime | None = None
+    disabled_why: str | None = None
+
+    @classmethod
+    def of(cls, endpoint: Endpoint) -> WebhookEndpointPublic:
+        """Shape a stored endpoint."""
+        return cls(
+            id=endpoint.id,
+            url=endpoint.url,
+            events=list(endpoint.events),
+            created_at=endpoint.created_at,
+            disabled_at=endpoint.disabled_at,
+            disabled_why=endpoint.disabled_why,
+        )
+
+
+class WebhookEndpointCreated(WebhookEndpointPublic):
+    """A new endpoint, with the secret its deliveries are signed with (`whsec_...`)."""
+
+    secret: str
+
+
+class WebhookEndpointList(BaseModel):
+    """The caller's endpoints."""
+
+    data: list[WebhookEndpointPublic]
+
+
+class _WebhookBody(BaseModel):
+    type: str
+    timestamp: UtcDateTime
+    data: dict[str, QuotePublic]
+
+
+def webhook_body(kind: str, at: datetime, quote: Quote) -> str:
+    """The JSON posted for one event: its type, when, and the quote as GET shows it."""
+    return _WebhookBody(
+        type=kind, timestamp=at, data={"quote": QuotePublic.of(quote)}
+    ).model_dump_json()

@@ -47,6 +47,7 @@ class Code(StrEnum):
     NOT_FOUND = "not_found"
     FORBIDDEN = "forbidden"
     NOT_QUOTE_MAKER = "not_quote_maker"
+    WEBHOOK_URL_NOT_ALLOWED = "webhook_url_not_allowed"
     # Refusals of the HTTP layer, named so clients can act on them.
     UNAUTHENTICATED = "unauthenticated"
     RATE_LIMITED = "rate_limited"

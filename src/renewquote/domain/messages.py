@@ -215,6 +215,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Seul l'auteur de ce devis peut le modifier ; vous pouvez le consulter, et le "
         "commander une fois envoyé.",
     },
+    "webhook_url_not_allowed": {
+        "en": "Webhooks cannot be sent to {url}: {why}.",
+        "fr": "Les webhooks ne peuvent pas être envoyés à {url} : {why}.",
+    },
     "forbidden": {
         "en": "You may see this but not do that: {why}",
         "fr": "Vous pouvez consulter ceci mais pas effectuer cette action : {why}",
@@ -235,6 +239,7 @@ WORDS: dict[str, dict[str, dict[str, str]]] = {
         "quote": {"en": "quote", "fr": "Devis"},
         "user": {"en": "user", "fr": "Utilisateur"},
         "page": {"en": "page", "fr": "Page"},
+        "webhook endpoint": {"en": "webhook endpoint", "fr": "Point de réception de webhooks"},
     },
 }
 

@@ -22,7 +22,7 @@ from renewquote.services.documents import PrintableQuote, printable_of
 from renewquote.services.mailing import MailKind, link_hash, queue_quote_mail
 from renewquote.services.ordering import place_order
 from renewquote.services.payments import PaymentProvider
-from renewquote.storage import outbox, quotes
+from renewquote.storage import quotes
 from renewquote.storage.database import Database
 from renewquote.storage.quotes import Event, LinkHolder
 
@@ -47,7 +47,6 @@ def open_link(db: Database, token: str, *, now: datetime) -> LinkView:
         if quotes.record_view(conn, holder.recipient_id, now) == 1:
             event = Event(holder.email, "viewed", now, {})
             quotes.record_events(conn, [quote.id], event)
-            outbox.enqueue(conn, "quote.viewed", [{"quote": quote.number}], now)
         quote = quotes.load_quote_by_id(conn, quote.id)
         return LinkView(printable_of(conn, quote), holder)
 

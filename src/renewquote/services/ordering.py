@@ -15,7 +15,7 @@ from renewquote.domain.quoting import payment_problems
 from renewquote.services import mailing
 from renewquote.services.access import Caller
 from renewquote.services.payments import Authorization, PaymentProvider, TestGateway
-from renewquote.storage import orders, outbox, quotes, repository
+from renewquote.storage import orders, quotes, repository
 from renewquote.storage.database import Database
 from renewquote.storage.quotes import Event
 
@@ -91,7 +91,6 @@ def place_order(
             quotes.mark_ordered(conn, quote, Event(by, "ordered", now, detail))
             event = Event("system", "superseded", now, {"by_order_of": quote.number})
             quotes.end_quotes(conn, others, QuoteStatus.SUPERSEDED, event)
-            outbox.enqueue(conn, "quote.ordered", [{"quote": quote.number, "order": order.id}], now)
             mailing.queue_order_mail(conn, quote, order, by, now)
             ordered = quotes.load_quote_by_id(conn, quote.id)
     except BaseException:

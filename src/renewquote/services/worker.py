@@ -16,7 +16,23 @@ from renewquote.services.mailing import (
     remind_expiring_quotes,
 )
 from renewquote.services.quoting import expire_quotes
+from renewquote.services.webhooks import (
+    BodyOf,
+    Poster,
+    WebhookRound,
+    deliver_webhooks,
+    publish_events,
+)
 from renewquote.storage.database import Database
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookSettings:
+    """How a worker posts webhooks: the poster, the body of an event, private addresses."""
+
+    poster: Poster
+    body_of: BodyOf
+    allow_private: bool = False
 
 
 @dataclass(slots=True)
@@ -26,11 +42,19 @@ class WorkRound:
     expired: list[str] = field(default_factory=list)
     reminded: list[str] = field(default_factory=list)
     mail: MailRound = field(default_factory=MailRound)
+    published: int = 0  # events handed to webhook endpoints
+    webhooks: WebhookRound = field(default_factory=WebhookRound)
 
     @property
     def idle(self) -> bool:
         """Tell whether the round found nothing to do."""
-        return not self.expired and not self.reminded and self.mail.claimed == 0
+        return (
+            not self.expired
+            and not self.reminded
+            and self.mail.claimed == 0
+            and self.published == 0
+            and self.webhooks.claimed == 0
+        )
 
 
 def work_once(
@@ -41,9 +65,11 @@ def work_once(
     clock: Callable[[], datetime],
     batch: int = 50,
     lease: timedelta = LEASE,
+    hooks: WebhookSettings | None = None,
 ) -> WorkRound:
-    """Do what is due now: expire quotes, remind the recipients of those expiring soon, then
-    deliver mail until none is left due."""
+    """Do what is due now: expire quotes, remind the recipients of those expiring soon,
+    deliver mail until none is left due, then publish events and post webhooks (when
+    `hooks` says how)."""
     now = clock()
     today = now.date()
     done = WorkRound(
@@ -54,4 +80,18 @@ def work_once(
         mail = deliver_mail(db, mailer, settings, clock=clock, batch=batch, lease=lease)
         done.mail.add(mail)
         if mail.claimed < batch:
+            break
+    if hooks is None:
+        return done
+    while (published := publish_events(db, hooks.body_of, now=clock())) > 0:
+        done.published += published
+    while True:
+        posted = deliver_webhooks(
+            db, hooks.poster, clock=clock, allow_private=hooks.allow_private, batch=batch
+        )
+        done.webhooks.sent += posted.sent
+        done.webhooks.retried += posted.retried
+        done.webhooks.failed += posted.failed
+        done.webhooks.lost += posted.lost
+        if posted.claimed < batch:
             return done

@@ -291,6 +291,8 @@ class QuoteEvent(Base):
     actor: Mapped[str] = mapped_column(EMAIL)
     action: Mapped[str] = mapped_column(String(20))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # When the event was handed to the webhook endpoints that listen to it (null: not yet).
+    published_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
 
 
 class Order(Base):
@@ -339,6 +341,23 @@ class OutboxMessage(Base):
     processed_at: Mapped[datetime | None] = mapped_column(DateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(2000))
+
+
+class WebhookEndpoint(Base):
+    """Where staff or a partner want quote events posted (Standard Webhooks), and the secret
+    they are signed with."""
+
+    __tablename__ = "webhook_endpoints"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[list[str]] = mapped_column(JSON)
+    secret: Mapped[str] = mapped_column(String(100))
+    # The partner whose quotes' events it receives; null for the vendor's staff (every quote).
+    partner_csn: Mapped[str | None] = mapped_column(ForeignKey("partners.csn"), index=True)
+    created_by: Mapped[str] = mapped_column(EMAIL)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    disabled_why: Mapped[str | None] = mapped_column(String(200))
 
 
 class ApiToken(Base):
@@ -404,6 +423,7 @@ quote_events = _table(QuoteEvent)
 orders = _table(Order)
 subscription_renewals = _table(SubscriptionRenewal)
 outbox = _table(OutboxMessage)
+webhook_endpoints = _table(WebhookEndpoint)
 api_tokens = _table(ApiToken)
 idempotency_keys = _table(IdempotencyKey)
 sign_in_throttles = _table(SignInThrottle)

@@ -21,7 +21,7 @@ from renewquote.services.quoting.drafts import (
     quote_context,
     recipients_of,
 )
-from renewquote.storage import outbox, quotes, repository
+from renewquote.storage import quotes, repository
 from renewquote.storage.database import Database
 from renewquote.storage.quotes import Event
 
@@ -133,8 +133,6 @@ def send_quote(db: Database, caller: Caller, number: str, *, today: date, now: d
                 status = next_status(replaced.status, Action.SUPERSEDE)
                 event = Event(caller.email, "superseded", now, {"by": quote.number})
                 quotes.end_quotes(conn, [replaced.id], status, event)
-        payload = {"quote": quote.number, "recipients": [r.email for r in quote.recipients]}
-        outbox.enqueue(conn, "quote.sent", [payload], now)
         mailing.queue_quote_mail(conn, quote, now)
         return quotes.load_quote_by_id(conn, quote.id)
 
@@ -146,7 +144,6 @@ def cancel_quote(db: Database, caller: Caller, number: str, *, now: datetime) ->
         caller.require_canceller(quote)
         status = next_status(quote.status, Action.CANCEL)
         quotes.end_quotes(conn, [quote.id], status, Event(caller.email, "cancelled", now, {}))
-        outbox.enqueue(conn, "quote.cancelled", [{"quote": quote.number}], now)
         return quotes.load_quote_by_id(conn, quote.id)
 
 

@@ -1,4 +1,5 @@
-"""Mail delivery: each recipient's links and delivery state, outbox rows claimed under a lease.
+"""Delivery: each recipient's links and mail state, outbox rows claimed under a lease, reminders,
+webhook endpoints and the events published to them.
 
 Revision ID: 0007
 Revises: 0006
@@ -41,6 +42,31 @@ def upgrade() -> None:
     with op.batch_alter_table("quote_links", schema=None) as batch_op:
         batch_op.create_index("ix_quote_links_link_hash", ["link_hash"], unique=True)
         batch_op.create_index("ix_quote_links_recipient_id", ["recipient_id"], unique=False)
+    with op.batch_alter_table("quote_events", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("published_at", sa.DateTime(), nullable=True))
+        batch_op.create_index("ix_quote_events_published_at", ["published_at"], unique=False)
+    # Events from before webhooks existed are not news: none is posted.
+    op.execute("UPDATE quote_events SET published_at = at")
+    op.create_table(
+        "webhook_endpoints",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("url", sa.String(length=2000), nullable=False),
+        sa.Column("events", sa.JSON(), nullable=False),
+        sa.Column("secret", sa.String(length=100), nullable=False),
+        sa.Column("partner_csn", sa.String(length=20), nullable=True),
+        sa.Column("created_by", sa.String(length=254), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("disabled_at", sa.DateTime(), nullable=True),
+        sa.Column("disabled_why", sa.String(length=200), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["partner_csn"],
+            ["partners.csn"],
+            name=op.f("fk_webhook_endpoints_partner_csn_partners"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_endpoints")),
+    )
+    with op.batch_alter_table("webhook_endpoints", schema=None) as batch_op:
+        batch_op.create_index("ix_webhook_endpoints_partner_csn", ["partner_csn"], unique=False)
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("status", sa.String(length=10), nullable=False, server_default="pending")
@@ -56,6 +82,10 @@ def downgrade() -> None:
         batch_op.create_index("ix_outbox_pending", ["processed_at", "available_at"], unique=False)
         batch_op.drop_column("lease_until")
         batch_op.drop_column("status")
+    op.drop_table("webhook_endpoints")
+    with op.batch_alter_table("quote_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_quote_events_published_at")
+        batch_op.drop_column("published_at")
     op.drop_table("quote_links")
     with op.batch_alter_table("quote_recipients", schema=None) as batch_op:
         for name in ("view_count", "viewed_at", "delivery_error", "delivery_at", "delivery"):

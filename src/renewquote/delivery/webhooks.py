@@ -1,0 +1,64 @@
+"""Posting webhooks as the Standard Webhooks specification says: signed with the endpoint's
+`whsec_` secret, `webhook-id`, `webhook-timestamp` and `webhook-signature` headers, a 15 s
+timeout, redirects not followed (a redirect is a failure)."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from datetime import UTC, datetime
+from types import TracebackType
+
+import httpx2
+from standardwebhooks.webhooks import Webhook
+
+from renewquote import __version__
+
+TIMEOUT_SECONDS = 15.0
+
+
+def new_secret() -> str:
+    """Return a new signing secret: `whsec_` and 24 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def signed_headers(secret: str, webhook_id: str, timestamp: int, body: str) -> dict[str, str]:
+    """Return the headers of one delivery, its signature over id, timestamp and body."""
+    at = datetime.fromtimestamp(timestamp, tz=UTC)
+    signature = Webhook(secret).sign(webhook_id, at, body)
+    return {
+        "content-type": "application/json",
+        "user-agent": f"renewquote/{__version__}",
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": signature,
+    }
+
+
+class WebhookError(Exception):
+    """The endpoint could not be reached, or took too long."""
+
+
+class HttpPoster:
+    """One HTTP client for a round of deliveries."""
+
+    def __init__(self, timeout: float = TIMEOUT_SECONDS) -> None:
+        self._client = httpx2.Client(timeout=timeout, follow_redirects=False)
+
+    def __enter__(self) -> HttpPoster:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._client.close()
+
+    def post(self, url: str, body: str, headers: dict[str, str]) -> int:
+        """Post and return the answer's status; `WebhookError` when there is none."""
+        try:
+            return self._client.post(url, content=body.encode(), headers=headers).status_code
+        except httpx2.HTTPError as error:
+            raise WebhookError(f"{type(error).__name__}: {error}") from error

@@ -1,0 +1,292 @@
+"""Webhooks: endpoints that staff and partners register, and the quote events posted to them.
+
+Every change of a quote writes an audit event in its own transaction. A worker publishes the
+events not yet published: for each endpoint listening to that type (a partner's, for its own
+quotes only; staff's, for every quote), one outbox row holding the body as it will be posted
+(the quote as `GET /api/v1/quotes/{number}` showed it then) and its `webhook-id`, so that every
+retry posts the same bytes under the same id, signed anew with the attempt's timestamp.
+Deliveries are retried on the published schedule; a `410 Gone` disables the endpoint.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+import secrets
+import socket
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from renewquote.delivery.webhooks import WebhookError, new_secret, signed_headers
+from renewquote.domain.errors import Code, RuleViolation
+from renewquote.domain.model import CallerKind
+from renewquote.domain.quotes import Quote
+from renewquote.services.access import Caller
+from renewquote.storage import outbox, quotes, webhooks
+from renewquote.storage.database import Database
+from renewquote.storage.outbox import Claimed, OutboxStatus
+from renewquote.storage.webhooks import Endpoint
+
+WEBHOOK = "webhook"
+# The audit actions that are webhook events, and their types.
+EVENT_TYPES = {
+    "created": "quote.created",
+    "sent": "quote.sent",
+    "viewed": "quote.viewed",
+    "ordered": "quote.ordered",
+    "expired": "quote.expired",
+    "cancelled": "quote.cancelled",
+    "superseded": "quote.superseded",
+}
+# The first attempt is at once; after each failure the next waits this long (give or take a
+# tenth); after the eighth attempt the delivery is given up.
+RETRY_DELAYS = (
+    timedelta(seconds=5),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=5),
+    timedelta(hours=10),
+    timedelta(hours=10),
+)
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+LEASE = timedelta(minutes=2)
+
+# The JSON body of one event: its type, when it happened, and the quote then.
+BodyOf = Callable[[str, datetime, Quote], str]
+
+
+def create_endpoint(
+    db: Database,
+    caller: Caller,
+    url: str,
+    events: Collection[str],
+    *,
+    now: datetime,
+    allow_private: bool,
+) -> Endpoint:
+    """Register an endpoint of the caller (staff or a partner) for these event types."""
+    _require_owner(caller)
+    problem = url_problem(url, allow_private=allow_private)
+    if problem is not None:
+        raise RuleViolation.one(Code.WEBHOOK_URL_NOT_ALLOWED, url=url, why=problem)
+    endpoint = Endpoint(
+        id="whe_" + secrets.token_hex(12),
+        url=url,
+        events=tuple(sorted(set(events))),
+        secret=new_secret(),
+        partner_csn=caller.partner_csn if caller.kind is CallerKind.PARTNER else None,
+        created_by=caller.email,
+        created_at=now,
+        disabled_at=None,
+        disabled_why=None,
+    )
+    with db.write() as conn:
+        webhooks.insert_endpoint(conn, endpoint)
+    return endpoint
+
+
+def list_endpoints(db: Database, caller: Caller) -> list[Endpoint]:
+    """Return the caller's endpoints: a partner's own, or the vendor's staff's."""
+    _require_owner(caller)
+    with db.read() as conn:
+        return webhooks.endpoints_of(conn, partner_csn=_owner(caller))
+
+
+def delete_endpoint(db: Database, caller: Caller, endpoint_id: str) -> None:
+    """Delete one of the caller's endpoints; `not_found` for any other."""
+    _require_owner(caller)
+    with db.write() as conn:
+        if not webhooks.delete_endpoint(conn, endpoint_id, partner_csn=_owner(caller)):
+            raise RuleViolation.one(Code.NOT_FOUND, thing="webhook endpoint")
+
+
+def _owner(caller: Caller) -> str | None:
+    return caller.partner_csn if caller.kind is CallerKind.PARTNER else None
+
+
+def _require_owner(caller: Caller) -> None:
+    if caller.kind not in (CallerKind.STAFF, CallerKind.PARTNER):
+        raise RuleViolation.one(Code.FORBIDDEN, why="webhooks are for partners and staff")
+
+
+def url_problem(url: str, *, allow_private: bool) -> str | None:
+    """Say why webhooks cannot go to `url`, or None: http(s) only, and (unless private
+    addresses are allowed) to public addresses only, the host's every address checked."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "not a valid URL"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "only http:// and https:// addresses with a host"
+    if parts.username or parts.password:
+        return "no user or password in the address"
+    if allow_private:
+        return None
+    try:
+        found = socket.getaddrinfo(parts.hostname, port or 443, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return "its host does not resolve"
+    for *_, address in found:
+        ip = ipaddress.ip_address(address[0])
+        if not ip.is_global:
+            return "a loopback, private or reserved address"
+    return None
+
+
+def publish_events(db: Database, body_of: BodyOf, *, now: datetime, limit: int = 200) -> int:
+    """Hand events not yet published to the endpoints listening; return how many events."""
+    with db.write() as conn:
+        events = webhooks.take_unpublished(conn, now=now, limit=limit)
+        if not events:
+            return 0
+        endpoints = webhooks.listening(conn)
+        rows = []
+        read: dict[int, Quote] = {}
+        for event in events:
+            kind = EVENT_TYPES.get(event.action)
+            if kind is None:
+                continue
+            for endpoint in endpoints:
+                if kind not in endpoint.events:
+                    continue
+                if endpoint.partner_csn not in (None, event.partner_csn):
+                    continue
+                if event.quote_id not in read:
+                    read[event.quote_id] = quotes.load_quote_by_id(conn, event.quote_id)
+                rows.append(
+                    {
+                        "endpoint_id": endpoint.id,
+                        "webhook_id": f"msg_{event.id}_{secrets.token_hex(8)}",
+                        "type": kind,
+                        "body": body_of(kind, event.at, read[event.quote_id]),
+                    }
+                )
+        outbox.enqueue(conn, WEBHOOK, rows, now)
+        return len(events)
+
+
+class Poster(Protocol):
+    """What posts a webhook (`delivery.webhooks.HttpPoster`)."""
+
+    def post(self, url: str, body: str, headers: dict[str, str]) -> int: ...
+
+
+@dataclass(slots=True)
+class WebhookRound:
+    """What one round of webhook delivery did."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    lost: int = 0
+
+    @property
+    def claimed(self) -> int:
+        """Return how many deliveries the round took."""
+        return self.sent + self.retried + self.failed + self.lost
+
+
+def deliver_webhooks(
+    db: Database,
+    poster: Poster,
+    *,
+    clock: Callable[[], datetime],
+    allow_private: bool,
+    batch: int = 50,
+    lease: timedelta = LEASE,
+) -> WebhookRound:
+    """Claim up to `batch` due deliveries and post them; return the counts."""
+    done = WebhookRound()
+    with db.write() as conn:
+        claimed = outbox.claim(conn, [WEBHOOK], now=clock(), lease=lease, limit=batch)
+        if not claimed:
+            return done
+        endpoints = webhooks.endpoints_by_id(conn, {c.payload["endpoint_id"] for c in claimed})
+    for row in claimed:
+        _deliver_one(
+            db,
+            poster,
+            row,
+            endpoints.get(row.payload["endpoint_id"]),
+            clock,
+            done,
+            allow_private=allow_private,
+        )
+    return done
+
+
+def _deliver_one(
+    db: Database,
+    poster: Poster,
+    row: Claimed,
+    endpoint: Endpoint | None,
+    clock: Callable[[], datetime],
+    done: WebhookRound,
+    *,
+    allow_private: bool,
+) -> None:
+    if endpoint is None or endpoint.disabled_at is not None:
+        _finish(db, row, done, clock, OutboxStatus.FAILED, "the endpoint is gone or disabled")
+        return
+    # Checked again now: a name that resolved to a public address may not any more.
+    problem = url_problem(endpoint.url, allow_private=allow_private)
+    if problem is not None:
+        _finish(db, row, done, clock, OutboxStatus.FAILED, f"not allowed: {problem}")
+        return
+    payload = row.payload
+    # The same id and body on every attempt; the timestamp (and so the signature) is the
+    # attempt's, which receivers compare with their clock against replays.
+    timestamp = int(clock().replace(tzinfo=UTC).timestamp())
+    headers = signed_headers(endpoint.secret, payload["webhook_id"], timestamp, payload["body"])
+    try:
+        status = poster.post(endpoint.url, payload["body"], headers)
+    except WebhookError as error:
+        _again(db, row, done, clock, str(error))
+        return
+    if 200 <= status < 300:
+        _finish(db, row, done, clock, OutboxStatus.SENT, None)
+    elif status == 410:
+        with db.write() as conn:
+            webhooks.disable_endpoint(conn, endpoint.id, clock(), "410 Gone")
+        _finish(db, row, done, clock, OutboxStatus.FAILED, "410 Gone: endpoint disabled")
+    else:
+        _again(db, row, done, clock, f"answered {status}")
+
+
+def _again(
+    db: Database, row: Claimed, done: WebhookRound, clock: Callable[[], datetime], error: str
+) -> None:
+    if row.attempts >= MAX_ATTEMPTS:
+        _finish(db, row, done, clock, OutboxStatus.FAILED, error)
+        return
+    delay = RETRY_DELAYS[row.attempts - 1]
+    jitter = delay * random.uniform(-0.1, 0.1)
+    with db.write() as conn:
+        kept = outbox.retry(conn, row, at=clock() + delay + jitter, error=error)
+    if kept:
+        done.retried += 1
+    else:
+        done.lost += 1
+
+
+def _finish(
+    db: Database,
+    row: Claimed,
+    done: WebhookRound,
+    clock: Callable[[], datetime],
+    status: OutboxStatus,
+    error: str | None,
+) -> None:
+    with db.write() as conn:
+        kept = outbox.finish(conn, row, status, now=clock(), error=error)
+    if not kept:
+        done.lost += 1
+    elif status is OutboxStatus.SENT:
+        done.sent += 1
+    else:
+        done.failed += 1
