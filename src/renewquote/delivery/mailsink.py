@@ -6,11 +6,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime
-from email import message_from_bytes, policy
+from email import policy
+from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+_HEADERS = BytesHeaderParser(policy=policy.default)
 
 
 class KeepMessages:
@@ -28,7 +31,8 @@ class KeepMessages:
         at = datetime.now(UTC)
         path = self.folder / f"{at:%Y%m%d-%H%M%S-%f}-{next(self._numbers)}.eml"
         path.write_bytes(content)
-        message = message_from_bytes(content, policy=policy.default)
+        # The headers only: parsing the parts (a PDF in base64) would cost more than the rest.
+        message = _HEADERS.parsebytes(content)
         recipients = ", ".join(str(r) for r in envelope.rcpt_tos)
         self._say(f"{at:%H:%M:%S} to {recipients}: {message.get('Subject', '')} -> {path}")
         return "250 Message accepted for delivery"

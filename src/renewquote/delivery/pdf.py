@@ -26,7 +26,7 @@ from renewquote.services.documents import PrintableQuote
 # Babel's French amounts need U+202F and U+00A0, which Lato has; a package means no machine
 # depends on fonts installed by hand.
 _FONT = "Lato"
-_FONT_FILES = {"": "Lato-Regular.ttf", "B": "Lato-Bold.ttf", "I": "Lato-Italic.ttf"}
+_FONT_FILES = {"": "Lato-Regular.ttf", "B": "Lato-Bold.ttf"}
 
 
 Color = tuple[int, int, int]
@@ -147,6 +147,8 @@ class _QuoteDocument(FPDF):
     def height_of(self, width: float, text: str, size: float, style: str = "") -> float:
         """Return how tall `text` stands when wrapped into `width` at `size` points."""
         self.set_font(_FONT, style, size)
+        if self._fits(width, text):
+            return _line_height(size)
         lines = self.multi_cell(
             width, _line_height(size), text, dry_run=True, output=MethodReturnValue.LINES
         )
@@ -168,10 +170,20 @@ class _QuoteDocument(FPDF):
         """Write `text` wrapped into `width` from (x, y); return the y under it."""
         self.use(size, style, color)
         self.set_xy(x, y)
-        self.multi_cell(
-            width, _line_height(size), text, align=align, new_x=XPos.LEFT, new_y=YPos.NEXT
-        )
+        if self._fits(width, text):
+            # Most cells hold one short line: measured once, not broken into lines.
+            self.cell(
+                width, _line_height(size), text, align=align, new_x=XPos.LEFT, new_y=YPos.NEXT
+            )
+        else:
+            self.multi_cell(
+                width, _line_height(size), text, align=align, new_x=XPos.LEFT, new_y=YPos.NEXT
+            )
         return self.get_y()
+
+    def _fits(self, width: float, text: str) -> bool:
+        """Tell whether `text` stands on one line of `width` in the current font."""
+        return "\n" not in text and self.get_string_width(text) <= width - 2 * self.c_margin
 
     def rule(self, y: float, color: Color = _RULE, width: float = 0.2) -> None:
         self.set_draw_color(*color)
@@ -418,7 +430,7 @@ class _QuoteDocument(FPDF):
                 self.height_of(c.width, cells[c.key][0], size, cells[c.key][1]) for c in _COLUMNS
             )
             promotion = self.promotion_text(line)
-            promo_height = self.height_of(promo_width, promotion, 7.5, "I") if promotion else 0
+            promo_height = self.height_of(promo_width, promotion, 7.5) if promotion else 0
             height = content + promo_height + 2 * _CELL_PAD + (0.8 if promotion else 0)
             if self.get_y() + height > self.page_break_trigger:
                 # A line and its promotion stay together, under the column headings again.
@@ -446,7 +458,7 @@ class _QuoteDocument(FPDF):
                     promo_width,
                     promotion,
                     size=7.5,
-                    style="I",
+                    style="",
                     color=_PROMO,
                 )
             self.rule(y + height)
