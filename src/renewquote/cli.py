@@ -393,7 +393,7 @@ def worker(
     from datetime import timedelta
 
     from renewquote.api.schemas import webhook_body
-    from renewquote.delivery.smtp import SmtpMailer
+    from renewquote.delivery.smtp import SmtpMailer, shown_url
     from renewquote.delivery.webhooks import HttpPoster
     from renewquote.services.mailing import MailSettings
     from renewquote.services.worker import WebhookSettings, work_once
@@ -409,19 +409,27 @@ def worker(
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     if not once:
-        console.print(f"Worker delivering mail to {settings.smtp_url}; Ctrl-C to stop.")
+        console.print(f"Worker delivering mail to {shown_url(settings.smtp_url)}; Ctrl-C to stop.")
     while not stop.is_set():
-        with SmtpMailer(settings.smtp_url) as mailer, HttpPoster() as poster:
-            hooks = WebhookSettings(poster, webhook_body, settings.webhooks_allow_private)
-            done = work_once(
-                db,
-                mailer,
-                mail,
-                clock=utcnow,
-                batch=batch,
-                lease=timedelta(seconds=lease),
-                hooks=hooks,
-            )
+        try:
+            with SmtpMailer(settings.smtp_url) as mailer, HttpPoster() as poster:
+                hooks = WebhookSettings(poster, webhook_body, settings.webhooks_allow_private)
+                done = work_once(
+                    db,
+                    mailer,
+                    mail,
+                    clock=utcnow,
+                    batch=batch,
+                    lease=timedelta(seconds=lease),
+                    hooks=hooks,
+                )
+        except SQLAlchemyError as error:
+            # The database away for a while: say so once a round, and try again.
+            _say_error("error", f"the database refused: {_first_line(error)}")
+            if once:
+                sys.exit(1)
+            stop.wait(interval)
+            continue
         if not done.idle:
             m, w = done.mail, done.webhooks
             console.print(

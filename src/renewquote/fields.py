@@ -200,6 +200,16 @@ as `.test`, `.example` and example.com are accepted, and it is given back lower-
 Name = Annotated[str, TextField(max_length=200, pattern=_NOT_BLANK, refusal="must not be blank")]
 """The name of a person, a company, an offering or a promotion: up to 200 characters, not blank."""
 
+PersonName = Annotated[
+    str,
+    TextField(
+        max_length=200,
+        pattern=r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$",
+        refusal="must not be blank or hold line breaks or other control characters",
+    ),
+]
+"""A person's name as a mail header shows it: one line."""
+
 AddressLine = Annotated[
     str, TextField(max_length=200, pattern=_NOT_BLANK, refusal="must not be blank")
 ]

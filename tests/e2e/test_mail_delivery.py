@@ -17,11 +17,18 @@ import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from renewquote.api.app import create_app
-from renewquote.delivery.smtp import SmtpMailer
-from renewquote.services.mailing import LEASE, LINK_LIFETIME, QUOTE_MAIL, MailSettings, link_hash
+from renewquote.delivery.smtp import MailError, SmtpMailer
+from renewquote.services.mailing import (
+    LEASE,
+    LINK_LIFETIME,
+    QUOTE_MAIL,
+    MailSettings,
+    deliver_mail,
+    link_hash,
+)
 from renewquote.services.worker import work_once
 from renewquote.storage import outbox
 from renewquote.storage.database import Database
@@ -452,3 +459,73 @@ def test_an_expired_link_offers_a_new_one_while_the_quote_is_open(client, auth, 
         assert late.get(f"/q/{fresh}").status_code == 200
         # A link that still works asks for nothing.
         assert late.post(f"/q/{fresh}/new-link", data={"csrf": csrf}).status_code == 404
+
+
+def test_a_batch_that_outlasts_its_lease_sends_nothing_another_worker_took(
+    client, auth, book, smtp
+):
+    inbox, url = smtp
+    sent_quote(client, auth, {"email": "cfo@dupont.example"}, {"email": "ap@dupont.example"})
+    now = [NOW]
+
+    class Slow:
+        """The first mail takes longer than the lease: meanwhile another worker comes."""
+
+        def __init__(self, mailer: SmtpMailer) -> None:
+            self.mailer, self.calls = mailer, 0
+
+        def send(self, message: EmailMessage) -> None:
+            self.calls += 1
+            if self.calls == 1:
+                now[0] = NOW + LEASE + timedelta(seconds=1)
+                with SmtpMailer(url) as other:
+                    deliver_mail(book, other, SETTINGS, clock=lambda: now[0])
+            self.mailer.send(message)
+
+    with SmtpMailer(url) as mailer:
+        late = deliver_mail(book, Slow(mailer), SETTINGS, clock=lambda: now[0])
+    ids = [m["Message-ID"] for m in inbox.messages]
+    assert len(set(ids)) == 3
+    # Only the mail in flight when the lease ran out went twice; the slow worker sent nothing
+    # after it, the rows being the other worker's.
+    assert len(ids) == 4 and late.lost == 3 and late.sent == 0
+
+
+def test_a_name_that_would_break_the_mail_is_refused_at_the_door(client, auth):
+    answer = client.post(
+        "/api/v1/quotes",
+        headers=auth("marie@dupont.example"),
+        json={
+            "lines": [{"subscription_id": "SUB-0001"}],
+            "recipients": [{"email": "cfo@dupont.example", "name": "Claire\r\nBcc: x@evil.test"}],
+        },
+    )
+    assert answer.status_code == 422
+    assert "line breaks" in answer.text
+
+
+def test_a_mail_that_cannot_be_written_fails_alone(client, auth, book, smtp):
+    inbox, url = smtp
+    sent_quote(client, auth, {"email": "cfo@dupont.example"})
+    with book.write() as conn:  # as an older release could have stored it
+        conn.execute(
+            update(quote_recipients)
+            .where(quote_recipients.c.email == "cfo@dupont.example")
+            .values(name="Claire\r\nBcc: x@evil.test")
+        )
+    done = deliver(book, url)
+    assert (done.mail.sent, done.mail.failed) == (1, 1)
+    assert [str(m["To"]) for m in inbox.messages] == ["marie@dupont.example"]
+
+
+def test_a_refused_login_keeps_the_mail_for_later(client, auth, book, smtp):
+    _, url = smtp
+    sent_quote(client, auth)
+
+    class NoLogin:
+        def send(self, message: EmailMessage) -> None:
+            raise MailError("cannot open a session: 535 bad credentials", permanent=False)
+
+    done = work_once(book, NoLogin(), SETTINGS, clock=lambda: NOW)
+    assert (done.mail.retried, done.mail.failed) == (1, 0)
+    assert deliver(book, url, at=NOW + timedelta(minutes=1)).mail.sent == 1

@@ -119,6 +119,10 @@ def test_loopback_private_and_odd_urls_are_refused(client, auth):
         "http://10.1.2.3/hook",
         "http://[::1]/hook",
         "http://169.254.169.254/latest",
+        "http://[64:ff9b::a9fe:a9fe]/latest",  # NAT64 of 169.254.169.254
+        "http://[2002:a9fe:a9fe::]/latest",  # 6to4 of the same
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://93.184.215.14\t/hook",
         "ftp://93.184.215.14/hook",
         "https://user:pw@93.184.215.14/hook",
     ):

@@ -229,7 +229,7 @@ class RecipientIn(Strict):
     """Someone to send the quote to."""
 
     email: fields.Email = Field(examples=["cfo@dupont.example"])
-    name: fields.Name | None = Field(None, examples=["Claire Dupont"])
+    name: fields.PersonName | None = Field(None, examples=["Claire Dupont"])
 
 
 class ContactIn(Strict):

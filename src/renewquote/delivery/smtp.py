@@ -22,14 +22,18 @@ class MailError(Exception):
 class SmtpMailer:
     """One SMTP session, opened at the first message and kept for the next ones.
 
-    `url` is `smtp://[user:password@]host[:port]` (STARTTLS when the server offers it and a
-    password is given), or `smtps://...` (TLS from the start).
+    `url` is `smtp://[user:password@]host[:port]` (STARTTLS whenever the server offers it, and
+    required before a password is sent), or `smtps://...` (TLS from the start). A session
+    that cannot be opened (unreachable, refused login, no TLS for a password) is a passing
+    failure: the mail is kept and tried again, never failed for good for the server's fault.
     """
 
     def __init__(self, url: str, *, timeout: float = 30.0) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-            raise ValueError(f"RENEWQUOTE_SMTP_URL must be smtp://host:port, not {url!r}")
+            raise ValueError(
+                f"RENEWQUOTE_SMTP_URL must be smtp://host:port, not {shown_url(url)!r}"
+            )
         self._tls = parts.scheme == "smtps"
         self._host = parts.hostname
         self._port = parts.port or (465 if self._tls else 25)
@@ -53,6 +57,10 @@ class SmtpMailer:
         """Hand one message to the server; `MailError` if it did not take it."""
         try:
             session = self._open()
+        except (smtplib.SMTPException, OSError) as error:
+            self._drop()
+            raise MailError(f"cannot open a session: {_why(error)}", permanent=False) from error
+        try:
             refused = session.send_message(message)
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _ in error.recipients.values()]
@@ -65,7 +73,7 @@ class SmtpMailer:
             raise MailError(reason, permanent=error.smtp_code >= 500) from error
         except (smtplib.SMTPException, OSError) as error:
             self._drop()
-            raise MailError(f"{type(error).__name__}: {error}", permanent=False) from error
+            raise MailError(_why(error), permanent=False) from error
         if refused:
             # Some recipients refused, others taken: a quote's mail has one recipient.
             reason = "; ".join(f"{code} {text!r}" for code, text in refused.values())
@@ -91,9 +99,12 @@ class SmtpMailer:
             else:
                 session = smtplib.SMTP(self._host, self._port, timeout=self._timeout)
                 session.ehlo()
-                if self._password is not None and session.has_extn("starttls"):
+                if session.has_extn("starttls"):
                     session.starttls(context=ssl.create_default_context())
                     session.ehlo()
+                elif self._password is not None:
+                    session.close()
+                    raise smtplib.SMTPException("the server offers no STARTTLS for the password")
             if self._user is not None and self._password is not None:
                 session.login(self._user, self._password)
             self._session = session
@@ -105,3 +116,16 @@ class SmtpMailer:
             with contextlib.suppress(OSError):
                 self._session.close()
             self._session = None
+
+
+def _why(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+def shown_url(url: str) -> str:
+    """Return an SMTP URL as it may be printed: without its password."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()

@@ -43,7 +43,8 @@ class HttpPoster:
     """One HTTP client for a round of deliveries."""
 
     def __init__(self, timeout: float = TIMEOUT_SECONDS) -> None:
-        self._client = httpx2.Client(timeout=timeout, follow_redirects=False)
+        # No proxy or .netrc from the environment: the address checked is the one posted to.
+        self._client = httpx2.Client(timeout=timeout, follow_redirects=False, trust_env=False)
 
     def __enter__(self) -> HttpPoster:
         return self
@@ -59,6 +60,8 @@ class HttpPoster:
     def post(self, url: str, body: str, headers: dict[str, str]) -> int:
         """Post and return the answer's status; `WebhookError` when there is none."""
         try:
-            return self._client.post(url, content=body.encode(), headers=headers).status_code
+            # The status only: the answer's body is never read, however slowly it comes.
+            with self._client.stream("POST", url, content=body.encode(), headers=headers) as answer:
+                return answer.status_code
         except httpx2.HTTPError as error:
             raise WebhookError(f"{type(error).__name__}: {error}") from error

@@ -16,7 +16,7 @@ import logging
 import secrets
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from enum import StrEnum
@@ -86,7 +86,8 @@ def queue_quote_mail(
     caller's transaction."""
     links = []
     payloads = []
-    expires_at = now + LINK_LIFETIME
+    # To the end of its last day, the day the mail names.
+    expires_at = datetime.combine((now + LINK_LIFETIME).date(), time.max)
     for recipient_id, _ in quotes.recipient_ids(conn, quote.id):
         if recipient_ids is not None and recipient_id not in recipient_ids:
             continue
@@ -199,20 +200,34 @@ def deliver_mail(
         return done
     documents = _read_documents(db, claimed)
     for row in claimed:
+        # Held anew just before sending (and the quote read again): a batch that outlasts its
+        # lease must not send what another worker has taken since.
+        with db.write() as conn:
+            held = outbox.renew(conn, row, now=clock(), lease=lease)
+            status = (
+                quotes.status_of(conn, row.payload["quote_id"]) if row.topic == QUOTE_MAIL else None
+            )
+        if held is None:
+            done.lost += 1
+            continue
         try:
-            message = _message(row, documents, settings, clock())
+            message = _message(held, documents, settings, clock(), status)
         except _NotToSend as reason:
-            _record(db, row, done, clock, Delivery.FAILED, str(reason))
+            _record(db, held, done, clock, Delivery.FAILED, str(reason), skipped=True)
+            continue
+        except Exception as error:  # a row that cannot be written must not stop the others
+            log.exception("mail %s cannot be written", row.payload["message_id"])
+            _record(db, held, done, clock, Delivery.FAILED, f"cannot be written: {error}")
             continue
         try:
             mailer.send(message)
         except MailError as error:
-            if error.permanent or row.attempts >= MAX_ATTEMPTS:
-                _record(db, row, done, clock, Delivery.FAILED, error.reason)
+            if error.permanent or held.attempts >= MAX_ATTEMPTS:
+                _record(db, held, done, clock, Delivery.FAILED, error.reason)
             else:
-                _retry(db, row, done, clock, error.reason)
+                _retry(db, held, done, clock, error.reason)
             continue
-        _record(db, row, done, clock, Delivery.SENT, None)
+        _record(db, held, done, clock, Delivery.SENT, None)
     done.pdfs = len(documents.pdf)
     return done
 
@@ -235,7 +250,11 @@ def _read_documents(db: Database, claimed: Sequence[Claimed]) -> _Documents:
 
 
 def _message(
-    row: Claimed, documents: _Documents, settings: MailSettings, now: datetime
+    row: Claimed,
+    documents: _Documents,
+    settings: MailSettings,
+    now: datetime,
+    status: QuoteStatus | None,
 ) -> EmailMessage:
     payload = row.payload
     printable = documents.printable[payload["quote_id"]]
@@ -252,15 +271,15 @@ def _message(
             )
         )
     quote = printable.quote
-    if quote.status is not QuoteStatus.SENT:
+    if status is not QuoteStatus.SENT:
         # Replaced, cancelled or ordered before its mail left: the link would open nothing.
-        raise _NotToSend(f"the quote is {quote.status.value}")
+        raise _NotToSend(f"the quote is {status.value if status else 'gone'}")
     email, name = documents.recipients[payload["recipient_id"]]
     link_expires_at = datetime.fromisoformat(payload["link_expires_at"])
     return compose(
         QuoteMail(
             printable=printable,
-            kind=payload.get("kind", MailKind.QUOTE.value),
+            kind=payload["kind"],
             to_email=email,
             to_name=name,
             link=link_url(settings.public_url, payload["link_token"]),
@@ -285,12 +304,15 @@ def _record(
     clock: Callable[[], datetime],
     delivery: Delivery,
     error: str | None,
+    *,
+    skipped: bool = False,
 ) -> None:
     now = clock()
     status = OutboxStatus.SENT if delivery is Delivery.SENT else OutboxStatus.FAILED
     with db.write() as conn:
         kept = outbox.finish(conn, row, status, now=now, error=error, payload=_without_token(row))
-        if kept and row.topic == QUOTE_MAIL:
+        # A mail not sent because its quote ended leaves the recipient's earlier mail's state.
+        if kept and row.topic == QUOTE_MAIL and not skipped:
             quotes.record_delivery(conn, row.payload["recipient_id"], delivery, now, error)
     if not kept:
         done.lost += 1
@@ -304,7 +326,7 @@ def _record(
 def _retry(
     db: Database, row: Claimed, done: MailRound, clock: Callable[[], datetime], error: str
 ) -> None:
-    at = clock() + RETRY_DELAYS[min(row.attempts, len(RETRY_DELAYS)) - 1]
+    at = clock() + RETRY_DELAYS[row.attempts - 1]
     with db.write() as conn:
         kept = outbox.retry(conn, row, at=at, error=error)
     if kept:

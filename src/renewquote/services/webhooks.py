@@ -11,6 +11,7 @@ Deliveries are retried on the published schedule; a `410 Gone` disables the endp
 from __future__ import annotations
 
 import ipaddress
+import logging
 import random
 import secrets
 import socket
@@ -18,7 +19,8 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
-from urllib.parse import urlsplit
+
+import httpx2
 
 from renewquote.delivery.webhooks import WebhookError, new_secret, signed_headers
 from renewquote.domain.errors import Code, RuleViolation
@@ -29,6 +31,8 @@ from renewquote.storage import outbox, quotes, webhooks
 from renewquote.storage.database import Database
 from renewquote.storage.outbox import Claimed, OutboxStatus
 from renewquote.storage.webhooks import Endpoint
+
+log = logging.getLogger(__name__)
 
 WEBHOOK = "webhook"
 # The audit actions that are webhook events, and their types.
@@ -117,25 +121,42 @@ def url_problem(url: str, *, allow_private: bool) -> str | None:
     """Say why webhooks cannot go to `url`, or None: http(s) only, and (unless private
     addresses are allowed) to public addresses only, the host's every address checked."""
     try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
+        parsed = httpx2.URL(url)
+        host = parsed.raw_host.decode("ascii")  # as the client will connect: IDNA 2008
+    except (httpx2.InvalidURL, UnicodeError, ValueError):
         return "not a valid URL"
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parsed.scheme not in ("http", "https") or not host:
         return "only http:// and https:// addresses with a host"
-    if parts.username or parts.password:
+    if parsed.userinfo:
         return "no user or password in the address"
+    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in url):
+        return "no spaces or control characters"
     if allow_private:
         return None
     try:
-        found = socket.getaddrinfo(parts.hostname, port or 443, proto=socket.IPPROTO_TCP)
+        found = socket.getaddrinfo(host.strip("[]"), parsed.port or 443, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
-        return "its host does not resolve"
+        return "not a public address"
     for *_, address in found:
-        ip = ipaddress.ip_address(address[0])
-        if not ip.is_global:
-            return "a loopback, private or reserved address"
+        if not _public(ipaddress.ip_address(address[0])):
+            return "not a public address"
     return None
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Tell whether an address is public, an IPv4 address written as IPv6 judged as itself."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and ip in _NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is None and int(ip) >> 32 == 0 and int(ip) > 1:
+            embedded = ipaddress.IPv4Address(int(ip))  # IPv4-compatible ::a.b.c.d
+        if embedded is not None and not embedded.is_global:
+            return False
+    return bool(ip.is_global)
 
 
 def publish_events(db: Database, body_of: BodyOf, *, now: datetime, limit: int = 200) -> int:
@@ -207,7 +228,15 @@ def deliver_webhooks(
         if not claimed:
             return done
         endpoints = webhooks.endpoints_by_id(conn, {c.payload["endpoint_id"] for c in claimed})
-    for row in claimed:
+    for claimed_row in claimed:
+        with db.write() as conn:
+            row = outbox.renew(conn, claimed_row, now=clock(), lease=lease)
+            # Read again: an endpoint disabled by a 410 earlier in this batch gets no more.
+            endpoint_id = claimed_row.payload["endpoint_id"]
+            endpoints.update(webhooks.endpoints_by_id(conn, {endpoint_id}))
+        if row is None:
+            done.lost += 1
+            continue
         _deliver_one(
             db,
             poster,
@@ -247,6 +276,10 @@ def _deliver_one(
         status = poster.post(endpoint.url, payload["body"], headers)
     except WebhookError as error:
         _again(db, row, done, clock, str(error))
+        return
+    except Exception as error:  # a delivery that cannot be made must not stop the others
+        log.exception("webhook %s to %s", payload["webhook_id"], endpoint.id)
+        _finish(db, row, done, clock, OutboxStatus.FAILED, f"cannot be posted: {error}")
         return
     if 200 <= status < 300:
         _finish(db, row, done, clock, OutboxStatus.SENT, None)

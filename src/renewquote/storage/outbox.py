@@ -11,13 +11,14 @@ RETURNING` simply waits its turn.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 
 from renewquote.storage.tables import outbox
 
@@ -90,10 +91,13 @@ def claim(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+    # Chosen once (a materialized CTE), so that the planner never runs the locking
+    # subquery twice for one claim.
+    chosen = due.cte("due").prefix_with("MATERIALIZED")
     lease_until = now + lease
     rows = conn.execute(
         update(outbox)
-        .where(outbox.c.id.in_(due.scalar_subquery()))
+        .where(outbox.c.id.in_(select(chosen.c.id)))
         .values(
             status=OutboxStatus.SENDING.value,
             lease_until=lease_until,
@@ -106,6 +110,14 @@ def claim(
         (Claimed(r.id, r.topic, r.payload, r.attempts, lease_until) for r in rows),
         key=lambda c: c.id,
     )
+
+
+def renew(conn: Connection, claimed: Claimed, *, now: datetime, lease: timedelta) -> Claimed | None:
+    """Hold a claimed row for `lease` more from `now`, just before sending it; None if the
+    claim was lost (its lease ran out and another worker took the row)."""
+    lease_until = now + lease
+    held = _still_held(conn, claimed, {"lease_until": lease_until})
+    return dataclasses.replace(claimed, lease_until=lease_until) if held else None
 
 
 def finish(
@@ -154,9 +166,3 @@ def _still_held(conn: Connection, claimed: Claimed, values: Mapping[str, Any]) -
         .values(**values)
     )
     return result.rowcount == 1
-
-
-def counts(conn: Connection) -> dict[str, int]:
-    """Return how many rows stand in each state."""
-    query = select(outbox.c.status, func.count()).group_by(outbox.c.status)
-    return {status: count for status, count in conn.execute(query).all()}

@@ -413,6 +413,12 @@ def link_holder(conn: Connection, link_hash: str) -> LinkHolder | None:
     return None if row is None else LinkHolder(*row)
 
 
+def status_of(conn: Connection, quote_id: int) -> QuoteStatus | None:
+    """Return a quote's status now, or None if there is no such quote."""
+    found = conn.execute(select(quotes.c.status).where(quotes.c.id == quote_id)).scalar()
+    return None if found is None else QuoteStatus(found)
+
+
 def latest_link_at(conn: Connection, recipient_id: int) -> datetime | None:
     """Return when a recipient was last given a link."""
     query = select(func.max(quote_links.c.created_at)).where(

@@ -74,6 +74,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("lease_until", sa.DateTime(), nullable=True))
         batch_op.drop_index("ix_outbox_pending")
         batch_op.create_index("ix_outbox_due", ["status", "available_at"], unique=False)
+    # The rows earlier releases queued (quote.sent, quote.ordered, quote.cancelled) were
+    # delivered by nothing; their events reach webhooks from the audit trail now.
+    op.execute(
+        "UPDATE outbox SET status = 'failed', processed_at = created_at, "
+        "last_error = 'queued before mail and webhooks were delivered' "
+        "WHERE topic LIKE 'quote.%'"
+    )
 
 
 def downgrade() -> None:
