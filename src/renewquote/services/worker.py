@@ -87,7 +87,12 @@ def work_once(
         done.published += published
     while True:
         posted = deliver_webhooks(
-            db, hooks.poster, clock=clock, allow_private=hooks.allow_private, batch=batch
+            db,
+            hooks.poster,
+            clock=clock,
+            allow_private=hooks.allow_private,
+            batch=batch,
+            lease=lease,
         )
         done.webhooks.sent += posted.sent
         done.webhooks.retried += posted.retried
