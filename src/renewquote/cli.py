@@ -34,6 +34,9 @@ from renewquote.storage.migrate import current_revision, head_revision, is_packa
 
 BOOK_FORMAT = "docs/book.md"
 LEASE_SECONDS = 120.0  # services.mailing.LEASE, without importing the mail code at start
+# The worker's time-driven work (expiry, reminders, automatic quotes) scans the book: once a
+# minute is enough for work counted in days.
+TIME_DRIVEN_EVERY = 60.0
 
 app = typer.Typer(
     help="Renewal quotes for software subscriptions.",
@@ -59,6 +62,16 @@ class Language(StrEnum):
 
 
 assert {language.value for language in Language} == set(LANGUAGES)
+
+
+class View(StrEnum):
+    """Whose eyes the renewal groups are seen through (the channels people quote through)."""
+
+    SELF_SERVICE = Channel.SELF_SERVICE.value
+    PARTNER = Channel.PARTNER.value
+    STAFF = Channel.STAFF.value
+
+
 Today = Annotated[
     str | None,
     typer.Option(help="The day to judge eligibility on (YYYY-MM-DD); default today."),
@@ -253,8 +266,8 @@ def groups(
     csn: Annotated[str, typer.Argument(help="The customer's CSN.")],
     as_json: AsJson = False,
     channel: Annotated[
-        Channel, typer.Option(help="Whose view: the buyer's (self_service), a partner's, staff's.")
-    ] = Channel.SELF_SERVICE,
+        View, typer.Option(help="Whose view: the buyer's (self_service), a partner's, staff's.")
+    ] = View.SELF_SERVICE,
     language: LanguageOption = Language.EN,
     today: Today = None,
 ) -> None:
@@ -265,7 +278,11 @@ def groups(
     lang = str(language.value)
     try:
         result = renewal_groups(
-            _database(), OPERATOR, today=_today(today), customer_csn=csn, channel=channel
+            _database(),
+            OPERATOR,
+            today=_today(today),
+            customer_csn=csn,
+            channel=Channel(channel.value),
         )
     except RuleViolation as exc:
         if not as_json and _is_not_found(exc):
@@ -390,6 +407,7 @@ def worker(
     stops cleanly on SIGTERM or Ctrl-C. Several workers may run at once on PostgreSQL."""
     import signal
     import threading
+    import time
     from datetime import timedelta
 
     from renewquote.api.schemas import webhook_body
@@ -410,7 +428,11 @@ def worker(
         signal.signal(signum, lambda *_: stop.set())
     if not once:
         console.print(f"Worker delivering mail to {shown_url(settings.smtp_url)}; Ctrl-C to stop.")
+    last_time_driven = -TIME_DRIVEN_EVERY
     while not stop.is_set():
+        time_driven = time.monotonic() - last_time_driven >= TIME_DRIVEN_EVERY
+        if time_driven:
+            last_time_driven = time.monotonic()
         try:
             with SmtpMailer(settings.smtp_url) as mailer, HttpPoster() as poster:
                 hooks = WebhookSettings(poster, webhook_body, settings.webhooks_allow_private)
@@ -422,6 +444,7 @@ def worker(
                     batch=batch,
                     lease=timedelta(seconds=lease),
                     hooks=hooks,
+                    time_driven=time_driven,
                 )
         except SQLAlchemyError as error:
             # The database away for a while: say so once a round, and try again.
@@ -435,7 +458,8 @@ def worker(
             console.print(
                 f"{utcnow():%H:%M:%S} mail: {m.sent} sent, {m.retried} to retry, {m.failed} "
                 f"failed; webhooks: {w.sent} posted, {w.retried} to retry, {w.failed} failed; "
-                f"quotes expired: {len(done.expired)}, reminded: {len(done.reminded)}"
+                f"quotes expired: {len(done.expired)}, reminded: {len(done.reminded)}, "
+                f"made automatically: {len(done.automatic)}"
             )
         if once:
             break

@@ -50,7 +50,7 @@ def renewal_reasons(
         reasons.append(
             violation(Code.NOT_RENEWABLE, detail="window_closed", closes=closes, end_date=end_date)
         )
-    if channel is Channel.SELF_SERVICE and offering_kind is not OfferingKind.STANDARD:
+    if channel.customer_rules and offering_kind is not OfferingKind.STANDARD:
         reasons.append(violation(Code.INELIGIBLE_OFFERING, kind=offering_kind.value))
     return tuple(reasons)
 

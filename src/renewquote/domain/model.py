@@ -80,6 +80,7 @@ class CallerKind(StrEnum):
     CUSTOMER = "customer"
     PARTNER = "partner"
     STAFF = "staff"
+    SYSTEM = "system"  # the worker, making automatic quotes
 
 
 class ContactRole(StrEnum):
@@ -112,6 +113,13 @@ class Channel(StrEnum):
     SELF_SERVICE = "self_service"
     PARTNER = "partner"
     STAFF = "staff"
+    AUTOMATIC = "automatic"  # made by the worker 30 days before subscriptions end
+
+    @property
+    def customer_rules(self) -> bool:
+        """Tell whether the customer's own buying rules apply (no flex or success plan, no new
+        credit line): on its buyer's quotes, and on those made for it automatically."""
+        return self in (Channel.SELF_SERVICE, Channel.AUTOMATIC)
 
 
 @dataclass(frozen=True, slots=True)

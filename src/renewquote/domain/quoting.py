@@ -287,7 +287,7 @@ def _new_line(line: LineRequest, request: QuoteRequest, ctx: QuoteContext) -> _L
             anchor,
             [*problems, violation(Code.INVALID_INPUT, field="offering", problem=unknown)],
         )
-    if ctx.channel is Channel.SELF_SERVICE and offering.kind is not OfferingKind.STANDARD:
+    if ctx.channel.customer_rules and offering.kind is not OfferingKind.STANDARD:
         problems.append(violation(Code.INELIGIBLE_OFFERING, kind=offering.kind.value))
     term = line.term or (anchor.term if anchor else None)
     if term is None:
@@ -418,11 +418,7 @@ def payment_problems(
 ) -> list[Violation]:
     """Check how a quote is paid: no new credit line, card and PayPal only up to the limit."""
     problems: list[Violation] = []
-    if (
-        method is PaymentMethod.INVOICE
-        and channel is Channel.SELF_SERVICE
-        and not customer.pays_by_invoice
-    ):
+    if method is PaymentMethod.INVOICE and channel.customer_rules and not customer.pays_by_invoice:
         problems.append(violation(Code.NEW_CREDIT_LINE))
     if (
         method in (PaymentMethod.CARD, PaymentMethod.PAYPAL)

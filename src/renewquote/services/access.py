@@ -28,8 +28,12 @@ _CHANNELS = {
     CallerKind.CUSTOMER: Channel.SELF_SERVICE,
     CallerKind.PARTNER: Channel.PARTNER,
     CallerKind.STAFF: Channel.STAFF,
+    CallerKind.SYSTEM: Channel.AUTOMATIC,
 }
 _BUYER_ROLES = frozenset({ContactRole.PURCHASER, ContactRole.ADMIN})
+
+
+SYSTEM_EMAIL = "system"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +71,12 @@ class Caller:
     def may_buy(self) -> bool:
         """Tell whether the caller may quote and order (customer users may only read)."""
         return self.kind is not CallerKind.CUSTOMER or self.role in _BUYER_ROLES
+
+    @classmethod
+    def system(cls) -> Caller:
+        """Return the worker acting on its own: it reaches every customer, as staff does, and
+        quotes through the automatic channel."""
+        return cls(email=SYSTEM_EMAIL, kind=CallerKind.SYSTEM)
 
     # Python checks ------------------------------------------------------------------------
 
@@ -136,6 +146,8 @@ class Caller:
     def _made(self, quote: Quote) -> bool:
         if self.kind is CallerKind.STAFF:
             return quote.channel is Channel.STAFF
+        if self.kind is CallerKind.SYSTEM:
+            return quote.channel is Channel.AUTOMATIC
         if self.kind is CallerKind.PARTNER:
             return quote.channel is Channel.PARTNER and quote.partner_csn == self.partner_csn
         return quote.channel is Channel.SELF_SERVICE and quote.customer_csn == self.customer_csn

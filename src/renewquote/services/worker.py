@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from renewquote.services.automatic import make_automatic_quotes
 from renewquote.services.mailing import (
     LEASE,
     Mailer,
@@ -41,6 +42,7 @@ class WorkRound:
 
     expired: list[str] = field(default_factory=list)
     reminded: list[str] = field(default_factory=list)
+    automatic: list[str] = field(default_factory=list)
     mail: MailRound = field(default_factory=MailRound)
     published: int = 0  # events handed to webhook endpoints
     webhooks: WebhookRound = field(default_factory=WebhookRound)
@@ -51,6 +53,7 @@ class WorkRound:
         return (
             not self.expired
             and not self.reminded
+            and not self.automatic
             and self.mail.claimed == 0
             and self.published == 0
             and self.webhooks.claimed == 0
@@ -66,16 +69,20 @@ def work_once(
     batch: int = 50,
     lease: timedelta = LEASE,
     hooks: WebhookSettings | None = None,
+    time_driven: bool = True,
 ) -> WorkRound:
-    """Do what is due now: expire quotes, remind the recipients of those expiring soon,
+    """Do what is due now: expire quotes, remind the recipients of those expiring soon, make
+    the automatic quotes due,
     deliver mail until none is left due, then publish events and post webhooks (when
-    `hooks` says how)."""
+    `hooks` says how). `time_driven` False leaves the first three (which scan the book) for
+    a later round."""
     now = clock()
     today = now.date()
-    done = WorkRound(
-        expired=expire_quotes(db, today=today, now=now),
-        reminded=remind_expiring_quotes(db, today=today, now=now),
-    )
+    done = WorkRound()
+    if time_driven:
+        done.expired = expire_quotes(db, today=today, now=now)
+        done.reminded = remind_expiring_quotes(db, today=today, now=now)
+        done.automatic = make_automatic_quotes(db, today=today, now=now)
     while True:
         mail = deliver_mail(db, mailer, settings, clock=clock, batch=batch, lease=lease)
         done.mail.add(mail)

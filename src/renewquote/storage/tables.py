@@ -343,6 +343,18 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(2000))
 
 
+class AutomaticQuoteTerm(Base):
+    """A subscription's term that an automatic quote was made for: unique, so that however
+    many workers run, one term is quoted automatically once."""
+
+    __tablename__ = "automatic_quote_terms"
+    __table_args__ = (UniqueConstraint("subscription_id", "end_date"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[str] = mapped_column(ForeignKey("subscriptions.id"))
+    end_date: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class WebhookEndpoint(Base):
     """Where staff or a partner want quote events posted (Standard Webhooks), and the secret
     they are signed with."""
@@ -424,6 +436,7 @@ orders = _table(Order)
 subscription_renewals = _table(SubscriptionRenewal)
 outbox = _table(OutboxMessage)
 webhook_endpoints = _table(WebhookEndpoint)
+automatic_quote_terms = _table(AutomaticQuoteTerm)
 api_tokens = _table(ApiToken)
 idempotency_keys = _table(IdempotencyKey)
 sign_in_throttles = _table(SignInThrottle)

@@ -1,5 +1,5 @@
 """Delivery: each recipient's links and mail state, outbox rows claimed under a lease, reminders,
-webhook endpoints and the events published to them.
+webhook endpoints and the events published to them, the terms quoted automatically.
 
 Revision ID: 0007
 Revises: 0006
@@ -67,6 +67,24 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("webhook_endpoints", schema=None) as batch_op:
         batch_op.create_index("ix_webhook_endpoints_partner_csn", ["partner_csn"], unique=False)
+    op.create_table(
+        "automatic_quote_terms",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("subscription_id", sa.String(length=40), nullable=False),
+        sa.Column("end_date", sa.Date(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["subscription_id"],
+            ["subscriptions.id"],
+            name=op.f("fk_automatic_quote_terms_subscription_id_subscriptions"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_automatic_quote_terms")),
+        sa.UniqueConstraint(
+            "subscription_id",
+            "end_date",
+            name=op.f("uq_automatic_quote_terms_subscription_id_end_date"),
+        ),
+    )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("status", sa.String(length=10), nullable=False, server_default="pending")
@@ -89,6 +107,7 @@ def downgrade() -> None:
         batch_op.create_index("ix_outbox_pending", ["processed_at", "available_at"], unique=False)
         batch_op.drop_column("lease_until")
         batch_op.drop_column("status")
+    op.drop_table("automatic_quote_terms")
     op.drop_table("webhook_endpoints")
     with op.batch_alter_table("quote_events", schema=None) as batch_op:
         batch_op.drop_index("ix_quote_events_published_at")

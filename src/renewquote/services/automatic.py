@@ -1,0 +1,59 @@
+"""Automatic quotes: 30 days before subscriptions bought directly end, a renewal quote made for
+them and sent to the customer's purchaser.
+
+Which subscriptions: bought directly, active, standard offerings (never flex or success
+plans), without auto-renew, not renewed yet and on no open quote (`storage.automatic`). One
+quote per renewal group coming due (customer, currency; bought directly, so no partner), made
+through the same creation and sending as any quote, on the `automatic` channel, under the
+customer's own buying rules. Each term is recorded before its quote is made, in a table that
+takes a term once: however many workers run, no term is quoted automatically twice, and a term
+whose quote the rules refused is not tried again.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+from itertools import groupby
+
+from renewquote.domain.errors import RuleViolation
+from renewquote.domain.model import QuoteType
+from renewquote.domain.quoting import LineRequest
+from renewquote.services.access import Caller
+from renewquote.services.quoting import QuoteDraft, create_quote, send_quote
+from renewquote.storage import automatic
+from renewquote.storage.database import Database
+
+log = logging.getLogger(__name__)
+
+AHEAD = timedelta(days=30)
+
+
+def make_automatic_quotes(db: Database, *, today: date, now: datetime) -> list[str]:
+    """Make and send the automatic quotes due today; return their numbers."""
+    system = Caller.system()
+    with db.read() as conn:
+        due = automatic.due_subscriptions(conn, after=today, until=today + AHEAD)
+    made = []
+    for (csn, _currency), group in groupby(due, key=lambda s: (s.customer_csn, s.currency)):
+        subscriptions = list(group)
+        with db.write() as conn:
+            if not automatic.claim_terms(conn, subscriptions, now):
+                continue  # another worker is quoting this group
+            purchaser = automatic.purchaser_of(conn, csn)
+        if purchaser is None:
+            log.warning("no automatic quote for %s: the customer has no purchaser", csn)
+            continue
+        draft = QuoteDraft(
+            type=QuoteType.RENEWAL,
+            lines=tuple(LineRequest(subscription_id=s.id) for s in subscriptions),
+            customer_csn=csn,
+            contact_email=purchaser,
+        )
+        try:
+            quote = create_quote(db, system, draft, today=today, now=now)
+            made.append(send_quote(db, system, quote.number, today=today, now=now).number)
+        except RuleViolation as refusal:
+            reasons = "; ".join(v.message() for v in refusal.violations)
+            log.warning("no automatic quote for %s: %s", csn, reasons)
+    return made
