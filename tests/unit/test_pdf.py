@@ -3,10 +3,13 @@ them, and long quotes paginated with the column headings on every page."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -358,3 +361,34 @@ def test_amounts_are_rounded_half_up_as_the_engine_rounds_not_half_even() -> Non
     text = text_of(printed(quote((odd,), tax_rate="0"), customer_name="Atelier Dupont"))
     assert "0,13" in text
     assert "0,12" not in text
+
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def test_page_one_renders_to_a_png_kept_as_an_artifact() -> None:
+    pdftoppm = shutil.which("pdftoppm")
+    if pdftoppm is None:
+        pytest.skip("pdftoppm is missing: apt-get install poppler-utils (.ci/run does)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    source = ARTIFACTS / "quote-fr.pdf"
+    source.write_bytes(printed(FRENCH, customer_name="Atelier Dupont"))
+    subprocess.run(
+        [
+            pdftoppm,
+            "-png",
+            "-r",
+            "80",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            str(source),
+            str(ARTIFACTS / "quote-fr-page-1"),
+        ],
+        check=True,
+        timeout=60,
+    )
+    png = (ARTIFACTS / "quote-fr-page-1.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 10_000  # a page with something on it
