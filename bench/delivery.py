@@ -247,20 +247,21 @@ def measure_season(admin_url: str, customers: int) -> list[Row]:
             "RENEWQUOTE_SMTP_URL": f"smtp://127.0.0.1:{port}",
             "RENEWQUOTE_PUBLIC_URL": "https://quotes.example",
         }
+        logs = [folder / f"worker-{n}.log" for n in (1, 2)]
         started = time.perf_counter()
-        workers = [
-            subprocess.Popen(
-                [str(RENEWQUOTE), "worker", "--once"],
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for _ in range(2)
-        ]
-        outputs = [w.communicate() for w in workers]
+        # Each worker's output to a file: a pipe nobody reads would stop it once full.
+        workers = []
+        for log in logs:
+            with log.open("w") as out:
+                workers.append(
+                    subprocess.Popen(
+                        [str(RENEWQUOTE), "worker", "--once"], env=env, stdout=out, stderr=out
+                    )
+                )
+        for worker in workers:
+            worker.wait()
         wall = time.perf_counter() - started
-        failed = [err for w, (_, err) in zip(workers, outputs, strict=True) if w.returncode]
+        failed = [log.read_text() for w, log in zip(workers, logs, strict=True) if w.returncode]
         with db.engine.connect() as conn:
             made = conn.execute(
                 select(func.count()).select_from(quotes).where(quotes.c.channel == "automatic")

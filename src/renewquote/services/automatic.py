@@ -36,10 +36,11 @@ def make_automatic_quotes(db: Database, *, today: date, now: datetime) -> list[s
         due = automatic.due_subscriptions(conn, after=today, until=today + AHEAD)
     made = []
     for (csn, _currency), group in groupby(due, key=lambda s: (s.customer_csn, s.currency)):
-        subscriptions = list(group)
         with db.write() as conn:
-            if not automatic.claim_terms(conn, subscriptions, now):
-                continue  # another worker is quoting this group
+            # The terms another worker recorded first are its to quote.
+            subscriptions = automatic.claim_terms(conn, list(group), now)
+            if not subscriptions:
+                continue
             purchaser = automatic.purchaser_of(conn, csn)
         if purchaser is None:
             log.warning("no automatic quote for %s: the customer has no purchaser", csn)

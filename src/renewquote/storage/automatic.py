@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, and_, exists, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, and_, exists, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from renewquote.domain.lifecycle import OPEN_STATUSES
 from renewquote.domain.model import ContactRole, OfferingKind, PurchaseMethod, SubscriptionStatus
@@ -79,18 +80,20 @@ def due_subscriptions(conn: Connection, *, after: date, until: date) -> list[Due
     return [DueSubscription(*row) for row in conn.execute(query).all()]
 
 
-def claim_terms(conn: Connection, due: Sequence[DueSubscription], now: datetime) -> bool:
-    """Record that these terms are being quoted automatically; False if another worker has
-    recorded one of them already (the caller's transaction is then to be rolled back)."""
-    try:
-        with conn.begin_nested():
-            conn.execute(
-                insert(automatic_quote_terms),
-                [{"subscription_id": s.id, "end_date": s.end_date, "created_at": now} for s in due],
-            )
-    except IntegrityError:
-        return False
-    return True
+def claim_terms(
+    conn: Connection, due: Sequence[DueSubscription], now: datetime
+) -> list[DueSubscription]:
+    """Record that these terms are being quoted automatically; return those this call
+    recorded (a term another worker recorded first is left to it)."""
+    insert_of = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert_of(automatic_quote_terms)
+        .on_conflict_do_nothing(index_elements=["subscription_id", "end_date"])
+        .returning(automatic_quote_terms.c.subscription_id)
+    )
+    rows = [{"subscription_id": s.id, "end_date": s.end_date, "created_at": now} for s in due]
+    claimed = set(conn.execute(statement, rows).scalars()) if rows else set()
+    return [s for s in due if s.id in claimed]
 
 
 def purchaser_of(conn: Connection, customer_csn: str) -> str | None:
