@@ -209,6 +209,13 @@ MATRIX: dict[tuple[str, str], Operation] = {
     ("POST", "/api/v1/quotes/{number}/checkout"): Operation(
         _act, body=lambda t: {"payment_method": "card", "card_number": "4242 4242 4242 4242"}
     ),
+    ("POST", "/api/v1/orders"): Operation(
+        _create,
+        body=lambda t: {
+            **_new_quote(t),
+            "payment": {"payment_method": "card", "card_number": "4242 4242 4242 4242"},
+        },
+    ),
     # A public address written as one: nothing to resolve on a machine without DNS.
     ("POST", "/api/v1/webhook-endpoints"): Operation(
         _hook_created,

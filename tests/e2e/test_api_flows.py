@@ -294,3 +294,41 @@ def test_the_token_cache_keeps_plain_values_that_the_collector_leaves_alone():
     finally:
         forget_token("rq_cached")
     assert known_caller("rq_cached", NOW) is None
+
+
+def test_renew_and_pay_now_makes_the_quote_and_buys_it_at_once(client, auth):
+    me = auth("marie@dupont.example")
+    body = {
+        "lines": [{"subscription_id": "SUB-0001", "quantity": 4}, {"subscription_id": "SUB-0002"}],
+        "payment": {"payment_method": "card", "card_number": "4242 4242 4242 4242"},
+    }
+    bought = client.post("/api/v1/orders", headers=me, json=body)
+    assert bought.status_code == 201, bought.text
+    order, quote = bought.json()["order"], bought.json()["quote"]
+    assert quote["status"] == "ordered" and order["total"] == quote["total"] == "8688.00"
+    assert [r["delivery"] for r in quote["recipients"]] == [None]  # no quote mail: bought at once
+    # Both subscriptions renewed once: a second try finds nothing left to renew.
+    again = client.post("/api/v1/orders", headers=me, json=body)
+    assert again.status_code == 422, again.text
+
+
+def test_renew_and_pay_now_with_a_declined_card_buys_nothing_and_leaves_nothing_open(client, auth):
+    me = auth("marie@dupont.example")
+    body = {
+        "lines": [{"subscription_id": "SUB-0001"}],
+        "payment": {"payment_method": "card", "card_number": "4000 0000 0000 0002"},
+    }
+    declined = client.post("/api/v1/orders", headers=me, json=body)
+    assert declined.status_code == 422 and declined.json()["code"] == "payment_declined"
+    listed = client.get("/api/v1/quotes", headers=me).json()["data"]
+    assert [q["status"] for q in listed] == ["cancelled"]
+    events = client.get(f"/api/v1/quotes/{listed[0]['number']}/events", headers=me).json()
+    assert [e["action"] for e in events["data"]][-1] == "cancelled"
+    # Refused by the rules: nothing at all is left.
+    bad = client.post(
+        "/api/v1/orders",
+        headers=me,
+        json={**body, "lines": [{"subscription_id": "SUB-0001", "quantity": 99}]},
+    )
+    assert bad.status_code == 422 and bad.json()["code"] == "seat_increase"
+    assert len(client.get("/api/v1/quotes", headers=me).json()["data"]) == 1

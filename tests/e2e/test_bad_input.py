@@ -423,7 +423,8 @@ def test_wrong_methods_and_unknown_routes_are_problems_too(
 ) -> None:
     refused(client.put(QUOTES, headers=marie, json={}), 405, "invalid_input")
     refused(client.delete(f"{QUOTES}/{draft}", headers=marie), 405, "invalid_input")
-    refused(client.get("/api/v1/orders", headers=marie), 404, "not_found")
+    refused(client.get("/api/v1/orders", headers=marie), 405, "invalid_input")  # POST only
+    refused(client.get("/api/v1/invoices", headers=marie), 404, "not_found")
     refused(client.get("/api/v2/quotes", headers=marie), 404, "not_found")
 
 

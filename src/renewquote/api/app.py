@@ -75,7 +75,13 @@ def create_app(
     app.state.metrics_token = metrics_token or settings.metrics_token
     problems.install(app)
     docs.install(app)
-    for router in (auth.router, subscriptions.router, quotes.router, webhooks.router):
+    for router in (
+        auth.router,
+        subscriptions.router,
+        quotes.router,
+        quotes.orders_router,
+        webhooks.router,
+    ):
         app.include_router(router, prefix="/api/v1")
     app.include_router(health.router)
     app.include_router(links.router)

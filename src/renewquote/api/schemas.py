@@ -318,6 +318,12 @@ class CheckoutRequest(Strict):
     )
 
 
+class RenewAndPay(QuoteCreate):
+    """ "Renew and pay now": a quote as for `POST /api/v1/quotes`, and how to pay it at once."""
+
+    payment: CheckoutRequest
+
+
 class PromotionPublic(BaseModel):
     """The promotion a line got, and why it applies."""
 

@@ -15,6 +15,9 @@ from renewquote.domain.quoting import payment_problems
 from renewquote.services import mailing
 from renewquote.services.access import Caller
 from renewquote.services.payments import Authorization, PaymentProvider, TestGateway
+from renewquote.services.quoting.creation import create_quote
+from renewquote.services.quoting.drafts import QuoteDraft
+from renewquote.services.quoting.lifecycle import send_quote
 from renewquote.storage import orders, quotes, repository
 from renewquote.storage.database import Database
 from renewquote.storage.quotes import Event
@@ -155,3 +158,42 @@ def _check(
         problems.append(violation(Code.QUOTE_SUPERSEDED, *taken))
     if problems:
         raise RuleViolation(problems)
+
+
+def renew_and_pay(
+    db: Database,
+    caller: Caller,
+    draft: QuoteDraft,
+    payment_method: PaymentMethod,
+    *,
+    card_number: str | None = None,
+    provider: PaymentProvider | None = None,
+    today: date,
+    now: datetime,
+) -> tuple[Order, Quote]:
+    """ "Renew and pay now": make the quote, send it (without mail) and order it at once.
+
+    A quote the rules refuse leaves nothing. A payment refused (declined card, card limit, no
+    new credit line) leaves the quote cancelled, the reason in its history, and nothing bought.
+    """
+    quote = create_quote(db, caller, draft, today=today, now=now)
+    sent = send_quote(db, caller, quote.number, today=today, now=now, mail=False)
+    try:
+        return checkout(
+            db,
+            caller,
+            sent.number,
+            payment_method,
+            card_number=card_number,
+            provider=provider,
+            today=today,
+            now=now,
+        )
+    except RuleViolation as refusal:
+        reasons = [v.code.value for v in refusal.violations]
+        with db.write() as conn:
+            held = quotes.load_quote(conn, sent.number, lock=True)
+            if held.status is QuoteStatus.SENT:
+                event = Event(caller.email, "cancelled", now, {"payment_refused": reasons})
+                quotes.end_quotes(conn, [held.id], QuoteStatus.CANCELLED, event)
+        raise

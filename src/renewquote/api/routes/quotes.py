@@ -23,6 +23,7 @@ from renewquote.api.schemas import (
     QuotePublic,
     QuoteReplace,
     RecipientIn,
+    RenewAndPay,
     problem_responses,
 )
 from renewquote.delivery.pdf import render_quote_pdf
@@ -33,6 +34,7 @@ from renewquote.services import documents, listing, ordering
 from renewquote.services.quoting import creation, lifecycle
 from renewquote.services.quoting.drafts import QuoteDraft
 
+orders_router = APIRouter(prefix="/orders", tags=["quotes"])
 router = APIRouter(prefix="/quotes", tags=["quotes"])
 ERRORS = problem_responses(401, 403, 404, 409, 422)
 # Every POST may also meet the body limit (413) and a reused Idempotency-Key (409, 422);
@@ -101,6 +103,42 @@ async def create_quote(body: QuoteCreate, call: SignedIn) -> Response:
     )
     QUOTES.labels("created").inc()
     return _answer(QuotePublic.of(quote), 201)
+
+
+@orders_router.post(
+    "",
+    status_code=201,
+    response_model=CheckoutResult,
+    responses=BODY_ERRORS,
+    summary="Renew and pay now",
+)
+async def renew_and_pay(body: RenewAndPay, call: SignedIn, request: Request) -> Response:
+    """Make the quote and buy it at once (the seed's "Renouveler et payer maintenant"): the
+    rules of `POST /api/v1/quotes`, then those of the checkout. No quote mail is sent; the
+    buyer gets the order's confirmation. A quote the rules refuse leaves nothing; a payment
+    refused leaves the quote cancelled (the reason in its history) and nothing bought."""
+    draft = QuoteDraft(
+        type=body.type,
+        lines=_lines(body.lines),
+        customer_csn=body.customer_csn,
+        currency=body.currency,
+        recipients=_recipients(body.recipients),
+        contact_email=str(body.contact.email) if body.contact else None,
+        language=body.language,
+    )
+    order, quote = await run(
+        ordering.renew_and_pay,
+        call.db,
+        call.caller,
+        draft,
+        body.payment.payment_method,
+        card_number=body.payment.card_number,
+        provider=request.app.state.payments,
+        today=call.today,
+        now=call.now,
+    )
+    QUOTES.labels("ordered").inc()
+    return _answer(CheckoutResult(order=OrderPublic.of(order), quote=QuotePublic.of(quote)), 201)
 
 
 @router.get("", response_model=QuoteList, responses=ERRORS, summary="Billing and orders > Quotes")

@@ -100,9 +100,11 @@ def edit_draft(
         return quotes.load_quote_by_id(conn, quote.id)
 
 
-def send_quote(db: Database, caller: Caller, number: str, *, today: date, now: datetime) -> Quote:
-    """Send a draft: check it again, fix its validity, queue its e-mails; end what it
-    replaces."""
+def send_quote(
+    db: Database, caller: Caller, number: str, *, today: date, now: datetime, mail: bool = True
+) -> Quote:
+    """Send a draft: check it again, fix its validity, queue its e-mails (unless `mail` is
+    False: a quote bought at once needs none); end what it replaces."""
     with db.write() as conn:
         quote = quotes.load_quote(conn, number, visible=caller.quotes_visible(), lock=True)
         # Seen first, then allowed: another tenant's quote is not found, whoever asks.
@@ -133,7 +135,8 @@ def send_quote(db: Database, caller: Caller, number: str, *, today: date, now: d
                 status = next_status(replaced.status, Action.SUPERSEDE)
                 event = Event(caller.email, "superseded", now, {"by": quote.number})
                 quotes.end_quotes(conn, [replaced.id], status, event)
-        mailing.queue_quote_mail(conn, quote, now)
+        if mail:
+            mailing.queue_quote_mail(conn, quote, now)
         return quotes.load_quote_by_id(conn, quote.id)
 
 
