@@ -453,6 +453,13 @@ def worker(
                 sys.exit(1)
             stop.wait(interval)
             continue
+        except Exception as error:
+            # A bug must not stop delivery for good: said in one line, tried again next round.
+            _say_error("error", f"unexpected {type(error).__name__}: {_first_line(error)}")
+            if once:
+                sys.exit(1)
+            stop.wait(interval)
+            continue
         if not done.idle:
             m, w = done.mail, done.webhooks
             console.print(

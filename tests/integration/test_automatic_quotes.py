@@ -76,3 +76,20 @@ def test_two_workers_at_once_make_one_quote(due):
     for thread in threads:
         thread.join()
     assert sorted(len(r) for r in results) == [0, 1]
+
+
+def test_a_group_of_more_than_a_hundred_makes_several_quotes(book):
+    with book.write() as conn:
+        rows = [
+            {
+                **conn.execute(select(subscriptions).where(subscriptions.c.id == "SUB-0001"))
+                .one()
+                ._asdict(),
+                "id": f"SUB-9{n:03d}",
+                "auto_renew": False,
+            }
+            for n in range(101)
+        ]
+        conn.execute(subscriptions.insert(), rows)
+    made = make_automatic_quotes(book, today=TODAY, now=NOW)
+    assert len(made) == 2  # 100 lines, then 1

@@ -118,7 +118,7 @@ class Caller:
         A customer sees its company's quotes, but not the drafts a partner or staff member is
         still preparing for it; a partner the quotes it made; staff every quote.
         """
-        if self.kind is CallerKind.STAFF:
+        if self.kind in (CallerKind.STAFF, CallerKind.SYSTEM):
             return True
         if self.kind is CallerKind.PARTNER:
             return quote.channel is Channel.PARTNER and quote.partner_csn == self.partner_csn

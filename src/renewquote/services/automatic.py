@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from itertools import groupby
 
 from renewquote.domain.errors import RuleViolation
+from renewquote.domain.grouping import MAX_LINES_PER_QUOTE
 from renewquote.domain.model import QuoteType
 from renewquote.domain.quoting import LineRequest
 from renewquote.services.access import Caller
@@ -36,25 +37,54 @@ def make_automatic_quotes(db: Database, *, today: date, now: datetime) -> list[s
         due = automatic.due_subscriptions(conn, after=today, until=today + AHEAD)
     made = []
     for (csn, _currency), group in groupby(due, key=lambda s: (s.customer_csn, s.currency)):
-        with db.write() as conn:
-            # The terms another worker recorded first are its to quote.
-            subscriptions = automatic.claim_terms(conn, list(group), now)
-            if not subscriptions:
-                continue
+        due_here = list(group)
+        with db.read() as conn:
             purchaser = automatic.purchaser_of(conn, csn)
         if purchaser is None:
-            log.warning("no automatic quote for %s: the customer has no purchaser", csn)
+            log.warning("no automatic quote for %s yet: the customer has no purchaser", csn)
             continue
-        draft = QuoteDraft(
-            type=QuoteType.RENEWAL,
-            lines=tuple(LineRequest(subscription_id=s.id) for s in subscriptions),
-            customer_csn=csn,
-            contact_email=purchaser,
-        )
-        try:
-            quote = create_quote(db, system, draft, today=today, now=now)
-            made.append(send_quote(db, system, quote.number, today=today, now=now).number)
-        except RuleViolation as refusal:
-            reasons = "; ".join(v.message() for v in refusal.violations)
-            log.warning("no automatic quote for %s: %s", csn, reasons)
+        # A quote holds at most MAX_LINES_PER_QUOTE lines: a bigger group makes several.
+        for start in range(0, len(due_here), MAX_LINES_PER_QUOTE):
+            number = _quote_group(
+                db,
+                system,
+                csn,
+                purchaser,
+                due_here[start : start + MAX_LINES_PER_QUOTE],
+                today,
+                now,
+            )
+            if number is not None:
+                made.append(number)
     return made
+
+
+def _quote_group(
+    db: Database,
+    system: Caller,
+    csn: str,
+    purchaser: str,
+    due: list[automatic.DueSubscription],
+    today: date,
+    now: datetime,
+) -> str | None:
+    with db.write() as conn:
+        # The terms another worker recorded first are its to quote.
+        subscriptions = automatic.claim_terms(conn, due, now)
+    if not subscriptions:
+        return None
+    draft = QuoteDraft(
+        type=QuoteType.RENEWAL,
+        lines=tuple(LineRequest(subscription_id=s.id) for s in subscriptions),
+        customer_csn=csn,
+        contact_email=purchaser,
+    )
+    try:
+        quote = create_quote(db, system, draft, today=today, now=now)
+        return send_quote(db, system, quote.number, today=today, now=now).number
+    except RuleViolation as refusal:
+        reasons = "; ".join(v.message() for v in refusal.violations)
+        log.warning("no automatic quote for %s: %s", csn, reasons)
+    except Exception:  # one customer's failure must not stop the others'
+        log.exception("no automatic quote for %s", csn)
+    return None

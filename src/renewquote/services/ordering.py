@@ -189,11 +189,19 @@ def renew_and_pay(
             today=today,
             now=now,
         )
-    except RuleViolation as refusal:
-        reasons = [v.code.value for v in refusal.violations]
-        with db.write() as conn:
-            held = quotes.load_quote(conn, sent.number, lock=True)
-            if held.status is QuoteStatus.SENT:
-                event = Event(caller.email, "cancelled", now, {"payment_refused": reasons})
-                quotes.end_quotes(conn, [held.id], QuoteStatus.CANCELLED, event)
+    except Exception as failure:
+        # Nothing bought: the quote made for it is not left open (its reason kept).
+        detail: dict[str, object]
+        if isinstance(failure, RuleViolation):
+            detail = {"payment_refused": [v.code.value for v in failure.violations]}
+        else:
+            detail = {"failed": type(failure).__name__}
+        try:
+            with db.write() as conn:
+                held = quotes.load_quote(conn, sent.number, lock=True)
+                if held.status is QuoteStatus.SENT:
+                    event = Event(caller.email, "cancelled", now, detail)
+                    quotes.end_quotes(conn, [held.id], QuoteStatus.CANCELLED, event)
+        except Exception:
+            log.exception("could not cancel %s after its failed purchase", sent.number)
         raise

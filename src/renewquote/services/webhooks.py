@@ -227,13 +227,16 @@ def deliver_webhooks(
         claimed = outbox.claim(conn, [WEBHOOK], now=clock(), lease=lease, limit=batch)
         if not claimed:
             return done
-        endpoints = webhooks.endpoints_by_id(conn, {c.payload["endpoint_id"] for c in claimed})
+        endpoints: dict[str, Endpoint | None] = dict(
+            webhooks.endpoints_by_id(conn, {c.payload["endpoint_id"] for c in claimed})
+        )
     for claimed_row in claimed:
         with db.write() as conn:
             row = outbox.renew(conn, claimed_row, now=clock(), lease=lease)
             # Read again: an endpoint disabled by a 410 earlier in this batch gets no more.
             endpoint_id = claimed_row.payload["endpoint_id"]
-            endpoints.update(webhooks.endpoints_by_id(conn, {endpoint_id}))
+            fresh = webhooks.endpoints_by_id(conn, {endpoint_id})
+        endpoints[endpoint_id] = fresh.get(endpoint_id)  # None once deleted
         if row is None:
             done.lost += 1
             continue
@@ -241,7 +244,7 @@ def deliver_webhooks(
             db,
             poster,
             row,
-            endpoints.get(row.payload["endpoint_id"]),
+            endpoints[row.payload["endpoint_id"]],
             clock,
             done,
             allow_private=allow_private,
