@@ -30,6 +30,7 @@ from renewquote.delivery.smtp import MailError
 from renewquote.domain.lifecycle import QuoteStatus
 from renewquote.domain.quotes import Delivery, Order, Quote
 from renewquote.services.documents import PrintableQuote, printable_of
+from renewquote.services.rounds import DeliveryRound, give_back
 from renewquote.storage import orders, outbox, quotes
 from renewquote.storage.database import Database
 from renewquote.storage.outbox import Claimed, OutboxStatus
@@ -88,7 +89,7 @@ def queue_quote_mail(
     payloads = []
     # To the end of its last day, the day the mail names.
     expires_at = datetime.combine((now + LINK_LIFETIME).date(), time.max)
-    for recipient_id, _ in quotes.recipient_ids(conn, quote.id):
+    for recipient_id in quotes.recipient_ids(conn, quote.id):
         if recipient_ids is not None and recipient_id not in recipient_ids:
             continue
         token = secrets.token_urlsafe(32)
@@ -144,27 +145,16 @@ class MailSettings:
 
 
 @dataclass(slots=True)
-class MailRound:
-    """What one round of delivery did."""
+class MailRound(DeliveryRound):
+    """What one round of mail delivery did."""
 
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    lost: int = 0  # claims that ran out before their outcome could be recorded
     pdfs: int = 0  # PDFs rendered (one per quote in the round)
 
-    @property
-    def claimed(self) -> int:
-        """Return how many rows the round took."""
-        return self.sent + self.retried + self.failed + self.lost
-
-    def add(self, other: MailRound) -> None:
+    def add(self, other: DeliveryRound) -> None:
         """Count another round's work in this one."""
-        self.sent += other.sent
-        self.retried += other.retried
-        self.failed += other.failed
-        self.lost += other.lost
-        self.pdfs += other.pdfs
+        DeliveryRound.add(self, other)
+        if isinstance(other, MailRound):
+            self.pdfs += other.pdfs
 
 
 @dataclass(slots=True)
@@ -326,13 +316,7 @@ def _record(
 def _retry(
     db: Database, row: Claimed, done: MailRound, clock: Callable[[], datetime], error: str
 ) -> None:
-    at = clock() + RETRY_DELAYS[row.attempts - 1]
-    with db.write() as conn:
-        kept = outbox.retry(conn, row, at=at, error=error)
-    if kept:
-        done.retried += 1
-    else:
-        done.lost += 1
+    give_back(db, row, done, at=clock() + RETRY_DELAYS[row.attempts - 1], error=error)
 
 
 def _without_token(row: Claimed) -> Mapping[str, Any]:

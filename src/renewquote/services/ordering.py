@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection
@@ -19,6 +20,7 @@ from renewquote.services.quoting.creation import create_quote
 from renewquote.services.quoting.drafts import QuoteDraft
 from renewquote.services.quoting.lifecycle import send_quote
 from renewquote.storage import orders, quotes, repository
+from renewquote.storage.conditions import EVERYTHING, Condition
 from renewquote.storage.database import Database
 from renewquote.storage.quotes import Event
 
@@ -42,18 +44,17 @@ def checkout(
     committed; if writing the order fails, the authorization is voided. The provider is never
     called while rows are locked.
     """
-    with db.read() as conn:
-        quote = quotes.load_quote(conn, number, visible=caller.quotes_visible())
-        caller.require_buyer()
     return place_order(
         db,
-        quote.number,
+        number,
         payment_method,
         by=caller.email,
         card_number=card_number,
         provider=provider,
         today=today,
         now=now,
+        visible=caller.quotes_visible(),
+        entitled=caller.require_buyer,
     )
 
 
@@ -67,12 +68,17 @@ def place_order(
     provider: PaymentProvider | None = None,
     today: date,
     now: datetime,
+    visible: Condition = EVERYTHING,
+    entitled: Callable[[], None] | None = None,
 ) -> tuple[Order, Quote]:
-    """Order a sent quote for `by`, whom the caller has already found entitled to (a signed-in
-    buyer who sees it, or the holder of one of its links)."""
+    """Order a sent quote for `by`: a signed-in buyer (the quote among those `visible` to it,
+    then `entitled` refusing a caller who may not buy), or the holder of one of its links."""
     payments = provider or TestGateway()
     with db.read() as conn:
-        quote = quotes.load_quote(conn, number)
+        # Seen first, then allowed: another tenant's quote is not found, whoever asks.
+        quote = quotes.load_quote(conn, number, visible=visible)
+        if entitled is not None:
+            entitled()
         _check(conn, quote, payment_method, today=today)
     authorization = payments.authorize(payment_method, quote.total, quote.currency, card_number)
     try:

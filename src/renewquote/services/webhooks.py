@@ -16,7 +16,6 @@ import random
 import secrets
 import socket
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -27,6 +26,7 @@ from renewquote.domain.errors import Code, RuleViolation
 from renewquote.domain.model import CallerKind
 from renewquote.domain.quotes import Quote
 from renewquote.services.access import Caller
+from renewquote.services.rounds import DeliveryRound, give_back
 from renewquote.storage import outbox, quotes, webhooks
 from renewquote.storage.database import Database
 from renewquote.storage.outbox import Claimed, OutboxStatus
@@ -197,19 +197,8 @@ class Poster(Protocol):
     def post(self, url: str, body: str, headers: dict[str, str]) -> int: ...
 
 
-@dataclass(slots=True)
-class WebhookRound:
+class WebhookRound(DeliveryRound):
     """What one round of webhook delivery did."""
-
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    lost: int = 0
-
-    @property
-    def claimed(self) -> int:
-        """Return how many deliveries the round took."""
-        return self.sent + self.retried + self.failed + self.lost
 
 
 def deliver_webhooks(
@@ -302,12 +291,7 @@ def _again(
         return
     delay = RETRY_DELAYS[row.attempts - 1]
     jitter = delay * random.uniform(-0.1, 0.1)
-    with db.write() as conn:
-        kept = outbox.retry(conn, row, at=clock() + delay + jitter, error=error)
-    if kept:
-        done.retried += 1
-    else:
-        done.lost += 1
+    give_back(db, row, done, at=clock() + delay + jitter, error=error)
 
 
 def _finish(

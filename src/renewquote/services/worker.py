@@ -101,9 +101,6 @@ def work_once(
             batch=batch,
             lease=lease,
         )
-        done.webhooks.sent += posted.sent
-        done.webhooks.retried += posted.retried
-        done.webhooks.failed += posted.failed
-        done.webhooks.lost += posted.lost
+        done.webhooks.add(posted)
         if posted.claimed < batch:
             return done

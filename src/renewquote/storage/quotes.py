@@ -341,14 +341,14 @@ class RecipientLink:
     expires_at: datetime
 
 
-def recipient_ids(conn: Connection, quote_id: int) -> list[tuple[int, str]]:
-    """Return a quote's recipients as (id, e-mail), in the order they were named."""
+def recipient_ids(conn: Connection, quote_id: int) -> list[int]:
+    """Return a quote's recipients' ids, in the order they were named."""
     query = (
-        select(quote_recipients.c.id, quote_recipients.c.email)
+        select(quote_recipients.c.id)
         .where(quote_recipients.c.quote_id == quote_id)
         .order_by(quote_recipients.c.id)
     )
-    return [(r.id, r.email) for r in conn.execute(query).all()]
+    return list(conn.execute(query).scalars())
 
 
 def give_links(conn: Connection, links: Sequence[RecipientLink], now: datetime) -> None:

@@ -75,16 +75,8 @@ async def new_link_page(
     except RuleViolation:
         return _gone(language)
     words = words_for(language)
-    html = render(
-        "links/message.html",
-        {
-            "words": words,
-            "language": language,
-            "title": words["link.new_link_title"],
-            "text": words["link.new_link_text"].format(email=_masked(email)),
-        },
-    )
-    return HTMLResponse(html, headers=_PRIVATE)
+    text = words["link.new_link_text"].format(email=_masked(email))
+    return _message(language, words["link.new_link_title"], text)
 
 
 def _masked(email: str) -> str:
@@ -99,16 +91,15 @@ def _csrf_holds(request: Request, csrf: str) -> bool:
 
 def _form_expired(language: str) -> HTMLResponse:
     words = words_for(language)
-    html = render(
-        "links/message.html",
-        {
-            "words": words,
-            "language": language,
-            "title": words["link.form_expired_title"],
-            "text": words["link.form_expired_text"],
-        },
-    )
-    return HTMLResponse(html, status_code=403, headers=_PRIVATE)
+    title, text = words["link.form_expired_title"], words["link.form_expired_text"]
+    return _message(language, title, text, status=403)
+
+
+def _message(language: str, title: str, text: str, *, status: int = 200) -> HTMLResponse:
+    """A page that says one thing: its title and a sentence."""
+    values = {"words": words_for(language), "language": language, "title": title, "text": text}
+    html = render("links/message.html", values)
+    return HTMLResponse(html, status_code=status, headers=_PRIVATE)
 
 
 @router.post("/q/{token}/checkout", response_class=HTMLResponse)
@@ -159,18 +150,12 @@ async def checkout_page(
         return HTMLResponse(render("links/quote.html", page), status_code=422, headers=_PRIVATE)
     language = _language(lang, quote.language)
     words = words_for(language)
-    html = render(
-        "links/message.html",
-        {
-            "words": words,
-            "language": language,
-            "title": words["link.ordered_title"].format(number=quote.number),
-            "text": words["link.ordered_text"].format(
-                order=order.id, total=money_text(order.total, order.currency, language)
-            ),
-        },
+    total = money_text(order.total, order.currency, language)
+    return _message(
+        language,
+        words["link.ordered_title"].format(number=quote.number),
+        words["link.ordered_text"].format(order=order.id, total=total),
     )
-    return HTMLResponse(html, headers=_PRIVATE)
 
 
 def _keep_csrf(response: Response, csrf: str, request: Request) -> None:

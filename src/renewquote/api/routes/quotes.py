@@ -65,6 +65,18 @@ def _recipients(recipients: list[RecipientIn]) -> tuple[Recipient, ...]:
     return tuple(Recipient(str(r.email), r.name) for r in recipients)
 
 
+def _draft(body: QuoteCreate) -> QuoteDraft:
+    return QuoteDraft(
+        type=body.type,
+        lines=_lines(body.lines),
+        customer_csn=body.customer_csn,
+        currency=body.currency,
+        recipients=_recipients(body.recipients),
+        contact_email=str(body.contact.email) if body.contact else None,
+        language=body.language,
+    )
+
+
 def _address(address: AddressIn) -> dict[str, str | None]:
     return address.model_dump(exclude_unset=True)
 
@@ -89,15 +101,7 @@ async def create_quote(body: QuoteCreate, call: SignedIn) -> Response:
     A customer's buyer always receives the quote and may add up to four `recipients`; a partner
     names one `contact` of the customer and up to five more `recipients`.
     """
-    draft = QuoteDraft(
-        type=body.type,
-        lines=_lines(body.lines),
-        customer_csn=body.customer_csn,
-        currency=body.currency,
-        recipients=_recipients(body.recipients),
-        contact_email=str(body.contact.email) if body.contact else None,
-        language=body.language,
-    )
+    draft = _draft(body)
     quote = await run(
         creation.create_quote, call.db, call.caller, draft, today=call.today, now=call.now
     )
@@ -117,15 +121,7 @@ async def renew_and_pay(body: RenewAndPay, call: SignedIn, request: Request) -> 
     rules of `POST /api/v1/quotes`, then those of the checkout. No quote mail is sent; the
     buyer gets the order's confirmation. A quote the rules refuse leaves nothing; a payment
     refused leaves the quote cancelled (the reason in its history) and nothing bought."""
-    draft = QuoteDraft(
-        type=body.type,
-        lines=_lines(body.lines),
-        customer_csn=body.customer_csn,
-        currency=body.currency,
-        recipients=_recipients(body.recipients),
-        contact_email=str(body.contact.email) if body.contact else None,
-        language=body.language,
-    )
+    draft = _draft(body)
     order, quote = await run(
         ordering.renew_and_pay,
         call.db,

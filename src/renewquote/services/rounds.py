@@ -1,0 +1,42 @@
+"""What one round of delivering outbox rows (mail, webhooks) did."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from renewquote.storage import outbox
+from renewquote.storage.database import Database
+from renewquote.storage.outbox import Claimed
+
+
+@dataclass(slots=True)
+class DeliveryRound:
+    """The rows a round delivered, gave back to retry, gave up, or lost to another worker."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    lost: int = 0  # claims that ran out before their outcome could be recorded
+
+    @property
+    def claimed(self) -> int:
+        """Return how many rows the round took."""
+        return self.sent + self.retried + self.failed + self.lost
+
+    def add(self, other: DeliveryRound) -> None:
+        """Count another round's work in this one."""
+        self.sent += other.sent
+        self.retried += other.retried
+        self.failed += other.failed
+        self.lost += other.lost
+
+
+def give_back(db: Database, row: Claimed, done: DeliveryRound, *, at: datetime, error: str) -> None:
+    """Give a claimed row back to be tried again at `at`, and count it."""
+    with db.write() as conn:
+        kept = outbox.retry(conn, row, at=at, error=error)
+    if kept:
+        done.retried += 1
+    else:
+        done.lost += 1
