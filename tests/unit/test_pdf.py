@@ -3,6 +3,7 @@ them, and long quotes paginated with the column headings on every page."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from dataclasses import replace
@@ -392,3 +393,18 @@ def test_page_one_renders_to_a_png_kept_as_an_artifact() -> None:
     )
     png = (ARTIFACTS / "quote-fr-page-1.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 10_000  # a page with something on it
+
+
+def test_a_word_wider_than_its_column_is_cut_between_letters_not_lost() -> None:
+    word = "Supercalifragilisticexpialidocious-Enterprise-Multiuser-Network-Edition"
+    pdf = printed(quote((line(1, "SUB-1", word, 1, "10.00"),)), customer_name="Atelier Dupont")
+    text = "".join(text_of(pdf).split())
+    assert word in text
+
+
+def test_a_seven_figure_amount_stays_whole_on_its_line() -> None:
+    # Babel's no-break spaces hold an amount together; its column is wide enough for millions.
+    big = quote((line(1, "SUB-1", "AutoCAD LT", 1000, "1234.56"),))
+    raw = PdfReader(BytesIO(printed(big, customer_name="Atelier Dupont"))).pages[0].extract_text()
+    # The line's amount, on one line (its no-break space before € reads back as a space).
+    assert re.search("1\u202f234\u202f560,00[ \u00a0]€", raw)

@@ -1,19 +1,29 @@
-"""The quote as an A4 PDF, in the quote's language, with its amounts exactly as stored."""
+"""The quote as an A4 PDF, in the quote's language, with its amounts exactly as stored.
+
+Laid out in two passes: the layout measures every text and breaks the lines table into pages,
+recording what to draw; the drawing then knows the page count ("page 1 of 3") and paints each
+page with ReportLab's canvas. ReportLab keeps the parsed fonts for the process and subsets them
+per document from memory, which is what makes a PDF per quote affordable in the mail worker.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date
 from decimal import Decimal
+from functools import cache
 from importlib.resources import as_file, files
-from pathlib import Path
+from io import BytesIO
 
 from babel import Locale
 from babel.numbers import format_decimal
-from fpdf import FPDF
-from fpdf.enums import MethodReturnValue, XPos, YPos
+from reportlab import rl_config
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import registerFont, stringWidth
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
 
 from renewquote.delivery.formatting import day_text, money_text, percent_text
 from renewquote.delivery.words import WORDS
@@ -22,11 +32,11 @@ from renewquote.domain.model import LineKind
 from renewquote.domain.quotes import QuoteLine
 from renewquote.services.documents import PrintableQuote
 
-# Lato, shipped unmodified in the fontpkg-lato wheel: fpdf2's core fonts are latin-1 only and
+# Lato, shipped unmodified in the fontpkg-lato wheel: the PDF core fonts are latin-1 only and
 # Babel's French amounts need U+202F and U+00A0, which Lato has; a package means no machine
 # depends on fonts installed by hand.
-_FONT = "Lato"
-_FONT_FILES = {"": "Lato-Regular.ttf", "B": "Lato-Bold.ttf"}
+_REGULAR, _BOLD = "renewquote-Lato", "renewquote-Lato-Bold"
+_FONT_FILES = {_REGULAR: "Lato-Regular.ttf", _BOLD: "Lato-Bold.ttf"}
 
 
 Color = tuple[int, int, int]
@@ -49,13 +59,18 @@ _WATERMARKED = frozenset(
     {QuoteStatus.DRAFT, QuoteStatus.EXPIRED, QuoteStatus.CANCELLED, QuoteStatus.SUPERSEDED}
 )
 
+# Lengths in millimetres from the page's top-left corner, as a designer measures them.
+_PAGE_WIDTH, _PAGE_HEIGHT = 210.0, 297.0
 _MARGIN = 15.0
 _BOTTOM = 22.0  # room for the footer under the last row of each page
-_PAGE_WIDTH = 210.0
+_PAGE_END = _PAGE_HEIGHT - _BOTTOM
+_TOP_AFTER_HEADER = _MARGIN + 10  # where the content starts on the pages after the first
 _WIDTH = _PAGE_WIDTH - 2 * _MARGIN
 _LEFT = _MARGIN
 _RIGHT = _PAGE_WIDTH - _MARGIN
 _CELL_PAD = 1.8  # above and below the text of a table row
+_INSET = 1.2  # between a cell's edge and its text
+_PT = 25.4 / 72  # one point in millimetres
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,15 +80,16 @@ class _Column:
     align: str
 
 
+# The amounts' columns hold a seven-figure amount on one line (1 234 567,00 €).
 _COLUMNS = (
-    _Column("offering", 44, "L"),
-    _Column("subscription", 24, "L"),
+    _Column("offering", 38, "L"),
+    _Column("subscription", 22, "L"),
     _Column("seats", 11, "R"),
-    _Column("term", 17, "L"),
-    _Column("period", 26, "L"),
-    _Column("unit_price", 19, "R"),
-    _Column("discount", 18, "R"),
-    _Column("amount", 21, "R"),
+    _Column("term", 16, "L"),
+    _Column("period", 25, "L"),
+    _Column("unit_price", 21, "R"),
+    _Column("discount", 21, "R"),
+    _Column("amount", 26, "R"),
 )
 
 
@@ -82,24 +98,75 @@ def _line_height(size: float) -> float:
     return size * 0.44
 
 
+def _baseline(top: float, height: float, size: float) -> float:
+    """Return where the baseline of text at `size` points sits in a box `height` mm tall."""
+    return top + height / 2 + 0.3 * size * _PT
+
+
+@cache
+def _register_fonts() -> None:
+    """Read the two Lato faces once per process; each document embeds the glyphs it uses."""
+    # Streams compressed only, not also written as ASCII: a third smaller and quicker to make.
+    rl_config.useA85 = 0
+    with ExitStack() as stack:
+        for name, file in _FONT_FILES.items():
+            path = stack.enter_context(as_file(files("fontpkg_lato") / "files" / file))
+            registerFont(TTFont(name, str(path)))
+
+
 def render_quote_pdf(printable: PrintableQuote) -> bytes:
     """Render a quote as an A4 PDF in its own language and return the file's bytes."""
-    with ExitStack() as stack:
-        fonts = {
-            style: stack.enter_context(as_file(files("fontpkg_lato") / "files" / name))
-            for style, name in _FONT_FILES.items()
-        }
-        document = _QuoteDocument(printable, fonts=fonts)
-        document.compose()
-        # The fonts are read again at output, to embed the glyphs used: still inside `as_file`.
-        return bytes(document.output())
+    _register_fonts()
+    layout = _QuoteLayout(printable)
+    layout.compose()
+    return layout.paint()
 
 
-class _QuoteDocument(FPDF):
+# What a page holds, measured and placed: painted once the number of pages is known. -------
+
+
+@dataclass(frozen=True, slots=True)
+class _Text:
+    x: float
+    top: float
+    width: float
+    lines: Sequence[str]
+    font: str
+    size: float
+    color: Color
+    align: str = "L"
+    spacing: float = 0.0  # between letters, in points
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    y: float
+    color: Color
+    width: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Box:
+    x: float
+    top: float
+    width: float
+    height: float
+    color: Color
+    radius: float = 0.0
+
+
+_Mark = _Text | _Rule | _Box
+
+
+@dataclass(slots=True)
+class _Page:
+    marks: list[_Mark] = field(default_factory=list)
+
+
+class _QuoteLayout:
     """One quote laid out on A4 pages: heading, parties, lines, totals; header and footer."""
 
-    def __init__(self, printable: PrintableQuote, *, fonts: Mapping[str, Path]) -> None:
-        super().__init__(orientation="P", unit="mm", format="A4")
+    def __init__(self, printable: PrintableQuote) -> None:
         quote = printable.quote
         self.printable = printable
         self.quote = quote
@@ -109,22 +176,9 @@ class _QuoteDocument(FPDF):
         self.partner_name = printable.partner_name
         self.vendor = printable.vendor
         self.vendor_name = printable.vendor.name if printable.vendor else "renewquote"
-        customer_name = self.customer_name
-        vendor_name = self.vendor_name
-        for style, path in fonts.items():
-            self.add_font(_FONT, style, path)
-        self.set_margins(_MARGIN, _MARGIN, _MARGIN)
-        self.set_auto_page_break(True, margin=_BOTTOM)
-        self.c_margin = 1.2
-        title = f"{self.words['title']} {quote.number}"
-        self.set_title(title)
-        self.set_subject(f"{title} · {customer_name}")
-        self.set_author(vendor_name)
-        self.set_creator("renewquote")
-        self.set_lang(self.language)
-        created = quote.created_at
-        # The same quote gives the same file: its date is the quote's, not the rendering's.
-        self.set_creation_date(created if created.tzinfo else created.replace(tzinfo=UTC))
+        self.pages: list[_Page] = [_Page()]
+        self.y = _MARGIN
+        self._wrapped: dict[tuple[str, str, float, float], list[str]] = {}
 
     # Formatting -------------------------------------------------------------------------
 
@@ -138,22 +192,20 @@ class _QuoteDocument(FPDF):
         name: str = Locale.parse(self.language).territories.get(code.upper(), code)
         return name
 
-    # Drawing helpers ----------------------------------------------------------------------
+    # Measuring and placing ------------------------------------------------------------------
 
-    def use(self, size: float, style: str = "", color: Color = _INK) -> None:
-        self.set_font(_FONT, style, size)
-        self.set_text_color(*color)
+    def wrap(self, width: float, text: str, size: float, font: str) -> list[str]:
+        """Return `text` broken into the lines that fit `width` mm inside a cell's insets."""
+        key = (text, font, size, width)
+        lines = self._wrapped.get(key)
+        if lines is None:
+            lines = _wrap(text, font, size, (width - 2 * _INSET) * mm)
+            self._wrapped[key] = lines
+        return lines
 
     def height_of(self, width: float, text: str, size: float, style: str = "") -> float:
         """Return how tall `text` stands when wrapped into `width` at `size` points."""
-        self.set_font(_FONT, style, size)
-        if self._fits(width, text):
-            return _line_height(size)
-        lines = self.multi_cell(
-            width, _line_height(size), text, dry_run=True, output=MethodReturnValue.LINES
-        )
-        assert isinstance(lines, list)
-        return len(lines) * _line_height(size)
+        return len(self.wrap(width, text, size, _font(style))) * _line_height(size)
 
     def write_at(
         self,
@@ -166,87 +218,36 @@ class _QuoteDocument(FPDF):
         style: str = "",
         color: Color = _INK,
         align: str = "L",
+        spacing: float = 0.0,
     ) -> float:
-        """Write `text` wrapped into `width` from (x, y); return the y under it."""
-        self.use(size, style, color)
-        self.set_xy(x, y)
-        if self._fits(width, text):
-            # Most cells hold one short line: measured once, not broken into lines.
-            self.cell(
-                width, _line_height(size), text, align=align, new_x=XPos.LEFT, new_y=YPos.NEXT
-            )
-        else:
-            self.multi_cell(
-                width, _line_height(size), text, align=align, new_x=XPos.LEFT, new_y=YPos.NEXT
-            )
-        return self.get_y()
-
-    def _fits(self, width: float, text: str) -> bool:
-        """Tell whether `text` stands on one line of `width` in the current font."""
-        return "\n" not in text and self.get_string_width(text) <= width - 2 * self.c_margin
+        """Place `text` wrapped into `width` from (x, y) on this page; return the y under it."""
+        font = _font(style)
+        lines = self.wrap(width, text, size, font)
+        self.pages[-1].marks.append(_Text(x, y, width, lines, font, size, color, align, spacing))
+        return y + len(lines) * _line_height(size)
 
     def rule(self, y: float, color: Color = _RULE, width: float = 0.2) -> None:
-        self.set_draw_color(*color)
-        self.set_line_width(width)
-        self.line(_LEFT, y, _RIGHT, y)
+        self.pages[-1].marks.append(_Rule(y, color, width))
+
+    def box(
+        self, x: float, y: float, width: float, height: float, color: Color, radius: float = 0.0
+    ) -> None:
+        self.pages[-1].marks.append(_Box(x, y, width, height, color, radius))
 
     def caption(self, x: float, y: float, width: float, text: str) -> float:
         """Write a small upper-case heading over a block; return the y under it."""
-        self.set_char_spacing(0.3)
-        bottom = self.write_at(x, y, width, text.upper(), size=7, style="B", color=_MUTED)
-        self.set_char_spacing(0)
+        bottom = self.write_at(
+            x, y, width, text.upper(), size=7, style="B", color=_MUTED, spacing=0.4
+        )
         return bottom + 1
 
-    # Page furniture -------------------------------------------------------------------------
-
-    def header(self) -> None:
-        if self.page_no() == 1:
-            return
-        top = self.t_margin
-        self.use(9, "B", _ACCENT)
-        self.set_xy(_LEFT, top)
-        self.cell(_WIDTH / 2, 5, self.vendor_name)
-        self.use(8.5, "", _MUTED)
-        self.set_xy(_LEFT + _WIDTH / 2, top)
-        self.cell(
-            _WIDTH / 2,
-            5,
-            f"{self.words['title']} {self.quote.number} · {self.customer_name}",
-            align="R",
-        )
-        self.rule(top + 7)
-        self.set_y(top + 10)
-
-    def footer(self) -> None:
-        self.watermark()
-        top = self.h - 16
-        self.rule(top)
-        text = self.words["footer"].format(date=self.day(self.quote.expires_at))
-        self.write_at(_LEFT, top + 2, _WIDTH - 32, text, size=7.5, color=_MUTED)
-        self.use(7.5, "", _MUTED)
-        self.set_xy(_RIGHT - 32, top + 2)
-        page = self.words["page"].format(page=self.page_no(), pages=self.str_alias_nb_pages)
-        self.cell(32, _line_height(7.5), page, align="R")
-
-    def watermark(self) -> None:
-        status = self.quote.status
-        if status not in _WATERMARKED:
-            return
-        text = self.words[f"status.{status.value}"].upper()
-        self.set_font(_FONT, "B", 100)
-        # Fit the word across the page's diagonal, whatever the language makes of it.
-        size = min(100.0, 100.0 * 190 / self.get_string_width(text))
-        with self.local_context(fill_opacity=0.07, text_color=_STATUS_COLOR[status]):
-            self.set_font(_FONT, "B", size)
-            width = self.get_string_width(text)
-            cx, cy = _PAGE_WIDTH / 2, self.h / 2
-            with self.rotation(35, x=cx, y=cy):
-                self.text(cx - width / 2, cy + size * 0.3528 / 3, text)
+    def new_page(self) -> None:
+        self.pages.append(_Page())
+        self.y = _TOP_AFTER_HEADER
 
     # The document ---------------------------------------------------------------------------
 
     def compose(self) -> None:
-        self.add_page()
         self.heading()
         self.parties()
         self.lines_table()
@@ -254,7 +255,7 @@ class _QuoteDocument(FPDF):
 
     def heading(self) -> None:
         q, w = self.quote, self.words
-        top = self.t_margin
+        top = _MARGIN
         y = self.write_at(
             _LEFT, top, _WIDTH / 2, self.vendor_name, size=17, style="B", color=_ACCENT
         )
@@ -272,7 +273,7 @@ class _QuoteDocument(FPDF):
             self.badge(top + 17, w[f"status.{q.status.value}"].upper(), _STATUS_COLOR[q.status])
         bottom = max(y + 2, top + 26)
         self.rule(bottom, _ACCENT, 0.6)
-        self.set_y(bottom + 5)
+        self.y = bottom + 5
 
     def vendor_lines(self) -> list[str]:
         """The seller's address, tax number and support address, under its name."""
@@ -288,18 +289,26 @@ class _QuoteDocument(FPDF):
         ]
 
     def badge(self, y: float, text: str, color: Color) -> None:
-        self.use(8, "B", _WHITE)
-        self.set_char_spacing(0.6)
-        width = self.get_string_width(text) + 7
-        self.set_fill_color(*color)
-        self.rect(_RIGHT - width, y, width, 6, style="F", round_corners=True, corner_radius=1.2)
-        self.set_xy(_RIGHT - width, y)
-        self.cell(width, 6, text, align="C")
-        self.set_char_spacing(0)
+        spacing = 0.8
+        width = _text_width(text, _BOLD, 8, spacing) + 7
+        self.box(_RIGHT - width, y, width, 6, color, radius=1.2)
+        self.pages[-1].marks.append(
+            _Text(
+                _RIGHT - width,
+                y + 3 - _line_height(8) / 2,
+                width,
+                [text],
+                _BOLD,
+                8,
+                _WHITE,
+                "C",
+                spacing,
+            )
+        )
 
     def parties(self) -> None:
         q, w = self.quote, self.words
-        top = self.get_y()
+        top = self.y
         column, gap = 56.0, 6.0
         xs = (_LEFT, _LEFT + column + gap, _LEFT + 2 * (column + gap))
 
@@ -351,7 +360,7 @@ class _QuoteDocument(FPDF):
             y = self.caption(_LEFT, y, _WIDTH, w["recipients"])
             listed = ", ".join(f"{r.name} ({r.email})" if r.name else r.email for r in q.recipients)
             y = self.write_at(_LEFT, y, _WIDTH, listed, size=8.5) + 5
-        self.set_y(y)
+        self.y = y
 
     def address_lines(self) -> list[str]:
         address = self.quote.address
@@ -364,14 +373,13 @@ class _QuoteDocument(FPDF):
     # The table of lines ---------------------------------------------------------------------
 
     def table_header(self) -> None:
-        y = self.get_y()
+        y = self.y
         labels = [self.words[f"col.{c.key}"] for c in _COLUMNS]
         height = (
             max(self.height_of(c.width, t, 7, "B") for c, t in zip(_COLUMNS, labels, strict=True))
             + 2 * _CELL_PAD
         )
-        self.set_fill_color(*_HEAD_FILL)
-        self.rect(_LEFT, y, _WIDTH, height, style="F")
+        self.box(_LEFT, y, _WIDTH, height, _HEAD_FILL)
         x = _LEFT
         for column, label in zip(_COLUMNS, labels, strict=True):
             self.write_at(
@@ -385,7 +393,7 @@ class _QuoteDocument(FPDF):
                 align=column.align,
             )
             x += column.width
-        self.set_y(y + height)
+        self.y = y + height
 
     def cells(self, line: QuoteLine) -> dict[str, tuple[str, str, Color]]:
         """Return each column's text, font style and colour for `line`."""
@@ -432,11 +440,11 @@ class _QuoteDocument(FPDF):
             promotion = self.promotion_text(line)
             promo_height = self.height_of(promo_width, promotion, 7.5) if promotion else 0
             height = content + promo_height + 2 * _CELL_PAD + (0.8 if promotion else 0)
-            if self.get_y() + height > self.page_break_trigger:
+            if self.y + height > _PAGE_END:
                 # A line and its promotion stay together, under the column headings again.
-                self.add_page()
+                self.new_page()
                 self.table_header()
-            y = self.get_y()
+            y = self.y
             x = _LEFT
             for column in _COLUMNS:
                 text, style, color = cells[column.key]
@@ -458,11 +466,10 @@ class _QuoteDocument(FPDF):
                     promo_width,
                     promotion,
                     size=7.5,
-                    style="",
                     color=_PROMO,
                 )
             self.rule(y + height)
-            self.set_y(y + height)
+            self.y = y + height
 
     # Totals ---------------------------------------------------------------------------------
 
@@ -476,28 +483,191 @@ class _QuoteDocument(FPDF):
         )
         row_height, total_height = 6.0, 10.0
         needed = 6 + len(rows) * row_height + 2 + total_height
-        if self.get_y() + needed > self.page_break_trigger:
-            self.add_page()
-        top = self.get_y() + 6
+        if self.y + needed > _PAGE_END:
+            self.new_page()
+        top = self.y + 6
         width = 82.0
         x = _RIGHT - width
         note = w["amounts_note"].format(currency=q.currency)
         self.write_at(_LEFT, top, _WIDTH - width - 12, note, size=8, color=_MUTED)
         y = top
         for label, value, color in rows:
-            self.use(9, "", _MUTED)
-            self.set_xy(x, y)
-            self.cell(width / 2 + 6, row_height, label)
-            self.use(9, "", color)
-            self.set_xy(x + width / 2 + 6, y)
-            self.cell(width / 2 - 6, row_height, value, align="R")
+            middle = _centred(y, row_height, 9)
+            self.write_at(x, middle, width / 2 + 6, label, size=9, color=_MUTED)
+            self.write_at(
+                x + width / 2 + 6, middle, width / 2 - 6, value, size=9, color=color, align="R"
+            )
             y += row_height
         y += 2
-        self.set_fill_color(*_ACCENT)
-        self.rect(x, y, width, total_height, style="F", round_corners=True, corner_radius=1.2)
-        self.use(11, "B", _WHITE)
-        self.set_xy(x + 1, y)
-        self.cell(width / 2 - 1, total_height, w["total"])
-        self.set_xy(x + width / 2, y)
-        self.cell(width / 2 - 1, total_height, self.money(q.total), align="R")
-        self.set_y(y + total_height)
+        self.box(x, y, width, total_height, _ACCENT, radius=1.2)
+        middle = _centred(y, total_height, 11)
+        self.write_at(x + 1, middle, width / 2 - 1, w["total"], size=11, style="B", color=_WHITE)
+        self.write_at(
+            x + width / 2,
+            middle,
+            width / 2 - 1,
+            self.money(q.total),
+            size=11,
+            style="B",
+            color=_WHITE,
+            align="R",
+        )
+        self.y = y + total_height
+
+    # Page furniture, once the number of pages is known --------------------------------------
+
+    def furniture(self, number: int, count: int) -> list[_Mark]:
+        """The header (from page two), the footer and the page number of page `number`."""
+        w = self.words
+        marks: list[_Mark] = []
+        if number > 1:
+            top = _MARGIN
+            marks.append(_Text(_LEFT, top, _WIDTH / 2, [self.vendor_name], _BOLD, 9, _ACCENT))
+            title = f"{w['title']} {self.quote.number} · {self.customer_name}"
+            marks.append(
+                _Text(_LEFT + _WIDTH / 2, top, _WIDTH / 2, [title], _REGULAR, 8.5, _MUTED, "R")
+            )
+            marks.append(_Rule(top + 7, _RULE, 0.2))
+        top = _PAGE_HEIGHT - 16
+        marks.append(_Rule(top, _RULE, 0.2))
+        text = w["footer"].format(date=self.day(self.quote.expires_at))
+        lines = self.wrap(_WIDTH - 32, text, 7.5, _REGULAR)
+        marks.append(_Text(_LEFT, top + 2, _WIDTH - 32, lines, _REGULAR, 7.5, _MUTED))
+        page = w["page"].format(page=number, pages=count)
+        marks.append(_Text(_RIGHT - 32, top + 2, 32, [page], _REGULAR, 7.5, _MUTED, "R"))
+        return marks
+
+    def paint(self) -> bytes:
+        """Paint every page and return the file: the same quote gives the same bytes."""
+        q = self.quote
+        title = f"{self.words['title']} {q.number}"
+        out = BytesIO()
+        canvas = Canvas(
+            out,
+            pagesize=(_PAGE_WIDTH * mm, _PAGE_HEIGHT * mm),
+            invariant=True,
+            lang=self.language,
+            # Lato from the start, or each page would name an unused Helvetica.
+            initialFontName=_REGULAR,  # type: ignore[arg-type]  # types-reportlab says float
+            pageCompression=1,
+        )
+        canvas.setTitle(title)
+        canvas.setSubject(f"{title} · {self.customer_name}")
+        canvas.setAuthor(self.vendor_name)
+        canvas.setCreator("renewquote")
+        canvas.setProducer("renewquote")
+        # Its date is the quote's, not the rendering's.
+        created = q.created_at if q.created_at.tzinfo else q.created_at.replace(tzinfo=UTC)
+        stamp = created.astimezone(UTC).strftime("D:%Y%m%d%H%M%S+00'00'")
+        canvas.setDateFormatter(lambda *_: stamp)
+        count = len(self.pages)
+        for number, page in enumerate(self.pages, start=1):
+            self.watermark(canvas)
+            for mark in (*page.marks, *self.furniture(number, count)):
+                _paint(canvas, mark)
+            canvas.showPage()
+        canvas.save()
+        return out.getvalue()
+
+    def watermark(self, canvas: Canvas) -> None:
+        status = self.quote.status
+        if status not in _WATERMARKED:
+            return
+        text = self.words[f"status.{status.value}"].upper()
+        # Fit the word across the page's diagonal, whatever the language makes of it.
+        size = min(100.0, 100.0 * 190 / (_text_width(text, _BOLD, 100)))
+        canvas.saveState()
+        canvas.translate(_PAGE_WIDTH / 2 * mm, _PAGE_HEIGHT / 2 * mm)
+        canvas.rotate(35)
+        canvas.setFillColorRGB(*_rgb(_STATUS_COLOR[status]), alpha=0.07)
+        canvas.setFont(_BOLD, size)
+        canvas.drawCentredString(0, -size / 3, text)
+        canvas.restoreState()
+
+
+def _font(style: str) -> str:
+    return _BOLD if style == "B" else _REGULAR
+
+
+def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    """Break `text` at its line breaks and spaces into lines no wider than `width` points.
+
+    Plain spaces break a line; Babel's no-break spaces inside an amount only when the amount
+    alone is wider than its cell, and a word wider than its cell is cut between two letters
+    rather than left to overflow.
+    """
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        if stringWidth(paragraph, font, size) <= width:
+            lines.append(paragraph)
+            continue
+        line = ""
+        for word in paragraph.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if stringWidth(candidate, font, size) <= width:
+                line = candidate
+                continue
+            if line:
+                lines.append(line)
+            while len(word) > 1 and stringWidth(word, font, size) > width:
+                cut = len(word) - 1
+                while cut > 1 and stringWidth(word[:cut], font, size) > width:
+                    cut -= 1
+                # An amount too wide for its cell breaks between its groups of digits.
+                space = max(word.rfind("\u00a0", 1, cut + 1), word.rfind("\u202f", 1, cut + 1))
+                if space > 0:
+                    lines.append(word[:space])
+                    word = word[space + 1 :]
+                else:
+                    lines.append(word[:cut])
+                    word = word[cut:]
+            line = word
+        lines.append(line)
+    return lines
+
+
+def _text_width(text: str, font: str, size: float, spacing: float = 0.0) -> float:
+    """Return the width in mm of `text` set in `font` at `size` points."""
+    width: float = stringWidth(text, font, size) + spacing * max(len(text) - 1, 0)
+    return width / mm
+
+
+def _centred(top: float, height: float, size: float) -> float:
+    """Return the top of one line of text at `size` points centred in a box `height` mm tall."""
+    return top + (height - _line_height(size)) / 2
+
+
+def _rgb(color: Color) -> tuple[float, float, float]:
+    return (color[0] / 255, color[1] / 255, color[2] / 255)
+
+
+def _paint(canvas: Canvas, mark: _Mark) -> None:
+    if isinstance(mark, _Text):
+        canvas.setFont(mark.font, mark.size)
+        canvas.setFillColorRGB(*_rgb(mark.color))
+        height = _line_height(mark.size)
+        for i, line in enumerate(mark.lines):
+            y = (_PAGE_HEIGHT - _baseline(mark.top + i * height, height, mark.size)) * mm
+            if mark.align == "R":
+                x = (mark.x + mark.width - _INSET) * mm
+                canvas.drawRightString(x, y, line, charSpace=mark.spacing)
+            elif mark.align == "C":
+                canvas.drawCentredString(
+                    (mark.x + mark.width / 2) * mm, y, line, charSpace=mark.spacing
+                )
+            else:
+                canvas.drawString((mark.x + _INSET) * mm, y, line, charSpace=mark.spacing)
+    elif isinstance(mark, _Rule):
+        canvas.setStrokeColorRGB(*_rgb(mark.color))
+        canvas.setLineWidth(mark.width * mm)
+        y = (_PAGE_HEIGHT - mark.y) * mm
+        canvas.line(_LEFT * mm, y, _RIGHT * mm, y)
+    else:
+        canvas.setFillColorRGB(*_rgb(mark.color))
+        x, y = mark.x * mm, (_PAGE_HEIGHT - mark.top - mark.height) * mm
+        if mark.radius:
+            canvas.roundRect(
+                x, y, mark.width * mm, mark.height * mm, mark.radius * mm, stroke=0, fill=1
+            )
+        else:
+            canvas.rect(x, y, mark.width * mm, mark.height * mm, stroke=0, fill=1)
