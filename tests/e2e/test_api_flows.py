@@ -312,6 +312,24 @@ def test_renew_and_pay_now_makes_the_quote_and_buys_it_at_once(client, auth):
     assert again.status_code == 422, again.text
 
 
+def test_renew_and_pay_now_refused_at_sending_leaves_no_draft_behind(client, auth):
+    # A partner's quote needs the customer's contact; without one, sending refuses it, and the
+    # draft made a moment before goes too (made and sent in one transaction).
+    anne = auth("anne@partner.example")
+    refused = client.post(
+        "/api/v1/orders",
+        headers=anne,
+        json={
+            "customer_csn": "5200000003",
+            "lines": [{"subscription_id": "SUB-0301"}],
+            "payment": {"payment_method": "card", "card_number": "4242 4242 4242 4242"},
+        },
+    )
+    assert refused.status_code == 422, refused.text
+    assert "contact" in refused.text
+    assert client.get("/api/v1/quotes", headers=anne).json()["data"] == []
+
+
 def test_renew_and_pay_now_with_a_declined_card_buys_nothing_and_leaves_nothing_open(client, auth):
     me = auth("marie@dupont.example")
     body = {

@@ -13,7 +13,7 @@ from renewquote.domain.model import Channel
 from renewquote.domain.quotes import RecipientRole
 from renewquote.services.automatic import make_automatic_quotes
 from renewquote.services.quoting import cancel_quote, edit_draft, get_quote
-from renewquote.storage.tables import outbox, subscriptions
+from renewquote.storage.tables import automatic_quote_terms, outbox, quotes, subscriptions
 from tests.book import NOW, TODAY
 
 # Of Dupont's subscriptions ending within 30 days of TODAY (2026-11-28): SUB-0001 (EUR,
@@ -93,3 +93,41 @@ def test_a_group_of_more_than_a_hundred_makes_several_quotes(book):
         conn.execute(subscriptions.insert(), rows)
     made = make_automatic_quotes(book, today=TODAY, now=NOW)
     assert len(made) == 2  # 100 lines, then 1
+
+
+def test_a_failure_half_way_records_nothing_and_the_next_round_makes_the_quote(due, monkeypatch):
+    import renewquote.services.automatic as automatic_service
+
+    real_send = automatic_service.send_draft
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(automatic_service, "send_draft", broken)
+    assert make_automatic_quotes(due, today=TODAY, now=NOW) == []
+    with due.read() as conn:
+        # No term taken, no draft left behind, nothing queued.
+        assert conn.execute(select(automatic_quote_terms)).all() == []
+        assert conn.execute(select(quotes)).all() == []
+        assert conn.execute(select(outbox)).all() == []
+    monkeypatch.setattr(automatic_service, "send_draft", real_send)
+    assert len(make_automatic_quotes(due, today=TODAY, now=NOW)) == 1
+
+
+def test_terms_the_rules_refuse_are_recorded_and_not_asked_again(due, monkeypatch):
+    import renewquote.services.automatic as automatic_service
+
+    calls = []
+
+    def refused(*args, **kwargs):
+        calls.append(1)
+        raise RuleViolation.one(Code.INVALID_INPUT, field="contact", problem="no")
+
+    monkeypatch.setattr(automatic_service, "send_draft", refused)
+    assert make_automatic_quotes(due, today=TODAY, now=NOW) == []
+    assert make_automatic_quotes(due, today=TODAY, now=NOW) == []
+    assert len(calls) == 1
+    with due.read() as conn:
+        terms = conn.execute(select(automatic_quote_terms.c.subscription_id)).scalars().all()
+        assert sorted(terms) == ["SUB-0001", "SUB-0009"]
+        assert conn.execute(select(quotes)).all() == []  # the refused draft rolled back

@@ -5,9 +5,10 @@ Which subscriptions: bought directly, active, standard offerings (never flex or 
 plans), without auto-renew, not renewed yet and on no open quote (`storage.automatic`). One
 quote per renewal group coming due (customer, currency; bought directly, so no partner), made
 through the same creation and sending as any quote, on the `automatic` channel, under the
-customer's own buying rules. Each term is recorded before its quote is made, in a table that
-takes a term once: however many workers run, no term is quoted automatically twice, and a term
-whose quote the rules refused is not tried again.
+customer's own buying rules. Each term is recorded, in a table that takes a term once, in the
+transaction that makes and sends its quote: however many workers run, no term is quoted
+automatically twice; a term whose quote the rules refused is recorded too and not tried again;
+one whose quote failed otherwise (a crash, a lost connection) is tried again next round.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from renewquote.domain.grouping import MAX_LINES_PER_QUOTE
 from renewquote.domain.model import QuoteType
 from renewquote.domain.quoting import LineRequest
 from renewquote.services.access import Caller
-from renewquote.services.quoting import QuoteDraft, create_quote, send_quote
+from renewquote.services.quoting import QuoteDraft, new_draft, send_draft
 from renewquote.storage import automatic
 from renewquote.storage.database import Database
 
@@ -68,23 +69,28 @@ def _quote_group(
     today: date,
     now: datetime,
 ) -> str | None:
-    with db.write() as conn:
-        # The terms another worker recorded first are its to quote.
-        subscriptions = automatic.claim_terms(conn, due, now)
-    if not subscriptions:
-        return None
-    draft = QuoteDraft(
-        type=QuoteType.RENEWAL,
-        lines=tuple(LineRequest(subscription_id=s.id) for s in subscriptions),
-        customer_csn=csn,
-        contact_email=purchaser,
-    )
     try:
-        quote = create_quote(db, system, draft, today=today, now=now)
-        return send_quote(db, system, quote.number, today=today, now=now).number
+        # Terms recorded, quote made and sent in one transaction: a crash or an error half-way
+        # records nothing, and the next round tries again.
+        with db.write() as conn:
+            # The terms another worker recorded first are its to quote.
+            subscriptions = automatic.claim_terms(conn, due, now)
+            if not subscriptions:
+                return None
+            draft = QuoteDraft(
+                type=QuoteType.RENEWAL,
+                lines=tuple(LineRequest(subscription_id=s.id) for s in subscriptions),
+                customer_csn=csn,
+                contact_email=purchaser,
+            )
+            quote = new_draft(conn, system, draft, today=today, now=now)
+            return send_draft(conn, system, quote.number, today=today, now=now).number
     except RuleViolation as refusal:
+        # The rules said no: the terms are recorded all the same, not to be asked every round.
+        with db.write() as conn:
+            automatic.claim_terms(conn, due, now)
         reasons = "; ".join(v.message() for v in refusal.violations)
         log.warning("no automatic quote for %s: %s", csn, reasons)
     except Exception:  # one customer's failure must not stop the others'
-        log.exception("no automatic quote for %s", csn)
+        log.exception("no automatic quote for %s (tried again next round)", csn)
     return None

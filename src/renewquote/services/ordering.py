@@ -16,9 +16,9 @@ from renewquote.domain.quoting import payment_problems
 from renewquote.services import mailing
 from renewquote.services.access import Caller
 from renewquote.services.payments import Authorization, PaymentProvider, TestGateway
-from renewquote.services.quoting.creation import create_quote
+from renewquote.services.quoting.creation import new_draft
 from renewquote.services.quoting.drafts import QuoteDraft
-from renewquote.services.quoting.lifecycle import send_quote
+from renewquote.services.quoting.lifecycle import send_draft
 from renewquote.storage import orders, quotes, repository
 from renewquote.storage.conditions import EVERYTHING, Condition
 from renewquote.storage.database import Database
@@ -182,8 +182,9 @@ def renew_and_pay(
     A quote the rules refuse leaves nothing. A payment refused (declined card, card limit, no
     new credit line) leaves the quote cancelled, the reason in its history, and nothing bought.
     """
-    quote = create_quote(db, caller, draft, today=today, now=now)
-    sent = send_quote(db, caller, quote.number, today=today, now=now, mail=False)
+    with db.write() as conn:  # made and sent in one: a refusal at either step leaves nothing
+        quote = new_draft(conn, caller, draft, today=today, now=now)
+        sent = send_draft(conn, caller, quote.number, today=today, now=now, mail=False)
     try:
         return checkout(
             db,

@@ -1,6 +1,6 @@
 """Quotes: what a draft asks for, creating one, and its life until it is ordered or ends."""
 
-from renewquote.services.quoting.creation import create_quote, replace_quote
+from renewquote.services.quoting.creation import create_quote, new_draft, replace_quote
 from renewquote.services.quoting.drafts import QuoteDraft
 from renewquote.services.quoting.lifecycle import (
     cancel_quote,
@@ -8,6 +8,7 @@ from renewquote.services.quoting.lifecycle import (
     expire_quotes,
     get_quote,
     quote_history,
+    send_draft,
     send_quote,
 )
 
@@ -18,7 +19,9 @@ __all__ = [
     "edit_draft",
     "expire_quotes",
     "get_quote",
+    "new_draft",
     "quote_history",
     "replace_quote",
+    "send_draft",
     "send_quote",
 ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import Connection
+
 from renewquote.domain.errors import Code, RuleViolation
 from renewquote.domain.lifecycle import Action, QuoteStatus, next_status
 from renewquote.domain.quotes import Quote
@@ -27,25 +29,32 @@ def create_quote(
     db: Database, caller: Caller, draft: QuoteDraft, *, today: date, now: datetime
 ) -> Quote:
     """Check and price a new quote and store it as a draft; a refused one leaves nothing."""
+    with db.write() as conn:
+        return new_draft(conn, caller, draft, today=today, now=now)
+
+
+def new_draft(
+    conn: Connection, caller: Caller, draft: QuoteDraft, *, today: date, now: datetime
+) -> Quote:
+    """`create_quote` inside the caller's transaction (to send the draft in the same one)."""
     caller.require_buyer()
     customer_csn = caller.customer_to_quote(draft.customer_csn)
-    with db.write() as conn:
-        context, address = quote_context(
-            conn, caller, customer_csn, draft, channel=caller.channel, today=today
-        )
-        priced = build_quote(draft.request(), context)
-        new = NewDraft(
-            priced=priced,
-            channel=caller.channel,
-            language=language_of(draft.language, context.customer.language),
-            created_by=caller.user_id,
-            contact_email=draft.contact_email,
-            address=address,
-            tax_rate=context.customer.tax_rate,
-            recipients=recipients_of(caller, draft),
-        )
-        detail = {"lines": len(priced.lines), "total": str(priced.totals.total)}
-        return quotes.insert_draft(conn, new, Event(caller.email, "created", now, detail))
+    context, address = quote_context(
+        conn, caller, customer_csn, draft, channel=caller.channel, today=today
+    )
+    priced = build_quote(draft.request(), context)
+    new = NewDraft(
+        priced=priced,
+        channel=caller.channel,
+        language=language_of(draft.language, context.customer.language),
+        created_by=caller.user_id,
+        contact_email=draft.contact_email,
+        address=address,
+        tax_rate=context.customer.tax_rate,
+        recipients=recipients_of(caller, draft),
+    )
+    detail = {"lines": len(priced.lines), "total": str(priced.totals.total)}
+    return quotes.insert_draft(conn, new, Event(caller.email, "created", now, detail))
 
 
 def replace_quote(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
+from sqlalchemy import Connection
+
 from renewquote.domain.errors import Code, RuleViolation
 from renewquote.domain.lifecycle import Action, QuoteStatus, next_status
 from renewquote.domain.model import Channel, QuoteType, Subscription
@@ -106,38 +108,51 @@ def send_quote(
     """Send a draft: check it again, fix its validity, queue its e-mails (unless `mail` is
     False: a quote bought at once needs none); end what it replaces."""
     with db.write() as conn:
-        quote = quotes.load_quote(conn, number, visible=caller.quotes_visible(), lock=True)
-        # Seen first, then allowed: another tenant's quote is not found, whoever asks.
-        caller.require_maker(quote)
-        next_status(quote.status, Action.SEND)
-        draft = draft_of(quote)
-        context, _ = quote_context(
-            conn, caller, quote.customer_csn, draft, channel=quote.channel, today=today
+        return send_draft(conn, caller, number, today=today, now=now, mail=mail)
+
+
+def send_draft(
+    conn: Connection,
+    caller: Caller,
+    number: str,
+    *,
+    today: date,
+    now: datetime,
+    mail: bool = True,
+) -> Quote:
+    """`send_quote` inside the caller's transaction (a draft made and sent in one)."""
+    quote = quotes.load_quote(conn, number, visible=caller.quotes_visible(), lock=True)
+    # Seen first, then allowed: another tenant's quote is not found, whoever asks.
+    caller.require_maker(quote)
+    next_status(quote.status, Action.SEND)
+    draft = draft_of(quote)
+    context, _ = quote_context(
+        conn, caller, quote.customer_csn, draft, channel=quote.channel, today=today
+    )
+    # The rules are checked again on the day of sending; the prices stay as quoted.
+    priced = build_quote(draft.request(), context)
+    if quote.channel is not Channel.SELF_SERVICE and quote.contact_email is None:
+        raise RuleViolation.one(
+            Code.INVALID_INPUT,
+            field="contact",
+            problem="a partner's quote goes to one contact of the customer",
         )
-        # The rules are checked again on the day of sending; the prices stay as quoted.
-        priced = build_quote(draft.request(), context)
-        if quote.channel is not Channel.SELF_SERVICE and quote.contact_email is None:
-            raise RuleViolation.one(
-                Code.INVALID_INPUT,
-                field="contact",
-                problem="a partner's quote goes to one contact of the customer",
-            )
-        expires_at = quote_expiry(today, _anchors(context.subscriptions, priced), priced.lines)
-        detail = {"to": [r.email for r in quote.recipients], "expires_at": str(expires_at)}
-        quotes.mark_sent(
-            conn, quote, expires_at=expires_at, event=Event(caller.email, "sent", now, detail)
-        )
-        # Auto-renew would renew on the old seats and term: off until this quote ends.
-        repository.hold_auto_renew(conn, quote.id, _changed(context.subscriptions, priced))
-        if quote.replaces is not None:
-            replaced = quotes.load_quote(conn, quote.replaces, lock=True)
-            if replaced.status in (QuoteStatus.DRAFT, QuoteStatus.SENT):
-                status = next_status(replaced.status, Action.SUPERSEDE)
-                event = Event(caller.email, "superseded", now, {"by": quote.number})
-                quotes.end_quotes(conn, [replaced.id], status, event)
-        if mail:
-            mailing.queue_quote_mail(conn, quote, now)
-        return quotes.load_quote_by_id(conn, quote.id)
+    expires_at = quote_expiry(today, _anchors(context.subscriptions, priced), priced.lines)
+    detail = {"to": [r.email for r in quote.recipients], "expires_at": str(expires_at)}
+    quotes.mark_sent(
+        conn, quote, expires_at=expires_at, event=Event(caller.email, "sent", now, detail)
+    )
+    # Auto-renew would renew on the old seats and term: off until this quote ends.
+    repository.hold_auto_renew(conn, quote.id, _changed(context.subscriptions, priced))
+    if quote.replaces is not None:
+        replaced = quotes.load_quote(conn, quote.replaces, lock=True)
+        if replaced.status in (QuoteStatus.DRAFT, QuoteStatus.SENT):
+            status = next_status(replaced.status, Action.SUPERSEDE)
+            event = Event(caller.email, "superseded", now, {"by": quote.number})
+            quotes.end_quotes(conn, [replaced.id], status, event)
+    if mail:
+        mailing.queue_quote_mail(conn, quote, now)
+    return quotes.load_quote_by_id(conn, quote.id)
 
 
 def cancel_quote(db: Database, caller: Caller, number: str, *, now: datetime) -> Quote:
