@@ -29,6 +29,7 @@ from renewquote.services.mailing import (
     deliver_mail,
     link_hash,
 )
+from renewquote.services.rounds import hold
 from renewquote.services.worker import work_once
 from renewquote.storage import outbox
 from renewquote.storage.database import Database
@@ -48,6 +49,7 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []  # each message's bytes, as they came
         self.refuse: dict[str, str] = {}  # address -> the reply to its RCPT TO
 
     async def handle_RCPT(self, server, session, envelope, address, options) -> str:
@@ -57,6 +59,7 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:
+        self.raw.append(envelope.original_content)
         message = message_from_bytes(envelope.original_content, policy=policy.default)
         self.messages.append(message)  # type: ignore[arg-type]
         return "250 Message accepted"
@@ -244,9 +247,25 @@ def test_a_server_that_cannot_be_reached_is_retried_not_failed(client, auth, boo
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
-    sent_quote(client, auth)
-    done = deliver(book, f"smtp://127.0.0.1:{closed}")
-    assert (done.mail.sent, done.mail.retried, done.mail.failed) == (0, 1, 0)
+    sent_quote(client, auth, {"email": "cfo@dupont.example"}, {"email": "ap@dupont.example"})
+
+    class Counting:
+        def __init__(self, mailer: SmtpMailer) -> None:
+            self.mailer, self.calls = mailer, 0
+
+        def send(self, message: EmailMessage) -> None:
+            self.calls += 1
+            self.mailer.send(message)
+
+    with SmtpMailer(f"smtp://127.0.0.1:{closed}") as mailer:
+        counting = Counting(mailer)
+        done = deliver_mail(book, counting, SETTINGS, clock=lambda: NOW)
+    assert (done.sent, done.retried, done.failed) == (0, 3, 0)
+    # One try for the batch, not one timeout per mail; and the outage burns no attempt.
+    assert counting.calls == 1
+    with book.read() as conn:
+        rows = conn.execute(select(outbox_table.c.attempts, outbox_table.c.status)).all()
+    assert sorted(rows) == [(0, "pending")] * 3
 
 
 def test_a_claim_whose_worker_died_is_taken_again_after_its_lease(client, auth, book, smtp):
@@ -529,3 +548,53 @@ def test_a_refused_login_keeps_the_mail_for_later(client, auth, book, smtp):
     done = work_once(book, NoLogin(), SETTINGS, clock=lambda: NOW)
     assert (done.mail.retried, done.mail.failed) == (1, 0)
     assert deliver(book, url, at=NOW + timedelta(minutes=1)).mail.sent == 1
+
+
+def test_mails_go_out_byte_for_byte_as_the_standard_library_writes_them(client, auth, book, smtp):
+    # The PDF part is encoded once per quote and copied into each mail (delivery/wire.py);
+    # what arrives must be exactly what smtplib's send_message would have sent.
+    inbox, url = smtp
+
+    class Keeping:
+        def __init__(self, mailer: SmtpMailer) -> None:
+            self.mailer, self.sent = mailer, []
+
+        def send(self, message: EmailMessage) -> None:
+            self.sent.append(message)
+            self.mailer.send(message)
+
+    sent_quote(client, auth, {"email": "cfo@dupont.example"}, {"email": "ap@dupont.example"})
+    with SmtpMailer(url) as mailer:
+        keeping = Keeping(mailer)
+        assert deliver_mail(book, keeping, SETTINGS, clock=lambda: NOW).sent == 3
+    expected = [
+        m.as_bytes(policy=m.policy.clone(linesep="\r\n")).rstrip(b"\r\n") for m in keeping.sent
+    ]
+    assert [raw.rstrip(b"\r\n") for raw in inbox.raw] == expected
+    # The one PDF part is shared by the three mails, as the same object.
+    attachments = [next(m.iter_attachments()) for m in keeping.sent]
+    assert all(a is attachments[0] for a in attachments)
+
+
+def test_a_claim_is_written_again_only_when_its_lease_runs_short(book):
+    with book.write() as conn:
+        outbox.enqueue(conn, "mail.test", [{"n": 1}], NOW)
+    with book.write() as conn:
+        [row] = outbox.claim(conn, ["mail.test"], now=NOW, lease=LEASE, limit=1)
+
+    def lease_until() -> Any:
+        with book.read() as conn:
+            return conn.execute(select(outbox_table.c.lease_until)).scalar_one()
+
+    stored = lease_until()
+    early = hold(book, row, now=NOW + LEASE / 4, lease=LEASE)
+    assert early is row and lease_until() == stored  # plenty left: nothing written
+    later = NOW + LEASE * 3 / 4
+    renewed = hold(book, row, now=later, lease=LEASE)
+    assert renewed is not None and renewed.lease_until == later + LEASE
+    assert lease_until() == later + LEASE
+    # Once another worker has taken the row, holding it again says so.
+    taken = NOW + LEASE * 3
+    with book.write() as conn:
+        outbox.claim(conn, ["mail.test"], now=taken, lease=LEASE, limit=1)
+    assert hold(book, renewed, now=taken, lease=LEASE) is None

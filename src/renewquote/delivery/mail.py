@@ -7,12 +7,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
+from email.policy import default
 from email.utils import format_datetime, formataddr
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
 from renewquote.delivery.formatting import day_text, money_text
 from renewquote.delivery.templates import render
+from renewquote.delivery.wire import SharedPart
 from renewquote.delivery.words import words_for
 from renewquote.domain.quotes import Order
 from renewquote.services.documents import PrintableQuote
@@ -45,33 +48,50 @@ class OrderMail:
     at: datetime
 
 
-def compose(mail: QuoteMail, pdf: bytes) -> EmailMessage:
-    """Build a quote's mail: text first, HTML as its alternative, the PDF attached."""
+def pdf_attachment(printable: PrintableQuote, pdf: bytes) -> SharedPart:
+    """Return a quote's PDF as a mail part: encoded once, attached to every recipient's mail."""
+    part = SharedPart(policy=default)
+    part.set_content(
+        pdf,
+        maintype="application",
+        subtype="pdf",
+        disposition="attachment",
+        filename=f"{printable.quote.number}.pdf",
+    )
+    return part
+
+
+def compose(mail: QuoteMail, attachment: MIMEPart) -> EmailMessage:
+    """Build a quote's mail: text first, HTML as its alternative, the PDF attached
+    (`pdf_attachment`, the same part for every recipient: mails are written, never changed)."""
     printable = mail.printable
     quote = printable.quote
-    language = quote.language
-    words = words_for(language)
-    seller = seller_name(printable)
-    total = money_text(quote.total, quote.currency, language)
-    expires = day_text(quote.expires_at, language)
+    shared = _shared(printable)
+    words = shared.words
     values = {
-        **_common(printable, words, mail.to_name),
+        **shared.values,
+        "greeting": _greeting(words, mail.to_name),
         "intro": words[f"mail.intro.{mail.kind}"].format(
-            seller=seller, number=quote.number, customer=printable.customer.name, date=expires
+            seller=shared.seller,
+            number=quote.number,
+            customer=printable.customer.name,
+            date=shared.expires,
         ),
-        "total": words["mail.total"].format(total=total, date=expires),
-        "personal": words["mail.personal"].format(date=day_text(mail.link_expires_on, language)),
+        "total": words["mail.total"].format(total=shared.total, date=shared.expires),
+        "personal": words["mail.personal"].format(
+            date=day_text(mail.link_expires_on, quote.language)
+        ),
         "link": mail.link,
     }
     subject = words[f"mail.subject.{mail.kind}"].format(
-        number=quote.number, seller=seller, total=total, date=expires
+        number=quote.number, seller=shared.seller, total=shared.total, date=shared.expires
     )
-    message = _message(subject, seller, mail.sender, mail.to_email, mail.to_name, mail, language)
+    message = _message(subject, shared.seller, mail.to_email, mail.to_name, mail, quote.language)
     message.set_content(render("mail/quote.txt", values))
     message.add_alternative(render("mail/quote.html", values), subtype="html")
-    message.add_attachment(
-        pdf, maintype="application", subtype="pdf", filename=f"{quote.number}.pdf"
-    )
+    message.make_mixed()
+    # typeshed wants an EmailMessage; any part will do, and a part has no MIME-Version.
+    message.attach(cast(EmailMessage, attachment))
     return message
 
 
@@ -79,12 +99,12 @@ def compose_order(mail: OrderMail) -> EmailMessage:
     """Build an order's confirmation: what was ordered, for how much, paid how."""
     printable = mail.printable
     quote = printable.quote
-    language = quote.language
-    words = words_for(language)
-    seller = seller_name(printable)
-    total = money_text(mail.order.total, mail.order.currency, language)
+    shared = _shared(printable)
+    words = shared.words
+    total = money_text(mail.order.total, mail.order.currency, quote.language)
     values = {
-        **_common(printable, words, None),
+        **shared.values,
+        "greeting": _greeting(words, None),
         "intro": words["mail.order.intro"].format(
             order=mail.order.id, number=quote.number, customer=printable.customer.name
         ),
@@ -93,7 +113,7 @@ def compose_order(mail: OrderMail) -> EmailMessage:
         ),
     }
     subject = words["mail.order.subject"].format(order=mail.order.id, number=quote.number)
-    message = _message(subject, seller, mail.sender, mail.to_email, None, mail, language)
+    message = _message(subject, shared.seller, mail.to_email, None, mail, quote.language)
     message.set_content(render("mail/order.txt", values))
     message.add_alternative(render("mail/order.html", values), subtype="html")
     return message
@@ -106,20 +126,28 @@ def seller_name(printable: PrintableQuote) -> str:
     return printable.vendor.name if printable.vendor else "renewquote"
 
 
-def _common(
-    printable: PrintableQuote, words: Mapping[str, str], to_name: str | None
-) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class _Shared:
+    """What every mail about one quote says alike, worded and formatted once."""
+
+    words: Mapping[str, str]
+    seller: str
+    total: str
+    expires: str
+    values: Mapping[str, Any]  # the templates' values that do not depend on the recipient
+
+
+@lru_cache(maxsize=256)
+def _shared(printable: PrintableQuote) -> _Shared:
+    # A worker mails each quote to up to nine people in a row: Babel's formatting of its lines
+    # and totals is done for the first of them. PrintableQuote is frozen: equal is the same.
     quote = printable.quote
     language = quote.language
-    return {
+    words = words_for(language)
+    values = {
         "words": words,
         "language": language,
-        "greeting": (
-            words["mail.greeting"].format(name=to_name)
-            if to_name
-            else words["mail.greeting_anonymous"]
-        ),
-        "lines": [
+        "lines": tuple(
             {
                 "name": line.offering_name,
                 "seats": line.quantity,
@@ -130,14 +158,26 @@ def _common(
                 "promotion": line.promotion_name,
             }
             for line in quote.lines
-        ],
+        ),
     }
+    return _Shared(
+        words=words,
+        seller=seller_name(printable),
+        total=money_text(quote.total, quote.currency, language),
+        expires=day_text(quote.expires_at, language),
+        values=values,
+    )
+
+
+def _greeting(words: Mapping[str, str], to_name: str | None) -> str:
+    if to_name:
+        return words["mail.greeting"].format(name=to_name)
+    return words["mail.greeting_anonymous"]
 
 
 def _message(
     subject: str,
     seller: str,
-    sender: str,
     to_email: str,
     to_name: str | None,
     mail: QuoteMail | OrderMail,
@@ -145,7 +185,7 @@ def _message(
 ) -> EmailMessage:
     message = EmailMessage()
     message["Subject"] = subject
-    message["From"] = formataddr((seller, sender))
+    message["From"] = formataddr((seller, mail.sender))
     message["To"] = formataddr((to_name or "", to_email))
     message["Message-ID"] = mail.message_id
     message["Date"] = format_datetime(mail.at.replace(tzinfo=UTC), usegmt=True)

@@ -9,23 +9,29 @@ from email.message import EmailMessage
 from types import TracebackType
 from urllib.parse import unquote, urlsplit
 
+from renewquote.delivery.wire import outgoing
+
 
 class MailError(Exception):
-    """The server did not take a message; `permanent` when trying again cannot help (5xx)."""
+    """The server did not take a message; `permanent` when trying again cannot help (5xx),
+    `no_session` when no session could be opened at all (unreachable, login refused): no
+    other message can go either until it can."""
 
-    def __init__(self, reason: str, *, permanent: bool) -> None:
+    def __init__(self, reason: str, *, permanent: bool, no_session: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
+        self.no_session = no_session
 
 
 class SmtpMailer:
     """One SMTP session, opened at the first message and kept for the next ones.
 
-    `url` is `smtp://[user:password@]host[:port]` (STARTTLS whenever the server offers it, and
-    required before a password is sent), or `smtps://...` (TLS from the start). A session
-    that cannot be opened (unreachable, refused login, no TLS for a password) is a passing
-    failure: the mail is kept and tried again, never failed for good for the server's fault.
+    `url` is `smtp://[user:password@]host[:port]` (STARTTLS whenever the server offers it;
+    required, with the certificate checked, before a password is sent), or `smtps://...` (TLS
+    from the start, certificate checked). A session that cannot be opened (unreachable,
+    refused login, no TLS for a password) is a passing failure: the mail is kept and tried
+    again, never failed for good for the server's fault.
     """
 
     def __init__(self, url: str, *, timeout: float = 30.0) -> None:
@@ -59,9 +65,15 @@ class SmtpMailer:
             session = self._open()
         except (smtplib.SMTPException, OSError) as error:
             self._drop()
-            raise MailError(f"cannot open a session: {_why(error)}", permanent=False) from error
+            raise MailError(
+                f"cannot open a session: {_why(error)}", permanent=False, no_session=True
+            ) from error
+        wire = outgoing(message)
+        if wire.international and not session.has_extn("smtputf8"):
+            raise MailError("the server cannot take a non-ASCII address (SMTPUTF8)", permanent=True)
+        options = ("SMTPUTF8", "BODY=8BITMIME") if wire.international else ()
         try:
-            refused = session.send_message(message)
+            refused = session.sendmail(wire.sender, list(wire.recipients), wire.data, options)
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _ in error.recipients.values()]
             self._drop()
@@ -100,7 +112,7 @@ class SmtpMailer:
                 session = smtplib.SMTP(self._host, self._port, timeout=self._timeout)
                 session.ehlo()
                 if session.has_extn("starttls"):
-                    session.starttls(context=ssl.create_default_context())
+                    session.starttls(context=self._starttls_context())
                     session.ehlo()
                 elif self._password is not None:
                     session.close()
@@ -109,6 +121,17 @@ class SmtpMailer:
                 session.login(self._user, self._password)
             self._session = session
         return self._session
+
+    def _starttls_context(self) -> ssl.SSLContext:
+        if self._password is not None:
+            # A password crosses only to the server the certificate names.
+            return ssl.create_default_context()
+        # Without a password, TLS when offered is a bonus, not a promise (RFC 7435): a local
+        # relay's self-signed certificate must not stop the mail.
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
 
     def _drop(self) -> None:
         # After an error the session's state is unknown: the next message opens a new one.

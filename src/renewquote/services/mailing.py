@@ -17,20 +17,21 @@ import secrets
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.utils import make_msgid
 from enum import StrEnum
+from time import monotonic
 from typing import Any, Protocol
 
 from sqlalchemy import Connection
 
-from renewquote.delivery.mail import OrderMail, QuoteMail, compose, compose_order
+from renewquote.delivery.mail import OrderMail, QuoteMail, compose, compose_order, pdf_attachment
 from renewquote.delivery.pdf import render_quote_pdf
 from renewquote.delivery.smtp import MailError
 from renewquote.domain.lifecycle import QuoteStatus
 from renewquote.domain.quotes import Delivery, Order, Quote
 from renewquote.services.documents import PrintableQuote, printable_of
-from renewquote.services.rounds import DeliveryRound, give_back
+from renewquote.services.rounds import DeliveryRound, give_back, hold
 from renewquote.storage import orders, outbox, quotes
 from renewquote.storage.database import Database
 from renewquote.storage.outbox import Claimed, OutboxStatus
@@ -47,6 +48,9 @@ LINK_LIFETIME = timedelta(days=14)
 REMIND_BEFORE = timedelta(days=7)
 # How long a worker holds the rows it claimed: well past an SMTP server's slowest answer.
 LEASE = timedelta(minutes=2)
+# A quote's status is read again before its next mail once this many seconds have passed: a
+# quote replaced or cancelled while its mails go out gets no more than a second's worth.
+STATUS_FRESH = 1.0
 # After a passing failure (4xx, connection lost), the next attempt waits this long, then the
 # next, ...; after the last one the mail is given up as failed.
 RETRY_DELAYS = (
@@ -162,14 +166,25 @@ class _Documents:
     """What a round mails: its quotes (each read and rendered once), recipients and orders."""
 
     printable: dict[int, PrintableQuote] = field(default_factory=dict)
-    pdf: dict[int, bytes] = field(default_factory=dict)
+    pdf: dict[int, MIMEPart] = field(default_factory=dict)
     recipients: dict[int, tuple[str, str | None]] = field(default_factory=dict)
     orders: dict[int, Order] = field(default_factory=dict)
+    statuses: dict[int, tuple[float, QuoteStatus | None]] = field(default_factory=dict)
 
-    def pdf_of(self, printable: PrintableQuote) -> bytes:
+    def status_now(self, db: Database, quote_id: int) -> QuoteStatus | None:
+        """Return a quote's status as read at most `STATUS_FRESH` ago."""
+        now = monotonic()
+        read = self.statuses.get(quote_id)
+        if read is None or now - read[0] > STATUS_FRESH:
+            with db.read() as conn:
+                read = (now, quotes.status_of(conn, quote_id))
+            self.statuses[quote_id] = read
+        return read[1]
+
+    def pdf_of(self, printable: PrintableQuote) -> MIMEPart:
         quote_id = printable.quote.id
         if quote_id not in self.pdf:
-            self.pdf[quote_id] = render_quote_pdf(printable)
+            self.pdf[quote_id] = pdf_attachment(printable, render_quote_pdf(printable))
         return self.pdf[quote_id]
 
 
@@ -184,22 +199,21 @@ def deliver_mail(
 ) -> MailRound:
     """Claim up to `batch` due mails, send them, record each outcome; return the counts."""
     done = MailRound()
-    with db.write() as conn:
+    with db.write(durable=False) as conn:
         claimed = outbox.claim(conn, MAIL_TOPICS, now=clock(), lease=lease, limit=batch)
     if not claimed:
         return done
     documents = _read_documents(db, claimed)
-    for row in claimed:
-        # Held anew just before sending (and the quote read again): a batch that outlasts its
+    for index, row in enumerate(claimed):
+        # Still held just before sending (and the quote read again): a batch that outlasts its
         # lease must not send what another worker has taken since.
-        with db.write() as conn:
-            held = outbox.renew(conn, row, now=clock(), lease=lease)
-            status = (
-                quotes.status_of(conn, row.payload["quote_id"]) if row.topic == QUOTE_MAIL else None
-            )
+        held = hold(db, row, now=clock(), lease=lease)
         if held is None:
             done.lost += 1
             continue
+        status = (
+            documents.status_now(db, row.payload["quote_id"]) if row.topic == QUOTE_MAIL else None
+        )
         try:
             message = _message(held, documents, settings, clock(), status)
         except _NotToSend as reason:
@@ -212,6 +226,17 @@ def deliver_mail(
         try:
             mailer.send(message)
         except MailError as error:
+            if error.no_session:
+                # No mail can go until the server can be reached: this one and the rest of the
+                # batch wait, their attempts not counted, instead of each waiting out a timeout.
+                log.warning(
+                    "mail server unreachable, %d mails wait: %s", len(claimed) - index, error.reason
+                )
+                at = clock() + RETRY_DELAYS[0]
+                give_back(db, held, done, at=at, error=error.reason, counted=False)
+                for waiting in claimed[index + 1 :]:
+                    give_back(db, waiting, done, at=at, error=error.reason, counted=False)
+                break
             if error.permanent or held.attempts >= MAX_ATTEMPTS:
                 _record(db, held, done, clock, Delivery.FAILED, error.reason)
             else:
@@ -299,7 +324,7 @@ def _record(
 ) -> None:
     now = clock()
     status = OutboxStatus.SENT if delivery is Delivery.SENT else OutboxStatus.FAILED
-    with db.write() as conn:
+    with db.write(durable=False) as conn:
         kept = outbox.finish(conn, row, status, now=now, error=error, payload=_without_token(row))
         # A mail not sent because its quote ended leaves the recipient's earlier mail's state.
         if kept and row.topic == QUOTE_MAIL and not skipped:

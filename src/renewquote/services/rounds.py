@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from renewquote.storage import outbox
 from renewquote.storage.database import Database
@@ -32,10 +32,32 @@ class DeliveryRound:
         self.lost += other.lost
 
 
-def give_back(db: Database, row: Claimed, done: DeliveryRound, *, at: datetime, error: str) -> None:
-    """Give a claimed row back to be tried again at `at`, and count it."""
-    with db.write() as conn:
-        kept = outbox.retry(conn, row, at=at, error=error)
+def hold(db: Database, row: Claimed, *, now: datetime, lease: timedelta) -> Claimed | None:
+    """Return `row` held for long enough to deliver it now; None if another worker took it.
+
+    A claim's lease is renewed only once less than half of it is left: until it runs out no
+    other worker can take the row, so a batch that goes at its usual pace writes nothing
+    before each delivery, and one that outlasts its lease finds out before sending.
+    """
+    if row.lease_until - now > lease / 2:
+        return row
+    with db.write(durable=False) as conn:
+        return outbox.renew(conn, row, now=now, lease=lease)
+
+
+def give_back(
+    db: Database,
+    row: Claimed,
+    done: DeliveryRound,
+    *,
+    at: datetime,
+    error: str,
+    counted: bool = True,
+) -> None:
+    """Give a claimed row back to be tried again at `at`, and count it (`counted=False`: the
+    row was not tried, and its attempt is taken back)."""
+    with db.write(durable=False) as conn:
+        kept = outbox.retry(conn, row, at=at, error=error, counted=counted)
     if kept:
         done.retried += 1
     else:

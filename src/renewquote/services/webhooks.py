@@ -26,7 +26,7 @@ from renewquote.domain.errors import Code, RuleViolation
 from renewquote.domain.model import CallerKind
 from renewquote.domain.quotes import Quote
 from renewquote.services.access import Caller
-from renewquote.services.rounds import DeliveryRound, give_back
+from renewquote.services.rounds import DeliveryRound, give_back, hold
 from renewquote.storage import outbox, quotes, webhooks
 from renewquote.storage.database import Database
 from renewquote.storage.outbox import Claimed, OutboxStatus
@@ -212,7 +212,7 @@ def deliver_webhooks(
 ) -> WebhookRound:
     """Claim up to `batch` due deliveries and post them; return the counts."""
     done = WebhookRound()
-    with db.write() as conn:
+    with db.write(durable=False) as conn:
         claimed = outbox.claim(conn, [WEBHOOK], now=clock(), lease=lease, limit=batch)
         if not claimed:
             return done
@@ -220,15 +220,15 @@ def deliver_webhooks(
             webhooks.endpoints_by_id(conn, {c.payload["endpoint_id"] for c in claimed})
         )
     for claimed_row in claimed:
-        with db.write() as conn:
-            row = outbox.renew(conn, claimed_row, now=clock(), lease=lease)
-            # Read again: an endpoint disabled by a 410 earlier in this batch gets no more.
-            endpoint_id = claimed_row.payload["endpoint_id"]
-            fresh = webhooks.endpoints_by_id(conn, {endpoint_id})
-        endpoints[endpoint_id] = fresh.get(endpoint_id)  # None once deleted
+        row = hold(db, claimed_row, now=clock(), lease=lease)
         if row is None:
             done.lost += 1
             continue
+        # Read again: an endpoint disabled by a 410 earlier in this batch gets no more.
+        endpoint_id = row.payload["endpoint_id"]
+        with db.read() as conn:
+            fresh = webhooks.endpoints_by_id(conn, {endpoint_id})
+        endpoints[endpoint_id] = fresh.get(endpoint_id)  # None once deleted
         _deliver_one(
             db,
             poster,
@@ -302,7 +302,7 @@ def _finish(
     status: OutboxStatus,
     error: str | None,
 ) -> None:
-    with db.write() as conn:
+    with db.write(durable=False) as conn:
         kept = outbox.finish(conn, row, status, now=clock(), error=error)
     if not kept:
         done.lost += 1

@@ -143,14 +143,21 @@ def finish(
     return _still_held(conn, claimed, values)
 
 
-def retry(conn: Connection, claimed: Claimed, *, at: datetime, error: str) -> bool:
-    """Give a claimed row back to be tried again at `at`; False if the claim was lost."""
-    values = {
+def retry(
+    conn: Connection, claimed: Claimed, *, at: datetime, error: str, counted: bool = True
+) -> bool:
+    """Give a claimed row back to be tried again at `at`; False if the claim was lost.
+
+    `counted=False` for a row that was not tried after all (its server could not be reached):
+    the attempt its claim counted is taken back."""
+    values: dict[str, Any] = {
         "status": OutboxStatus.PENDING.value,
         "available_at": at,
         "lease_until": None,
         "last_error": error,
     }
+    if not counted:
+        values["attempts"] = outbox.c.attempts - 1
     return _still_held(conn, claimed, values)
 
 
