@@ -598,3 +598,48 @@ def test_a_claim_is_written_again_only_when_its_lease_runs_short(book):
     with book.write() as conn:
         outbox.claim(conn, ["mail.test"], now=taken, lease=LEASE, limit=1)
     assert hold(book, renewed, now=taken, lease=LEASE) is None
+
+
+def test_a_quote_that_cannot_be_read_fails_its_own_mails_only(
+    client, auth, book, smtp, monkeypatch
+):
+    import renewquote.services.mailing as mailing
+
+    inbox, url = smtp
+    first = sent_quote(client, auth, {"email": "cfo@dupont.example"})
+    second = sent_quote(client, auth)  # to Marie only
+    real = mailing.printable_of
+
+    def broken(conn, quote):
+        if quote.number == first["number"]:
+            raise ValueError("a stored amount is not a number")
+        return real(conn, quote)
+
+    monkeypatch.setattr(mailing, "printable_of", broken)
+    done = deliver(book, url)
+    assert (done.mail.sent, done.mail.failed) == (1, 2)
+    [mailed] = inbox.messages
+    assert second["number"] in str(mailed["Subject"])
+    shown = client.get(
+        f"/api/v1/quotes/{first['number']}", headers=auth("marie@dupont.example")
+    ).json()
+    assert [r["delivery"] for r in shown["recipients"]] == ["failed", "failed"]
+    assert all("its quote cannot be read" in r["delivery_error"] for r in shown["recipients"])
+
+
+def test_link_pages_behind_a_path_prefix_point_under_it(client, auth, book, smtp, monkeypatch):
+    # renewquote served at https://vendor.example/renew/ by a proxy that strips /renew.
+    inbox, url = smtp
+    sent_quote(client, auth)
+    prefixed = MailSettings(public_url="https://vendor.example/renew", sender="q@vendor.test")
+    with SmtpMailer(url) as mailer:
+        assert deliver_mail(book, mailer, prefixed, clock=lambda: NOW).sent == 1
+    text, _, _ = parts(inbox.messages[0])
+    token = re.search(r"https://vendor\.example/renew/q/([A-Za-z0-9_-]+)", text).group(1)
+    monkeypatch.setenv("RENEWQUOTE_PUBLIC_URL", "https://vendor.example/renew")
+    with TestClient(create_app(book, clock=lambda: NOW)) as behind:
+        page = behind.get(f"/q/{token}")  # as the proxy passes it on
+    assert page.status_code == 200
+    assert f'action="/renew/q/{token}/checkout"' in page.text
+    assert f'href="/renew/q/{token}/pdf"' in page.text
+    assert "Path=/renew/q" in page.headers["set-cookie"]

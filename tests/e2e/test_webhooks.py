@@ -5,6 +5,7 @@ SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -18,7 +19,12 @@ from renewquote.api.schemas import webhook_body
 from renewquote.clock import utcnow
 from renewquote.delivery.webhooks import HttpPoster
 from renewquote.services.mailing import MailSettings
-from renewquote.services.webhooks import deliver_webhooks, publish_events
+from renewquote.services.webhooks import (
+    deliver_webhooks,
+    destination,
+    publish_events,
+    url_problem,
+)
 from renewquote.services.worker import WebhookSettings, work_once
 from tests.book import NOW
 
@@ -233,3 +239,47 @@ def test_a_deleted_endpoint_gets_nothing_more(client, auth, book, receiver, priv
     partner_quote(client, auth)
     assert publish_events(book, webhook_body, now=NOW) > 0
     assert work(book).webhooks.claimed == 0 and receiver.calls == []
+
+
+def test_a_post_goes_to_the_address_checked_and_still_names_its_host(receiver):
+    # The name does not resolve at all: only the address given can have been connected to.
+    port = receiver.server.server_address[1]
+    with HttpPoster(timeout=5) as poster:
+        status = poster.post(
+            f"http://hooks.invalid:{port}/hook", "{}", {"webhook-id": "w1"}, address="127.0.0.1"
+        )
+    assert status == 200
+    [(headers, _)] = receiver.calls
+    assert headers["host"] == f"hooks.invalid:{port}"
+
+
+def test_the_address_posted_to_is_the_one_checked(monkeypatch):
+    answers = {
+        "hooks.example": ["93.184.216.34"],
+        "rebinding.example": ["93.184.216.34", "10.0.0.7"],
+    }
+
+    def resolve(host, port, *args, **kwargs):
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in answers[host]]
+
+    # No DNS here: the resolver answers as a name server would.
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    pinned = destination("https://hooks.example/in", allow_private=False)
+    assert (pinned.url, pinned.address) == ("https://hooks.example/in", "93.184.216.34")
+    # A name with one private address among public ones is refused whole.
+    assert (
+        url_problem("https://rebinding.example/in", allow_private=False) == "not a public address"
+    )
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["64:ff9b:1::a00:7", "64:ff9b::a00:7", "::ffff:10.0.0.7", "2002:a00:7::", "::10.0.0.7"],
+)
+def test_ipv4_behind_ipv6_prefixes_is_judged_as_itself(monkeypatch, address):
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda host, port, *a, **k: [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", (address, port))],
+    )
+    assert url_problem("https://hooks.example/in", allow_private=False) == "not a public address"

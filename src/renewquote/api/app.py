@@ -6,6 +6,7 @@ import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 
@@ -73,6 +74,8 @@ def create_app(
     app.state.clock = clock
     app.state.payments = payments or TestGateway()
     app.state.metrics_token = metrics_token or settings.metrics_token
+    # Where the app is, as browsers see it: the path of the public address (links' pages).
+    app.state.public_path = urlsplit(settings.public_url).path.rstrip("/")
     problems.install(app)
     docs.install(app)
     for router in (

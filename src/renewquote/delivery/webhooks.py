@@ -57,11 +57,26 @@ class HttpPoster:
     ) -> None:
         self._client.close()
 
-    def post(self, url: str, body: str, headers: dict[str, str]) -> int:
-        """Post and return the answer's status; `WebhookError` when there is none."""
+    def post(
+        self, url: str, body: str, headers: dict[str, str], *, address: str | None = None
+    ) -> int:
+        """Post and return the answer's status; `WebhookError` when there is none.
+
+        `address`: connect there rather than to what the URL's host resolves to now; the
+        request still names the host (Host header, and for https the TLS server name and the
+        certificate checked)."""
+        target = httpx2.URL(url)
+        extensions: dict[str, str] = {}
+        if address is not None:
+            headers = {**headers, "host": target.netloc.decode("ascii")}
+            if target.scheme == "https":
+                extensions["sni_hostname"] = target.host
+            target = target.copy_with(host=address)
         try:
             # The status only: the answer's body is never read, however slowly it comes.
-            with self._client.stream("POST", url, content=body.encode(), headers=headers) as answer:
+            with self._client.stream(
+                "POST", target, content=body.encode(), headers=headers, extensions=extensions
+            ) as answer:
                 return answer.status_code
         except httpx2.HTTPError as error:
             raise WebhookError(f"{type(error).__name__}: {error}") from error

@@ -31,10 +31,10 @@ from renewquote.delivery.smtp import MailError
 from renewquote.domain.lifecycle import QuoteStatus
 from renewquote.domain.quotes import Delivery, Order, Quote
 from renewquote.services.documents import PrintableQuote, printable_of
-from renewquote.services.rounds import DeliveryRound, give_back, hold
+from renewquote.services.rounds import DeliveryRound, give_back, hold, settle
 from renewquote.storage import orders, outbox, quotes
 from renewquote.storage.database import Database
-from renewquote.storage.outbox import Claimed, OutboxStatus
+from renewquote.storage.outbox import Claimed
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +170,7 @@ class _Documents:
     recipients: dict[int, tuple[str, str | None]] = field(default_factory=dict)
     orders: dict[int, Order] = field(default_factory=dict)
     statuses: dict[int, tuple[float, QuoteStatus | None]] = field(default_factory=dict)
+    unreadable: dict[int, str] = field(default_factory=dict)  # quote id -> why
 
     def status_now(self, db: Database, quote_id: int) -> QuoteStatus | None:
         """Return a quote's status as read at most `STATUS_FRESH` ago."""
@@ -255,8 +256,12 @@ def _read_documents(db: Database, claimed: Sequence[Claimed]) -> _Documents:
     documents = _Documents()
     with db.read() as conn:
         for quote_id in sorted({c.payload["quote_id"] for c in claimed}):
-            quote = quotes.load_quote_by_id(conn, quote_id)
-            documents.printable[quote_id] = printable_of(conn, quote)
+            try:
+                quote = quotes.load_quote_by_id(conn, quote_id)
+                documents.printable[quote_id] = printable_of(conn, quote)
+            except Exception as error:  # one quote that cannot be read stops no other mail
+                log.exception("quote %s cannot be read for its mails", quote_id)
+                documents.unreadable[quote_id] = f"{type(error).__name__}: {error}"
         recipient_ids = [c.payload["recipient_id"] for c in claimed if c.topic == QUOTE_MAIL]
         documents.recipients = quotes.recipients_by_id(conn, recipient_ids)
         order_ids = [c.payload["order_id"] for c in claimed if c.topic == ORDER_MAIL]
@@ -272,6 +277,8 @@ def _message(
     status: QuoteStatus | None,
 ) -> EmailMessage:
     payload = row.payload
+    if payload["quote_id"] in documents.unreadable:
+        raise LookupError(f"its quote cannot be read: {documents.unreadable[payload['quote_id']]}")
     printable = documents.printable[payload["quote_id"]]
     if row.topic == ORDER_MAIL:
         order = documents.orders[payload["order_id"]]
@@ -323,19 +330,18 @@ def _record(
     skipped: bool = False,
 ) -> None:
     now = clock()
-    status = OutboxStatus.SENT if delivery is Delivery.SENT else OutboxStatus.FAILED
-    with db.write(durable=False) as conn:
-        kept = outbox.finish(conn, row, status, now=now, error=error, payload=_without_token(row))
-        # A mail not sent because its quote ended leaves the recipient's earlier mail's state.
-        if kept and row.topic == QUOTE_MAIL and not skipped:
-            quotes.record_delivery(conn, row.payload["recipient_id"], delivery, now, error)
-    if not kept:
-        done.lost += 1
-    elif delivery is Delivery.SENT:
-        done.sent += 1
-    else:
+
+    def recipient(conn: Connection) -> None:
+        quotes.record_delivery(conn, row.payload["recipient_id"], delivery, now, error)
+
+    # A mail not sent because its quote ended leaves the recipient's earlier mail's state.
+    also = recipient if row.topic == QUOTE_MAIL and not skipped else None
+    sent = delivery is Delivery.SENT
+    kept = settle(
+        db, row, done, sent=sent, now=now, error=error, payload=_without_token(row), also=also
+    )
+    if kept and not sent:
         log.warning("mail %s failed: %s", row.payload["message_id"], error)
-        done.failed += 1
 
 
 def _retry(

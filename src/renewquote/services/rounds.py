@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection
 
 from renewquote.storage import outbox
 from renewquote.storage.database import Database
-from renewquote.storage.outbox import Claimed
+from renewquote.storage.outbox import Claimed, OutboxStatus
 
 
 @dataclass(slots=True)
@@ -43,6 +47,34 @@ def hold(db: Database, row: Claimed, *, now: datetime, lease: timedelta) -> Clai
         return row
     with db.write(durable=False) as conn:
         return outbox.renew(conn, row, now=now, lease=lease)
+
+
+def settle(
+    db: Database,
+    row: Claimed,
+    done: DeliveryRound,
+    *,
+    sent: bool,
+    now: datetime,
+    error: str | None,
+    payload: Mapping[str, Any] | None = None,
+    also: Callable[[Connection], None] | None = None,
+) -> bool:
+    """End a claimed row as sent or failed (its payload replaced if given), with what else
+    its outcome changes (`also`, in the same transaction), and count it; False if the claim
+    was lost to another worker (then nothing is changed)."""
+    status = OutboxStatus.SENT if sent else OutboxStatus.FAILED
+    with db.write(durable=False) as conn:
+        kept = outbox.finish(conn, row, status, now=now, error=error, payload=payload)
+        if kept and also is not None:
+            also(conn)
+    if not kept:
+        done.lost += 1
+    elif sent:
+        done.sent += 1
+    else:
+        done.failed += 1
+    return kept
 
 
 def give_back(

@@ -16,17 +16,19 @@ import random
 import secrets
 import socket
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import httpx2
+from sqlalchemy import Connection
 
 from renewquote.delivery.webhooks import WebhookError, new_secret, signed_headers
 from renewquote.domain.errors import Code, RuleViolation
 from renewquote.domain.model import CallerKind
 from renewquote.domain.quotes import Quote
 from renewquote.services.access import Caller
-from renewquote.services.rounds import DeliveryRound, give_back, hold
+from renewquote.services.rounds import DeliveryRound, give_back, hold, settle
 from renewquote.storage import outbox, quotes, webhooks
 from renewquote.storage.database import Database
 from renewquote.storage.outbox import Claimed, OutboxStatus
@@ -117,41 +119,73 @@ def _require_owner(caller: Caller) -> None:
         raise RuleViolation.one(Code.FORBIDDEN, why="webhooks are for partners and staff")
 
 
-def url_problem(url: str, *, allow_private: bool) -> str | None:
-    """Say why webhooks cannot go to `url`, or None: http(s) only, and (unless private
-    addresses are allowed) to public addresses only, the host's every address checked."""
+class UrlNotAllowed(Exception):
+    """Webhooks cannot go to this address; `problem` says why."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where one delivery goes: the endpoint's URL and, once its host was checked, the
+    address it was checked at, which is the one connected to (so a name that resolves
+    elsewhere a moment later cannot send the post to a private address)."""
+
+    url: str
+    address: str | None = None  # None when private addresses are allowed: the name is used
+
+
+def destination(url: str, *, allow_private: bool) -> Destination:
+    """Check `url` and return where to post: http(s) only, and (unless private addresses are
+    allowed) a host whose every address is public; `UrlNotAllowed` otherwise."""
     try:
         parsed = httpx2.URL(url)
         host = parsed.raw_host.decode("ascii")  # as the client will connect: IDNA 2008
     except (httpx2.InvalidURL, UnicodeError, ValueError):
-        return "not a valid URL"
+        raise UrlNotAllowed("not a valid URL") from None
     if parsed.scheme not in ("http", "https") or not host:
-        return "only http:// and https:// addresses with a host"
+        raise UrlNotAllowed("only http:// and https:// addresses with a host")
     if parsed.userinfo:
-        return "no user or password in the address"
+        raise UrlNotAllowed("no user or password in the address")
     if any(ord(c) < 0x21 or ord(c) == 0x7F for c in url):
-        return "no spaces or control characters"
+        raise UrlNotAllowed("no spaces or control characters")
     if allow_private:
-        return None
+        return Destination(url)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
     try:
-        found = socket.getaddrinfo(host.strip("[]"), parsed.port or 443, proto=socket.IPPROTO_TCP)
+        found = socket.getaddrinfo(host.strip("[]"), port, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
-        return "not a public address"
-    for *_, address in found:
-        if not _public(ipaddress.ip_address(address[0])):
-            return "not a public address"
+        raise UrlNotAllowed("not a public address") from None
+    addresses = [ipaddress.ip_address(address[0]) for *_, address in found]
+    if not addresses or not all(_public(ip) for ip in addresses):
+        raise UrlNotAllowed("not a public address")
+    return Destination(url, str(addresses[0]))
+
+
+def url_problem(url: str, *, allow_private: bool) -> str | None:
+    """Say why webhooks cannot go to `url`, or None (see `destination`)."""
+    try:
+        destination(url, allow_private=allow_private)
+    except UrlNotAllowed as refused:
+        return refused.problem
     return None
 
 
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# NAT64 prefixes (RFC 6052's well-known one, RFC 8215's local-use one): the IPv4 address in
+# the last 32 bits is the one reached.
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 
 
 def _public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     """Tell whether an address is public, an IPv4 address written as IPv6 judged as itself."""
     if isinstance(ip, ipaddress.IPv6Address):
         embedded = ip.ipv4_mapped or ip.sixtofour
-        if embedded is None and ip in _NAT64:
+        if embedded is None and any(ip in network for network in _NAT64):
             embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+            if ip in _NAT64[1]:
+                return False  # local-use NAT64 leads into a private network
         if embedded is None and int(ip) >> 32 == 0 and int(ip) > 1:
             embedded = ipaddress.IPv4Address(int(ip))  # IPv4-compatible ::a.b.c.d
         if embedded is not None and not embedded.is_global:
@@ -194,7 +228,9 @@ def publish_events(db: Database, body_of: BodyOf, *, now: datetime, limit: int =
 class Poster(Protocol):
     """What posts a webhook (`delivery.webhooks.HttpPoster`)."""
 
-    def post(self, url: str, body: str, headers: dict[str, str]) -> int: ...
+    def post(
+        self, url: str, body: str, headers: dict[str, str], *, address: str | None = None
+    ) -> int: ...
 
 
 class WebhookRound(DeliveryRound):
@@ -254,10 +290,12 @@ def _deliver_one(
     if endpoint is None or endpoint.disabled_at is not None:
         _finish(db, row, done, clock, OutboxStatus.FAILED, "the endpoint is gone or disabled")
         return
-    # Checked again now: a name that resolved to a public address may not any more.
-    problem = url_problem(endpoint.url, allow_private=allow_private)
-    if problem is not None:
-        _finish(db, row, done, clock, OutboxStatus.FAILED, f"not allowed: {problem}")
+    # Checked again now, and posted to the address checked: a name that resolved to a public
+    # address may not any more.
+    try:
+        to = destination(endpoint.url, allow_private=allow_private)
+    except UrlNotAllowed as refused:
+        _finish(db, row, done, clock, OutboxStatus.FAILED, f"not allowed: {refused.problem}")
         return
     payload = row.payload
     # The same id and body on every attempt; the timestamp (and so the signature) is the
@@ -265,7 +303,7 @@ def _deliver_one(
     timestamp = int(clock().replace(tzinfo=UTC).timestamp())
     headers = signed_headers(endpoint.secret, payload["webhook_id"], timestamp, payload["body"])
     try:
-        status = poster.post(endpoint.url, payload["body"], headers)
+        status = poster.post(to.url, payload["body"], headers, address=to.address)
     except WebhookError as error:
         _again(db, row, done, clock, str(error))
         return
@@ -276,9 +314,13 @@ def _deliver_one(
     if 200 <= status < 300:
         _finish(db, row, done, clock, OutboxStatus.SENT, None)
     elif status == 410:
-        with db.write() as conn:
-            webhooks.disable_endpoint(conn, endpoint.id, clock(), "410 Gone")
-        _finish(db, row, done, clock, OutboxStatus.FAILED, "410 Gone: endpoint disabled")
+        now = clock()
+
+        def disable(conn: Connection) -> None:
+            webhooks.disable_endpoint(conn, endpoint.id, now, "410 Gone")
+
+        gone = "410 Gone: endpoint disabled"
+        settle(db, row, done, sent=False, now=now, error=gone, also=disable)
     else:
         _again(db, row, done, clock, f"answered {status}")
 
@@ -302,11 +344,4 @@ def _finish(
     status: OutboxStatus,
     error: str | None,
 ) -> None:
-    with db.write(durable=False) as conn:
-        kept = outbox.finish(conn, row, status, now=clock(), error=error)
-    if not kept:
-        done.lost += 1
-    elif status is OutboxStatus.SENT:
-        done.sent += 1
-    else:
-        done.failed += 1
+    settle(db, row, done, sent=status is OutboxStatus.SENT, now=clock(), error=error)

@@ -42,17 +42,15 @@ async def quote_page(
     except links.LinkExpired as expired:
         language = _language(lang, expired.quote.language)
         words = words_for(language)
-        html = render(
-            "links/expired.html",
-            {"words": words, "language": language, "token": token, "csrf": csrf},
-        )
+        values = {"words": words, "language": language, "token": token, "csrf": csrf}
+        html = render("links/expired.html", {**values, "links": _links_path(request)})
         response = HTMLResponse(html, status_code=404, headers=_PRIVATE)
         _keep_csrf(response, csrf, request)
         return response
     except RuleViolation:
         return _gone(lang or context.language)
     language = _language(lang, view.printable.quote.language)
-    page = _page(view.printable, language, token, csrf=csrf)
+    page = _page(view.printable, language, token, csrf=csrf, links=_links_path(request))
     response = HTMLResponse(render("links/quote.html", page), headers=_PRIVATE)
     _keep_csrf(response, csrf, request)
     return response
@@ -144,6 +142,7 @@ async def checkout_page(
             language,
             token,
             csrf=csrf,
+            links=_links_path(request),
             problems=[v.message(language) for v in refusal.violations],
             chosen=payment_method,
         )
@@ -167,9 +166,16 @@ def _keep_csrf(response: Response, csrf: str, request: Request) -> None:
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
-        path="/q",
+        path=_links_path(request),
         max_age=24 * 3600,
     )
+
+
+def _links_path(request: Request) -> str:
+    """Return where the link pages are, as the browser sees them: under the path of
+    RENEWQUOTE_PUBLIC_URL (a proxy that serves renewquote under /renew strips it on the way)."""
+    prefix: str = request.app.state.public_path
+    return f"{prefix}/q"
 
 
 @router.get("/q/{token}/pdf")
@@ -203,6 +209,7 @@ def _page(
     token: str,
     *,
     csrf: str,
+    links: str,
     problems: list[str] | None = None,
     chosen: str = "card",
 ) -> dict[str, object]:
@@ -220,6 +227,7 @@ def _page(
         "language": language,
         "languages": [(code, "English" if code == "en" else "Français") for code in LANGUAGES],
         "token": token,
+        "links": links,
         "title": words["link.title"].format(number=quote.number),
         "for_whom": words["link.for"].format(
             customer=printable.customer.name, seller=seller_name(printable)
