@@ -587,9 +587,9 @@ def test_a_claim_is_written_again_only_when_its_lease_runs_short(book):
             return conn.execute(select(outbox_table.c.lease_until)).scalar_one()
 
     stored = lease_until()
-    early = hold(book, row, now=NOW + LEASE / 4, lease=LEASE)
+    early = hold(book, row, now=NOW + LEASE / 8, lease=LEASE)
     assert early is row and lease_until() == stored  # plenty left: nothing written
-    later = NOW + LEASE * 3 / 4
+    later = NOW + LEASE / 2
     renewed = hold(book, row, now=later, lease=LEASE)
     assert renewed is not None and renewed.lease_until == later + LEASE
     assert lease_until() == later + LEASE

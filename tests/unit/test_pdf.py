@@ -402,9 +402,14 @@ def test_a_word_wider_than_its_column_is_cut_between_letters_not_lost() -> None:
     assert word in text
 
 
-def test_a_seven_figure_amount_stays_whole_on_its_line() -> None:
-    # Babel's no-break spaces hold an amount together; its column is wide enough for millions.
-    big = quote((line(1, "SUB-1", "AutoCAD LT", 1000, "1234.56"),))
+@pytest.mark.parametrize(
+    ("language", "amount"),
+    [("fr", "1\u202f234\u202f567,00[ \u00a0]€"), ("en", "€1,234,567\\.00")],
+)
+def test_an_amount_is_never_broken_across_lines(language: str, amount: str) -> None:
+    # A unit price and a line amount of seven figures (the unit price's column is the narrow
+    # one); a second line makes the subtotal another number, so only the line's cells match.
+    lines = (line(1, "SUB-1", "AutoCAD LT", 1, "1234567.00"), line(2, "SUB-2", "Revit", 1, "1.00"))
+    big = quote(lines, language=language)
     raw = PdfReader(BytesIO(printed(big, customer_name="Atelier Dupont"))).pages[0].extract_text()
-    # The line's amount, on one line (its no-break space before € reads back as a space).
-    assert re.search("1\u202f234\u202f560,00[ \u00a0]€", raw)
+    assert len(re.findall(amount, raw)) == 2, raw

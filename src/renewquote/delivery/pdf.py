@@ -13,9 +13,9 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, date
 from decimal import Decimal
-from functools import cache
 from importlib.resources import as_file, files
 from io import BytesIO
+from threading import Lock
 
 from babel import Locale
 from babel.numbers import format_decimal
@@ -69,6 +69,7 @@ _WIDTH = _PAGE_WIDTH - 2 * _MARGIN
 _LEFT = _MARGIN
 _RIGHT = _PAGE_WIDTH - _MARGIN
 _CELL_PAD = 1.8  # above and below the text of a table row
+_HEADER_AND_A_LINE = 25.0  # the column headings and one two-line row under them
 _INSET = 1.2  # between a cell's edge and its text
 _PT = 25.4 / 72  # one point in millimetres
 
@@ -80,7 +81,9 @@ class _Column:
     align: str
 
 
-# The amounts' columns hold a seven-figure amount on one line (1 234 567,00 €).
+# The amounts' columns hold a seven-figure amount (1 234 567,00 €); a wider one is set smaller,
+# never broken.
+_AMOUNTS = frozenset({"unit_price", "discount", "amount"})
 _COLUMNS = (
     _Column("offering", 38, "L"),
     _Column("subscription", 22, "L"),
@@ -103,9 +106,24 @@ def _baseline(top: float, height: float, size: float) -> float:
     return top + height / 2 + 0.3 * size * _PT
 
 
-@cache
+_FONTS_LOCK = Lock()
+_fonts_ready = False
+
+
 def _register_fonts() -> None:
-    """Read the two Lato faces once per process; each document embeds the glyphs it uses."""
+    """Read the two Lato faces once per process; each document embeds the glyphs it uses.
+    Under a lock: the API renders PDFs in several threads, and the first ones must not each
+    register (and replace) the fonts another is drawing with."""
+    global _fonts_ready
+    if _fonts_ready:
+        return
+    with _FONTS_LOCK:
+        if not _fonts_ready:
+            _read_fonts()
+            _fonts_ready = True
+
+
+def _read_fonts() -> None:
     # Streams compressed only, not also written as ASCII: a third smaller and quicker to make.
     rl_config.useA85 = 0
     with ExitStack() as stack:
@@ -203,8 +221,12 @@ class _QuoteLayout:
             self._wrapped[key] = lines
         return lines
 
-    def height_of(self, width: float, text: str, size: float, style: str = "") -> float:
+    def height_of(
+        self, width: float, text: str, size: float, style: str = "", *, whole: bool = False
+    ) -> float:
         """Return how tall `text` stands when wrapped into `width` at `size` points."""
+        if whole:
+            return _line_height(size)
         return len(self.wrap(width, text, size, _font(style))) * _line_height(size)
 
     def write_at(
@@ -219,12 +241,23 @@ class _QuoteLayout:
         color: Color = _INK,
         align: str = "L",
         spacing: float = 0.0,
+        whole: bool = False,
     ) -> float:
-        """Place `text` wrapped into `width` from (x, y) on this page; return the y under it."""
+        """Place `text` wrapped into `width` from (x, y) on this page; return the y under it.
+
+        `whole`: an amount, never broken; set smaller when it is wider than its cell."""
         font = _font(style)
-        lines = self.wrap(width, text, size, font)
+        height = _line_height(size)
+        if whole:
+            lines = [text]
+            room = (width - 2 * _INSET) * mm
+            needed = stringWidth(text, font, size)
+            if needed > room:
+                size = size * room / needed
+        else:
+            lines = self.wrap(width, text, size, font)
         self.pages[-1].marks.append(_Text(x, y, width, lines, font, size, color, align, spacing))
-        return y + len(lines) * _line_height(size)
+        return y + len(lines) * height
 
     def rule(self, y: float, color: Color = _RULE, width: float = 0.2) -> None:
         self.pages[-1].marks.append(_Rule(y, color, width))
@@ -431,11 +464,16 @@ class _QuoteLayout:
     def lines_table(self) -> None:
         size = 8.5
         promo_width = sum(c.width for c in _COLUMNS[:-1])
+        if self.y + _HEADER_AND_A_LINE > _PAGE_END:
+            self.new_page()  # the headings never stand alone at the foot of a page
         self.table_header()
         for line in self.quote.lines:
             cells = self.cells(line)
             content = max(
-                self.height_of(c.width, cells[c.key][0], size, cells[c.key][1]) for c in _COLUMNS
+                self.height_of(
+                    c.width, cells[c.key][0], size, cells[c.key][1], whole=c.key in _AMOUNTS
+                )
+                for c in _COLUMNS
             )
             promotion = self.promotion_text(line)
             promo_height = self.height_of(promo_width, promotion, 7.5) if promotion else 0
@@ -457,6 +495,7 @@ class _QuoteLayout:
                     style=style,
                     color=color,
                     align=column.align,
+                    whole=column.key in _AMOUNTS,
                 )
                 x += column.width
             if promotion:
@@ -495,7 +534,14 @@ class _QuoteLayout:
             middle = _centred(y, row_height, 9)
             self.write_at(x, middle, width / 2 + 6, label, size=9, color=_MUTED)
             self.write_at(
-                x + width / 2 + 6, middle, width / 2 - 6, value, size=9, color=color, align="R"
+                x + width / 2 + 6,
+                middle,
+                width / 2 - 6,
+                value,
+                size=9,
+                color=color,
+                align="R",
+                whole=True,
             )
             y += row_height
         y += 2
@@ -511,6 +557,7 @@ class _QuoteLayout:
             style="B",
             color=_WHITE,
             align="R",
+            whole=True,
         )
         self.y = y + total_height
 

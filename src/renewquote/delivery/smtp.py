@@ -7,7 +7,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 from types import TracebackType
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from renewquote.delivery.wire import outgoing
 
@@ -27,11 +27,12 @@ class MailError(Exception):
 class SmtpMailer:
     """One SMTP session, opened at the first message and kept for the next ones.
 
-    `url` is `smtp://[user:password@]host[:port]` (STARTTLS whenever the server offers it;
-    required, with the certificate checked, before a password is sent), or `smtps://...` (TLS
-    from the start, certificate checked). A session that cannot be opened (unreachable,
-    refused login, no TLS for a password) is a passing failure: the mail is kept and tried
-    again, never failed for good for the server's fault.
+    `url` is `smtp://[user:password@]host[:port]` (STARTTLS whenever the server offers it,
+    its certificate checked; required before a password is sent), or `smtps://...` (TLS from
+    the start). `?verify=false` accepts a relay's own certificate, when no password is sent.
+    A session that cannot be opened (unreachable, refused login, no TLS for a password) is a
+    passing failure: the mail is kept and tried again, never failed for good for the
+    server's fault.
     """
 
     def __init__(self, url: str, *, timeout: float = 30.0) -> None:
@@ -46,6 +47,7 @@ class SmtpMailer:
         self._user = unquote(parts.username) if parts.username else None
         self._password = unquote(parts.password) if parts.password else None
         self._timeout = timeout
+        self._verify = parse_qs(parts.query).get("verify", ["true"])[-1].lower() != "false"
         self._session: smtplib.SMTP | None = None
 
     def __enter__(self) -> SmtpMailer:
@@ -123,12 +125,12 @@ class SmtpMailer:
         return self._session
 
     def _starttls_context(self) -> ssl.SSLContext:
-        if self._password is not None:
-            # A password crosses only to the server the certificate names.
-            return ssl.create_default_context()
-        # Without a password, TLS when offered is a bonus, not a promise (RFC 7435): a local
-        # relay's self-signed certificate must not stop the mail.
         context = ssl.create_default_context()
+        if self._verify or self._password is not None:
+            # The mails carry links that buy quotes, and a password crosses only to the
+            # server the certificate names.
+            return context
+        # `?verify=false`, without a password: a local relay whose certificate is its own.
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
         return context

@@ -44,7 +44,14 @@ class HttpPoster:
 
     def __init__(self, timeout: float = TIMEOUT_SECONDS) -> None:
         # No proxy or .netrc from the environment: the address checked is the one posted to.
-        self._client = httpx2.Client(timeout=timeout, follow_redirects=False, trust_env=False)
+        # No connection kept between posts: one made for a name checked at an address must
+        # never carry another name's post (whose certificate would then go unchecked).
+        self._client = httpx2.Client(
+            timeout=timeout,
+            follow_redirects=False,
+            trust_env=False,
+            limits=httpx2.Limits(max_keepalive_connections=0),
+        )
 
     def __enter__(self) -> HttpPoster:
         return self
@@ -70,7 +77,8 @@ class HttpPoster:
         if address is not None:
             headers = {**headers, "host": target.netloc.decode("ascii")}
             if target.scheme == "https":
-                extensions["sni_hostname"] = target.host
+                # The name as resolved (IDNA 2008), which the certificate must name.
+                extensions["sni_hostname"] = target.raw_host.decode("ascii")
             target = target.copy_with(host=address)
         try:
             # The status only: the answer's body is never read, however slowly it comes.

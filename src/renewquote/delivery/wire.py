@@ -57,6 +57,8 @@ class Outgoing:
 def outgoing(message: EmailMessage) -> Outgoing:
     """Return a message's envelope (From; To and Cc) and bytes, as
     `smtplib.SMTP.send_message` would send them."""
+    if "Bcc" in message or "Resent-Bcc" in message:
+        raise ValueError("renewquote's mails name every recipient: no Bcc")
     sender = getaddresses([str(message["Sender"] or message["From"])])[0][1]
     headers = [str(value) for name in ("To", "Cc") for value in message.get_all(name, [])]
     recipients = tuple(address for _, address in getaddresses(headers))

@@ -86,11 +86,14 @@ def _quote_group(
             quote = new_draft(conn, system, draft, today=today, now=now)
             return send_draft(conn, system, quote.number, today=today, now=now).number
     except RuleViolation as refusal:
-        # The rules said no: the terms are recorded all the same, not to be asked every round.
-        with db.write() as conn:
-            automatic.claim_terms(conn, due, now)
         reasons = "; ".join(v.message() for v in refusal.violations)
         log.warning("no automatic quote for %s: %s", csn, reasons)
+        try:
+            # The rules said no: the terms are recorded all the same, not asked every round.
+            with db.write() as conn:
+                automatic.claim_terms(conn, due, now)
+        except Exception:  # one customer's failure must not stop the others'
+            log.exception("the refused terms of %s could not be recorded", csn)
     except Exception:  # one customer's failure must not stop the others'
         log.exception("no automatic quote for %s (tried again next round)", csn)
     return None

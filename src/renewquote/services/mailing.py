@@ -20,10 +20,10 @@ from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage, MIMEPart
 from email.utils import make_msgid
 from enum import StrEnum
-from time import monotonic
 from typing import Any, Protocol
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 from renewquote.delivery.mail import OrderMail, QuoteMail, compose, compose_order, pdf_attachment
 from renewquote.delivery.pdf import render_quote_pdf
@@ -48,9 +48,6 @@ LINK_LIFETIME = timedelta(days=14)
 REMIND_BEFORE = timedelta(days=7)
 # How long a worker holds the rows it claimed: well past an SMTP server's slowest answer.
 LEASE = timedelta(minutes=2)
-# A quote's status is read again before its next mail once this many seconds have passed: a
-# quote replaced or cancelled while its mails go out gets no more than a second's worth.
-STATUS_FRESH = 1.0
 # After a passing failure (4xx, connection lost), the next attempt waits this long, then the
 # next, ...; after the last one the mail is given up as failed.
 RETRY_DELAYS = (
@@ -169,18 +166,7 @@ class _Documents:
     pdf: dict[int, MIMEPart] = field(default_factory=dict)
     recipients: dict[int, tuple[str, str | None]] = field(default_factory=dict)
     orders: dict[int, Order] = field(default_factory=dict)
-    statuses: dict[int, tuple[float, QuoteStatus | None]] = field(default_factory=dict)
     unreadable: dict[int, str] = field(default_factory=dict)  # quote id -> why
-
-    def status_now(self, db: Database, quote_id: int) -> QuoteStatus | None:
-        """Return a quote's status as read at most `STATUS_FRESH` ago."""
-        now = monotonic()
-        read = self.statuses.get(quote_id)
-        if read is None or now - read[0] > STATUS_FRESH:
-            with db.read() as conn:
-                read = (now, quotes.status_of(conn, quote_id))
-            self.statuses[quote_id] = read
-        return read[1]
 
     def pdf_of(self, printable: PrintableQuote) -> MIMEPart:
         quote_id = printable.quote.id
@@ -212,9 +198,10 @@ def deliver_mail(
         if held is None:
             done.lost += 1
             continue
-        status = (
-            documents.status_now(db, row.payload["quote_id"]) if row.topic == QUOTE_MAIL else None
-        )
+        status = None
+        if row.topic == QUOTE_MAIL:
+            with db.read() as conn:
+                status = quotes.status_of(conn, row.payload["quote_id"])
         try:
             message = _message(held, documents, settings, clock(), status)
         except _NotToSend as reason:
@@ -259,9 +246,11 @@ def _read_documents(db: Database, claimed: Sequence[Claimed]) -> _Documents:
             try:
                 quote = quotes.load_quote_by_id(conn, quote_id)
                 documents.printable[quote_id] = printable_of(conn, quote)
-            except Exception as error:  # one quote that cannot be read stops no other mail
+            except DBAPIError:
+                raise  # the database, not the quote: the round fails and is tried again
+            except Exception:  # one quote that cannot be read stops no other mail
                 log.exception("quote %s cannot be read for its mails", quote_id)
-                documents.unreadable[quote_id] = f"{type(error).__name__}: {error}"
+                documents.unreadable[quote_id] = "see the worker's log"
         recipient_ids = [c.payload["recipient_id"] for c in claimed if c.topic == QUOTE_MAIL]
         documents.recipients = quotes.recipients_by_id(conn, recipient_ids)
         order_ids = [c.payload["order_id"] for c in claimed if c.topic == ORDER_MAIL]

@@ -39,11 +39,12 @@ class DeliveryRound:
 def hold(db: Database, row: Claimed, *, now: datetime, lease: timedelta) -> Claimed | None:
     """Return `row` held for long enough to deliver it now; None if another worker took it.
 
-    A claim's lease is renewed only once less than half of it is left: until it runs out no
-    other worker can take the row, so a batch that goes at its usual pace writes nothing
-    before each delivery, and one that outlasts its lease finds out before sending.
+    A claim's lease is renewed once a quarter of it has gone: until it runs out no other
+    worker can take the row, so a batch that goes at its usual pace (a second or two) writes
+    nothing before each delivery, each delivery starts with at least three quarters of a
+    lease ahead, and a batch that outlasted its lease finds out before sending.
     """
-    if row.lease_until - now > lease / 2:
+    if row.lease_until - now > lease * 3 / 4:
         return row
     with db.write(durable=False) as conn:
         return outbox.renew(conn, row, now=now, lease=lease)
@@ -64,7 +65,9 @@ def settle(
     its outcome changes (`also`, in the same transaction), and count it; False if the claim
     was lost to another worker (then nothing is changed)."""
     status = OutboxStatus.SENT if sent else OutboxStatus.FAILED
-    with db.write(durable=False) as conn:
+    # "Sent" waits for the disk: lost to a crash of the database server, it would send again
+    # every mail whose record went with it. A failure recorded twice harms no one.
+    with db.write(durable=sent) as conn:
         kept = outbox.finish(conn, row, status, now=now, error=error, payload=payload)
         if kept and also is not None:
             also(conn)

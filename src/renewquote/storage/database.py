@@ -46,7 +46,8 @@ class Database:
             # set once per session, not once per transaction (a round trip each).
             bookkeeping = {**options, "pool_size": 2, **engine_options}
             connect_args = {**bookkeeping.pop("connect_args", {})}
-            connect_args["options"] = "-c synchronous_commit=off"
+            given = connect_args.get("options", "")
+            connect_args["options"] = f"{given} -c synchronous_commit=off".strip()
             self.bookkeeper = create_engine(url, connect_args=connect_args, **bookkeeping)
 
     @property
@@ -71,8 +72,8 @@ class Database:
         instead of failing half-way; PostgreSQL callers lock the rows they change.
 
         `durable=False` is for bookkeeping that can be lost to a power cut of the database
-        server without harm, such as an outbox row marked sent (the worst outcome is the same
-        message sent again, under the same id): on PostgreSQL the commit returns without
+        server without harm, such as an outbox row claimed or given back to retry (the worst
+        outcome is a claim taken again after its lease): on PostgreSQL the commit returns without
         waiting for its WAL to reach the disk (`synchronous_commit = off`, on sessions kept
         for this), yet is visible to everyone at once and survives the worker's own
         crash. SQLite commits as usual.
