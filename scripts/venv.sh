@@ -57,3 +57,8 @@ ensure_venv() {
 pip_install() {
   .venv/bin/python -m pip install --quiet --disable-pip-version-check "$@"
 }
+
+# The portal's French words: the gettext catalogs compiled where the package reads them.
+compile_catalogs() {
+  .venv/bin/pybabel -q compile -d src/renewquote/locale -D messages
+}

@@ -18,6 +18,7 @@ from renewquote.clock import utcnow
 from renewquote.services.payments import PaymentProvider, TestGateway
 from renewquote.settings import Settings
 from renewquote.storage.database import Database
+from renewquote.web import pages
 
 DESCRIPTION = """
 Renewal quotes for software subscriptions, for customers' buyers (self-service), partners
@@ -88,6 +89,7 @@ def create_app(
         app.include_router(router, prefix="/api/v1")
     app.include_router(health.router)
     app.include_router(links.router)
+    app.include_router(pages.router)
     # Each add_middleware wraps what is already there, so the last added runs first: metrics
     # see every answer, headers are bounded, then the body, before idempotency reads it.
     app.add_middleware(Idempotency, db=app.state.db)

@@ -6,7 +6,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-_ENVIRONMENT = Environment(
+ENVIRONMENT = Environment(
     loader=PackageLoader("renewquote", "templates"),
     autoescape=select_autoescape(["html"]),
     undefined=StrictUndefined,
@@ -17,4 +17,4 @@ _ENVIRONMENT = Environment(
 
 def render(name: str, values: dict[str, Any]) -> str:
     """Render the template `name` (under renewquote/templates) with these values."""
-    return _ENVIRONMENT.get_template(name).render(values)
+    return ENVIRONMENT.get_template(name).render(values)

@@ -136,6 +136,10 @@ class Caller:
         if not self._made(quote):
             raise RuleViolation.one(Code.NOT_QUOTE_MAKER, channel=quote.channel.value)
 
+    def may_edit(self, quote: Quote) -> bool:
+        """Tell whether the caller may change (edit, send, replace) `quote`."""
+        return self.may_buy and self._made(quote)
+
     def require_canceller(self, quote: Quote) -> None:
         """Refuse a cancellation by anyone but the partner that made the quote or staff."""
         if self.kind is CallerKind.CUSTOMER:

@@ -185,6 +185,42 @@ def renew_and_pay(
     with db.write() as conn:  # made and sent in one: a refusal at either step leaves nothing
         quote = new_draft(conn, caller, draft, today=today, now=now)
         sent = send_draft(conn, caller, quote.number, today=today, now=now, mail=False)
+    return _pay_or_cancel(
+        db, caller, sent, payment_method, card_number, provider, today=today, now=now
+    )
+
+
+def pay_draft(
+    db: Database,
+    caller: Caller,
+    number: str,
+    payment_method: PaymentMethod,
+    *,
+    card_number: str | None = None,
+    provider: PaymentProvider | None = None,
+    today: date,
+    now: datetime,
+) -> tuple[Order, Quote]:
+    """ "Renew and pay now" on a draft under review (the portal's): send it without mail and
+    order it at once; a refused payment leaves it cancelled, as `renew_and_pay` does."""
+    with db.write() as conn:
+        sent = send_draft(conn, caller, number, today=today, now=now, mail=False)
+    return _pay_or_cancel(
+        db, caller, sent, payment_method, card_number, provider, today=today, now=now
+    )
+
+
+def _pay_or_cancel(
+    db: Database,
+    caller: Caller,
+    sent: Quote,
+    payment_method: PaymentMethod,
+    card_number: str | None,
+    provider: PaymentProvider | None,
+    *,
+    today: date,
+    now: datetime,
+) -> tuple[Order, Quote]:
     try:
         return checkout(
             db,

@@ -1,0 +1,700 @@
+"""The portal's pages: sign-in, Billing and orders > Subscriptions and contracts, Bulk actions >
+Renew, the quotes and each quote's page (review, send, buy).
+
+Every page calls the same services as the API; a refusal is shown in words next to what caused
+it, with what was typed kept. Every form works without JavaScript; with it, htmx reprices a
+quote under review as its terms and seats change (the same route answers the page or, for
+htmx, the block of the page that changed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2_fragments import render_block
+
+from renewquote.api.dependencies import forget_token, remember, run
+from renewquote.delivery.formatting import day_text, money_text, percent_text
+from renewquote.delivery.pdf import render_quote_pdf
+from renewquote.delivery.templates import ENVIRONMENT, render
+from renewquote.domain.errors import Code, RuleViolation, Violation
+from renewquote.domain.lifecycle import QuoteStatus
+from renewquote.domain.model import PaymentMethod, QuoteType, Term
+from renewquote.domain.quotes import Quote, Recipient, RecipientRole
+from renewquote.domain.quoting import LineRequest
+from renewquote.services import auth, listing, ordering, quoting, renewals
+from renewquote.services.access import Caller
+from renewquote.services.documents import printable_quote
+from renewquote.services.listing import SubscriptionFilters, SubscriptionStanding
+from renewquote.services.quoting import QuoteDraft
+from renewquote.storage.database import Database
+from renewquote.storage.quotes import QuoteFilters
+from renewquote.web.i18n import LANGUAGE_COOKIE, LANGUAGES, page_language, translations
+from renewquote.web.session import (
+    end_session,
+    form_allowed,
+    form_token,
+    keep_form_token,
+    keep_session,
+    signed_in,
+)
+
+router = APIRouter(include_in_schema=False)
+
+MAX_RECIPIENTS = 4  # a buyer's quote: the buyer and up to four more people
+RECIPIENTS = "recipients"  # where the problems of the recipients are shown
+_TERMS = (Term.MONTHLY, Term.ANNUAL, Term.THREE_YEAR)
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+@dataclass(slots=True)
+class Visit:
+    """One request to the portal: who, in which language, when, and the form value."""
+
+    request: Request
+    db: Database
+    now: datetime
+    language: str
+    caller: Caller | None
+    csrf: str
+
+    @property
+    def gettext(self) -> Callable[[str], str]:
+        return translations(self.language).gettext
+
+    def page(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+        """Render a whole page (or, for htmx, the block it asks for)."""
+        context = self.values(values)
+        block = self.request.headers.get("hx-target") if self.is_htmx else None
+        if block and block in values.get("blocks", ()):
+            html = render_block(ENVIRONMENT, f"portal/{template}", block, context)
+        else:
+            html = render(f"portal/{template}", context)
+        response = HTMLResponse(html, status_code=status, headers=_NO_STORE)
+        self.keep(response)
+        return response
+
+    @property
+    def is_htmx(self) -> bool:
+        return self.request.headers.get("hx-request") == "true"
+
+    def values(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        _ = self.gettext
+        path = self.request.url.path
+        return {
+            "_": _,
+            "language": self.language,
+            "languages": [
+                (code, name, f"{path}?{urlencode({'lang': code})}")
+                for code, name in LANGUAGES.items()
+            ],
+            "caller": self.caller,
+            "csrf": self.csrf,
+            "path": path,
+            **values,
+        }
+
+    def keep(self, response: Response) -> None:
+        keep_form_token(response, self.request, self.csrf)
+        if self.request.query_params.get("lang") in LANGUAGES:
+            response.set_cookie(
+                LANGUAGE_COOKIE,
+                self.language,
+                max_age=365 * 24 * 3600,
+                samesite="lax",
+                httponly=True,
+                path="/",
+            )
+
+    def money(self, amount: Decimal, currency: str) -> str:
+        return money_text(amount, currency, self.language)
+
+    def day(self, value: Any) -> str:
+        return day_text(value, self.language)
+
+    def reasons(self, violations: Iterable[Violation]) -> list[str]:
+        return [v.message(self.language) for v in violations]
+
+
+async def visit(request: Request) -> Visit:
+    db: Database = request.app.state.db
+    now: datetime = request.app.state.clock()
+    return Visit(
+        request=request,
+        db=db,
+        now=now,
+        language=page_language(request),
+        caller=await signed_in(db, request, now),
+        csrf=form_token(request),
+    )
+
+
+def _to_sign_in(request: Request) -> RedirectResponse:
+    target = request.url.path
+    return RedirectResponse(f"/signin?{urlencode({'next': target})}", status_code=303)
+
+
+def _see_other(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+# Signing in and out ------------------------------------------------------------------------
+
+
+@router.get("/")
+async def home(request: Request) -> Response:
+    here = await visit(request)
+    if here.caller is None:
+        return _see_other("/signin")
+    return _see_other("/billing/subscriptions")
+
+
+@router.get("/signin")
+async def sign_in_page(request: Request, next: str = "/billing/subscriptions") -> Response:
+    here = await visit(request)
+    return here.page("signin.html", next=_safe_next(next), email="", problem=None)
+
+
+@router.post("/signin")
+async def sign_in(
+    request: Request,
+    email: Annotated[str, Form(max_length=254)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    next: Annotated[str, Form(max_length=500)] = "/billing/subscriptions",
+) -> Response:
+    here = await visit(request)
+    _ = here.gettext
+    if not form_allowed(request, csrf):
+        problem = _("This form has expired. Please sign in again.")
+        return here.page("signin.html", 400, next=_safe_next(next), email=email, problem=problem)
+    address = request.client.host if request.client else "unknown"
+    try:
+        issued = await run(auth.sign_in, here.db, email, password, address=address, now=here.now)
+    except RuleViolation as refusal:
+        if refusal.code is Code.RATE_LIMITED:
+            problem = _("Too many attempts. Please wait a moment and try again.")
+            status = 429
+        else:
+            problem = _("Wrong e-mail or password.")
+            status = 401
+        return here.page("signin.html", status, next=_safe_next(next), email=email, problem=problem)
+    caller, _expires = await run(auth.token_caller, here.db, issued.access_token, now=here.now)
+    remember(issued.access_token, caller, issued.expires_at)
+    response = _see_other(_safe_next(next))
+    keep_session(response, request, issued.access_token, issued.expires_at, here.now)
+    return response
+
+
+@router.post("/signout")
+async def sign_out(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
+    here = await visit(request)
+    token = request.cookies.get("rq_session")
+    if token and form_allowed(request, csrf):
+        await run(auth.revoke_token, here.db, token, now=here.now)
+        forget_token(token)
+    response = _see_other("/signin")
+    end_session(response)
+    return response
+
+
+def _safe_next(target: str) -> str:
+    # Only a path of this site: never another site after signing in.
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/billing/subscriptions"
+    return target
+
+
+# Billing and orders > Subscriptions and contracts ---------------------------------------------
+
+
+_SORTS: Mapping[str, Callable[[SubscriptionStanding], Any]] = {
+    "end_date": lambda s: (s.subscription.end_date, s.subscription.id),
+    "product": lambda s: (s.subscription.offering_name, s.subscription.id),
+    "id": lambda s: s.subscription.id,
+}
+
+
+@router.get("/billing/subscriptions")
+async def subscriptions_page(
+    request: Request, q: str = "", show: str = "all", sort: str = "end_date"
+) -> Response:
+    here = await visit(request)
+    if here.caller is None:
+        return _to_sign_in(request)
+    standings = await run(_all_subscriptions, here.db, here.caller, here)
+    needle = q.strip().lower()
+    rows = [
+        s
+        for s in standings
+        if (
+            not needle
+            or needle in s.subscription.id.lower()
+            or needle in s.subscription.offering_name.lower()
+        )
+        and (show == "all" or (show == "renewable") == (not s.reasons))
+    ]
+    rows.sort(key=_SORTS.get(sort, _SORTS["end_date"]))
+    return here.page(
+        "subscriptions.html",
+        rows=[_subscription_row(here, s) for s in rows],
+        total=len(standings),
+        q=q,
+        show=show if show in ("all", "renewable", "not_renewable") else "all",
+        sort=sort if sort in _SORTS else "end_date",
+        can_renew=here.caller.may_buy,
+    )
+
+
+def _all_subscriptions(db: Database, caller: Caller, here: Visit) -> list[SubscriptionStanding]:
+    found: list[SubscriptionStanding] = []
+    after: str | None = None
+    while True:
+        page = listing.list_subscriptions(
+            db,
+            caller,
+            SubscriptionFilters(),
+            today=here.now.date(),
+            limit=listing.MAX_PAGE,
+            starting_after=after,
+        )
+        found.extend(page.items)
+        if not page.has_more or not page.items:
+            return found
+        after = page.items[-1].subscription.id
+
+
+def _subscription_row(here: Visit, standing: SubscriptionStanding) -> dict[str, Any]:
+    _ = here.gettext
+    s = standing.subscription
+    return {
+        "id": s.id,
+        "product": s.offering_name,
+        "seats": s.quantity,
+        "term": _term_name(_, s.term),
+        "currency": s.currency,
+        "method": _("Direct") if s.partner_csn is None else _("Through a partner"),
+        "partner": s.partner_csn or "",
+        "end_date": here.day(s.end_date),
+        "auto_renew": _("Yes") if s.auto_renew else _("No"),
+        "renewable": not standing.reasons,
+        "reasons": here.reasons(standing.reasons),
+    }
+
+
+def _term_name(_: Callable[[str], str], term: Term) -> str:
+    names = {Term.MONTHLY: _("Monthly"), Term.ANNUAL: _("Annual"), Term.THREE_YEAR: _("3 years")}
+    return names[term]
+
+
+# Bulk actions > Renew --------------------------------------------------------------------------
+
+
+@router.get("/billing/renew")
+async def renew_page(request: Request) -> Response:
+    here = await visit(request)
+    if here.caller is None:
+        return _to_sign_in(request)
+    return await _renew(here, chosen=None, problems={})
+
+
+async def _renew(
+    here: Visit,
+    *,
+    chosen: Sequence[str] | None,
+    problems: Mapping[str, list[str]],
+    general: Sequence[str] = (),
+    status: int = 200,
+) -> Response:
+    assert here.caller is not None
+    _ = here.gettext
+    groups = await run(renewals.renewal_groups, here.db, here.caller, today=here.now.date())
+    standings = {
+        s.subscription.id: s for s in await run(_all_subscriptions, here.db, here.caller, here)
+    }
+    shown = []
+    for number, group in enumerate(groups.groups, start=1):
+        key = group.key
+        shown.append(
+            {
+                "number": number,
+                "csn": key.customer_csn,
+                "currency": key.currency,
+                "method": _("Direct") if key.partner_csn is None else _("Through a partner"),
+                "partner": key.partner_csn or "",
+                "subscriptions": [
+                    {
+                        **_subscription_row(here, standings[sid]),
+                        "ticked": chosen is None or sid in chosen,
+                        "problems": problems.get(sid, []),
+                    }
+                    for sid in group.subscription_ids
+                    if sid in standings
+                ],
+            }
+        )
+    ineligible = [
+        {
+            "id": item.subscription_id,
+            "product": standings[item.subscription_id].subscription.offering_name
+            if item.subscription_id in standings
+            else "",
+            "reasons": here.reasons(item.reasons),
+        }
+        for item in groups.ineligible
+    ]
+    return here.page(
+        "renew.html",
+        status,
+        groups=shown,
+        ineligible=ineligible,
+        general=list(general),
+        can_renew=here.caller.may_buy,
+    )
+
+
+@router.post("/billing/renew")
+async def renew(request: Request) -> Response:
+    here = await visit(request)
+    if here.caller is None:
+        return _to_sign_in(request)
+    form = await request.form()
+    _ = here.gettext
+    if not form_allowed(request, str(form.get("csrf", ""))):
+        return await _renew(
+            here,
+            chosen=None,
+            problems={},
+            general=[_("This form has expired. Please try again.")],
+            status=400,
+        )
+    chosen = [str(v) for v in form.getlist("subscription")]
+    option = str(form.get("option", "quote"))
+    if not chosen:
+        return await _renew(
+            here,
+            chosen=chosen,
+            problems={},
+            general=[_("Tick at least one subscription.")],
+            status=422,
+        )
+    draft = QuoteDraft(
+        type=QuoteType.RENEWAL, lines=tuple(LineRequest(subscription_id=sid) for sid in chosen)
+    )
+    try:
+        quote = await run(
+            quoting.create_quote, here.db, here.caller, draft, today=here.now.date(), now=here.now
+        )
+    except RuleViolation as refusal:
+        problems, general = _placed(here, refusal.violations)
+        return await _renew(here, chosen=chosen, problems=problems, general=general, status=422)
+    target = f"/billing/quotes/{quote.number}"
+    return _see_other(f"{target}?pay=1" if option == "pay" else target)
+
+
+def _placed(here: Visit, violations: Iterable[Violation]) -> tuple[dict[str, list[str]], list[str]]:
+    """Split broken rules into those about one subscription (shown next to it) and the rest."""
+    by_subscription: dict[str, list[str]] = {}
+    general: list[str] = []
+    for violation in violations:
+        text = violation.message(here.language)
+        if violation.code is Code.TOO_MANY_RECIPIENTS or violation.params.get("field") in (
+            "recipients",
+            "contact",
+        ):
+            by_subscription.setdefault(RECIPIENTS, []).append(text)
+        elif violation.subscription_ids:
+            for sid in violation.subscription_ids:
+                by_subscription.setdefault(sid, []).append(text)
+        else:
+            general.append(text)
+    return by_subscription, general
+
+
+# Billing and orders > Quotes ------------------------------------------------------------------
+
+
+@router.get("/billing/quotes")
+async def quotes_page(request: Request) -> Response:
+    here = await visit(request)
+    if here.caller is None:
+        return _to_sign_in(request)
+    found = await run(
+        listing.list_quotes, here.db, here.caller, QuoteFilters(), limit=listing.MAX_PAGE
+    )
+    return here.page("quotes.html", quotes=[_quote_summary(here, q) for q in reversed(found.items)])
+
+
+def _quote_summary(here: Visit, quote: Quote) -> dict[str, Any]:
+    return {
+        "number": quote.number,
+        "status": _status_name(here.gettext, quote.status),
+        "channel": quote.channel.value,
+        "total": here.money(quote.total, quote.currency),
+        "valid_until": here.day(quote.expires_at),
+        "recipients": [r.email for r in quote.recipients],
+    }
+
+
+def _status_name(_: Callable[[str], str], status: QuoteStatus) -> str:
+    return {
+        QuoteStatus.DRAFT: _("Draft"),
+        QuoteStatus.SENT: _("Sent"),
+        QuoteStatus.ORDERED: _("Ordered"),
+        QuoteStatus.EXPIRED: _("Expired"),
+        QuoteStatus.CANCELLED: _("Cancelled"),
+        QuoteStatus.SUPERSEDED: _("Replaced"),
+    }[status]
+
+
+@router.get("/billing/quotes/{number}")
+async def quote_page(request: Request, number: str) -> Response:
+    here = await visit(request)
+    if here.caller is None:
+        return _to_sign_in(request)
+    try:
+        quote = await run(quoting.get_quote, here.db, here.caller, number)
+    except RuleViolation:
+        return _not_found(here)
+    return await _quote(here, quote, pay=request.query_params.get("pay") == "1")
+
+
+async def _quote(
+    here: Visit,
+    quote: Quote,
+    *,
+    typed: Mapping[str, Any] | None = None,
+    problems: Mapping[str, list[str]] | None = None,
+    general: Sequence[str] = (),
+    pay: bool = False,
+    status: int = 200,
+) -> Response:
+    assert here.caller is not None
+    _ = here.gettext
+    history = await run(quoting.quote_history, here.db, here.caller, quote.number)
+    typed = typed or {}
+    problems = problems or {}
+    lines = []
+    for line in quote.lines:
+        sid = line.subscription_id or ""
+        lines.append(
+            {
+                "id": sid,
+                "product": line.offering_name,
+                "seats": typed.get(f"seats-{sid}", line.quantity),
+                "term": typed.get(f"term-{sid}", line.term.value),
+                "period": f"{here.day(line.start_date)} – {here.day(line.end_date)}",
+                "unit_price": here.money(line.unit_price, quote.currency),
+                "promotion": line.promotion_name,
+                "discount": here.money(-line.discount, quote.currency) if line.discount else "",
+                "amount": here.money(line.amount, quote.currency),
+                "problems": problems.get(sid, []),
+            }
+        )
+    extra = [r.email for r in quote.recipients if r.role is RecipientRole.EXTRA]
+    recipients = [email for email in typed.get("recipients", extra) if email]
+    # Four fields, and one more once they are all filled: a fifth is refused by the rules.
+    recipients += [""] * max(MAX_RECIPIENTS - len(recipients), 1)
+    methods = [PaymentMethod.CARD, PaymentMethod.PAYPAL, PaymentMethod.INVOICE]
+    return here.page(
+        "quote.html",
+        status,
+        blocks=("review",),
+        quote=quote,
+        editable=quote.status is QuoteStatus.DRAFT and here.caller.may_edit(quote),
+        buyable=quote.status is QuoteStatus.SENT and here.caller.may_buy,
+        pay=pay,
+        status_name=_status_name(_, quote.status),
+        terms=[(t.value, _term_name(_, t)) for t in _TERMS],
+        lines=lines,
+        subtotal=here.money(quote.subtotal, quote.currency),
+        discounts=here.money(-quote.discount_total, quote.currency) if quote.discount_total else "",
+        tax_label=_("Estimated tax ({rate})").format(
+            rate=percent_text(quote.tax_rate, here.language)
+        ),
+        tax=here.money(quote.tax, quote.currency),
+        total=here.money(quote.total, quote.currency),
+        valid_until=here.day(quote.expires_at),
+        recipients=recipients,
+        sent_to=[
+            {
+                "email": r.email,
+                "delivery": r.delivery.value if r.delivery else "",
+                "viewed": r.view_count,
+            }
+            for r in quote.recipients
+        ],
+        general=list(general),
+        recipient_problems=problems.get(RECIPIENTS, []),
+        methods=[(m.value, _method_name(_, m)) for m in methods],
+        history=[
+            {"at": here.day(e.at.date()), "actor": e.actor, "action": e.action} for e in history
+        ],
+    )
+
+
+def _method_name(_: Callable[[str], str], method: PaymentMethod) -> str:
+    return {
+        PaymentMethod.CARD: _("Card"),
+        PaymentMethod.PAYPAL: _("PayPal"),
+        PaymentMethod.INVOICE: _("Invoice"),
+    }[method]
+
+
+@router.post("/billing/quotes/{number}")
+async def change_quote(request: Request, number: str) -> Response:
+    """The review's form: reprice (`action=update`, also what htmx posts as fields change) or
+    send (`action=send`); the lines' terms and seats and the recipients as typed."""
+    here = await visit(request)
+    if here.caller is None:
+        return _to_sign_in(request)
+    _ = here.gettext
+    form = await request.form()
+    try:
+        quote = await run(quoting.get_quote, here.db, here.caller, number)
+    except RuleViolation:
+        return _not_found(here)
+    if not form_allowed(request, str(form.get("csrf", ""))):
+        return await _quote(
+            here, quote, general=[_("This form has expired. Please try again.")], status=400
+        )
+    typed: dict[str, Any] = {
+        k: str(v) for k, v in form.items() if k.startswith(("seats-", "term-"))
+    }
+    emails = [str(v).strip() for v in form.getlist("recipient")]
+    typed["recipients"] = emails
+    lines, problems = _typed_lines(here, quote, form)
+    if problems:
+        return await _quote(here, quote, typed=typed, problems=problems, status=422)
+    recipients = [Recipient(email) for email in emails if email]
+    try:
+        changed = await run(
+            quoting.edit_draft,
+            here.db,
+            here.caller,
+            number,
+            lines=lines,
+            recipients=recipients,
+            today=here.now.date(),
+            now=here.now,
+        )
+        if form.get("action") == "send":
+            changed = await run(
+                quoting.send_quote,
+                here.db,
+                here.caller,
+                number,
+                today=here.now.date(),
+                now=here.now,
+            )
+            return _see_other(f"/billing/quotes/{number}")
+    except RuleViolation as refusal:
+        by_line, general = _placed(here, refusal.violations)
+        return await _quote(here, quote, typed=typed, problems=by_line, general=general, status=422)
+    return await _quote(here, changed, status=200)
+
+
+def _typed_lines(
+    here: Visit, quote: Quote, form: Any
+) -> tuple[list[LineRequest], dict[str, list[str]]]:
+    _ = here.gettext
+    lines: list[LineRequest] = []
+    problems: dict[str, list[str]] = {}
+    for line in quote.lines:
+        sid = line.subscription_id
+        if sid is None:
+            continue
+        seats_text = str(form.get(f"seats-{sid}", line.quantity)).strip()
+        term_text = str(form.get(f"term-{sid}", line.term.value))
+        try:
+            seats = int(seats_text)
+            if seats < 1:
+                raise ValueError
+        except ValueError:
+            problems.setdefault(sid, []).append(_("Seats must be a whole number of 1 or more."))
+            continue
+        try:
+            term = Term(term_text)
+        except ValueError:
+            problems.setdefault(sid, []).append(_("Choose a term from the list."))
+            continue
+        lines.append(LineRequest(subscription_id=sid, quantity=seats, term=term))
+    return lines, problems
+
+
+@router.post("/billing/quotes/{number}/buy")
+async def buy(request: Request, number: str) -> Response:
+    """Buy a sent quote (the checkout)."""
+    return await _pay(request, number, ordering.checkout, review=False)
+
+
+@router.post("/billing/quotes/{number}/pay-now")
+async def pay_now(request: Request, number: str) -> Response:
+    """Renew and pay now: the draft under review sent (without mail) and bought at once."""
+    return await _pay(request, number, ordering.pay_draft, review=True)
+
+
+async def _pay(
+    request: Request, number: str, service: Callable[..., object], *, review: bool
+) -> Response:
+    here = await visit(request)
+    if here.caller is None:
+        return _to_sign_in(request)
+    _ = here.gettext
+    form = await request.form()
+    try:
+        quote = await run(quoting.get_quote, here.db, here.caller, number)
+    except RuleViolation:
+        return _not_found(here)
+    if not form_allowed(request, str(form.get("csrf", ""))):
+        general = [_("This form has expired. Please try again.")]
+        return await _quote(here, quote, general=general, pay=review, status=400)
+    try:
+        method = PaymentMethod(str(form.get("payment_method", "")))
+    except ValueError:
+        return await _quote(here, quote, general=[_("Choose how to pay.")], pay=review, status=422)
+    try:
+        await run(
+            service,
+            here.db,
+            here.caller,
+            number,
+            method,
+            card_number=str(form.get("card_number", "")) or None,
+            provider=request.app.state.payments,
+            today=here.now.date(),
+            now=here.now,
+        )
+    except RuleViolation as refusal:
+        # Read again: a refused "pay now" leaves its quote cancelled, with the reason.
+        quote = await run(quoting.get_quote, here.db, here.caller, number)
+        return await _quote(here, quote, general=here.reasons(refusal.violations), status=422)
+    return _see_other(f"/billing/quotes/{number}")
+
+
+@router.get("/billing/quotes/{number}/pdf")
+async def quote_pdf(request: Request, number: str) -> Response:
+    here = await visit(request)
+    if here.caller is None:
+        return _to_sign_in(request)
+    try:
+        printable = await run(printable_quote, here.db, here.caller, number)
+    except RuleViolation:
+        return _not_found(here)
+    pdf = await run(render_quote_pdf, printable)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{number}.pdf"', **_NO_STORE},
+    )
+
+
+def _not_found(here: Visit) -> HTMLResponse:
+    return here.page("not_found.html", 404)

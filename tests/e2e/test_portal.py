@@ -1,0 +1,227 @@
+"""The web portal through HTTP, as a browser without JavaScript uses it (forms and redirects),
+and as htmx asks for the review's reprice; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from renewquote.api.app import create_app
+from tests.book import NOW
+
+
+@pytest.fixture
+def browser(book) -> TestClient:
+    """A client with cookies, as one browser; redirects are looked at, not followed."""
+    return TestClient(create_app(book, clock=lambda: NOW), follow_redirects=False)
+
+
+def form_value(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "the page has a form"
+    return found.group(1)
+
+
+def sign_in(browser: TestClient, email: str) -> str:
+    page = browser.get("/signin")
+    csrf = form_value(page.text)
+    signed = browser.post("/signin", data={"email": email, "password": f"pw-{email}", "csrf": csrf})
+    assert signed.status_code == 303, signed.text
+    return csrf
+
+
+def test_signing_in_leads_to_billing_and_orders_and_a_wrong_password_does_not(browser):
+    assert browser.get("/").headers["location"] == "/signin"
+    assert browser.get("/billing/subscriptions").headers["location"].startswith("/signin?next=")
+    csrf = form_value(browser.get("/signin").text)
+    wrong = browser.post(
+        "/signin", data={"email": "marie@dupont.example", "password": "nope", "csrf": csrf}
+    )
+    assert wrong.status_code == 401 and "Wrong e-mail or password." in wrong.text
+    assert 'value="marie@dupont.example"' in wrong.text  # what was typed is kept
+    signed = browser.post(
+        "/signin",
+        data={"email": "marie@dupont.example", "password": "pw-marie@dupont.example", "csrf": csrf},
+    )
+    assert signed.headers["location"] == "/billing/subscriptions"
+    cookie = signed.headers["set-cookie"]
+    assert "rq_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    page = browser.get("/billing/subscriptions")
+    assert page.status_code == 200
+    for words in ("Billing and orders", "Subscriptions and contracts", "Quotes", "Bulk actions"):
+        assert words in page.text
+
+
+def test_a_form_from_another_site_is_refused(browser):
+    sign_in(browser, "marie@dupont.example")
+    forged = browser.post("/billing/renew", data={"csrf": "forged", "subscription": "SUB-0001"})
+    assert forged.status_code == 400
+    assert browser.get("/billing/quotes").text.count("/billing/quotes/Q-") == 0
+
+
+def test_subscriptions_say_in_words_why_one_cannot_be_renewed(browser):
+    sign_in(browser, "marie@dupont.example")
+    page = browser.get("/billing/subscriptions", params={"show": "not_renewable"})
+    rows = re.findall(r"<tr>\s*<td>([^<]*)</td><td>(SUB-\d+)</td>", page.text)
+    ids = [sid for _, sid in rows]
+    assert "SUB-0005" in ids and "SUB-0001" not in ids  # the flex plan, not the renewable one
+    flex = page.text.split("SUB-0005", 1)[1].split("</tr>", 1)[0]
+    assert "No" in flex and len(re.sub(r"<[^>]+>", "", flex).strip()) > 40  # a sentence
+    searched = browser.get("/billing/subscriptions", params={"q": "sub-0002"})
+    assert re.findall(r"<td>(SUB-\d+)</td>", searched.text) == ["SUB-0002"]
+
+
+def test_a_group_renewed_on_a_quote_reviewed_repriced_and_sent(browser, book):
+    csrf = sign_in(browser, "marie@dupont.example")
+    renew = browser.get("/billing/renew")
+    assert 'aria-label="Renew SUB-0001"' in renew.text
+    made = browser.post(
+        "/billing/renew",
+        data={"csrf": csrf, "subscription": ["SUB-0001", "SUB-0002"], "option": "quote"},
+    )
+    assert made.status_code == 303
+    address = made.headers["location"]
+    assert re.fullmatch(r"/billing/quotes/Q-\d{4}-\d{6}", address)  # the URL names the quote
+    review = browser.get(address)
+    before = re.search(r'id="total">([^<]+)<', review.text).group(1)
+    assert 'aria-label="Term of SUB-0001"' in review.text
+    assert 'aria-label="Seats of SUB-0002"' in review.text
+    # htmx asks for the review block only, as the buyer changes a term.
+    fields = {
+        "csrf": csrf,
+        "term-SUB-0001": "3-year",
+        "seats-SUB-0001": "4",
+        "term-SUB-0002": "annual",
+        "seats-SUB-0002": "1",
+        "recipient": ["cfo@dupont.example"],
+    }
+    fragment = browser.post(
+        address, data=fields, headers={"HX-Request": "true", "HX-Target": "review"}
+    )
+    assert fragment.status_code == 200
+    assert fragment.text.lstrip().startswith('<div id="review"')
+    assert "<html" not in fragment.text
+    after = re.search(r'id="total">([^<]+)<', fragment.text).group(1)
+    assert after != before
+    sent = browser.post(address, data={**fields, "action": "send"})
+    assert sent.status_code == 303
+    shown = browser.get(address)
+    assert "Sent" in shown.text and "cfo@dupont.example" in shown.text
+    assert re.search(r'id="total">([^<]+)<', shown.text).group(1) == after
+
+
+def test_a_broken_rule_is_shown_next_to_its_line_and_nothing_typed_is_lost(browser):
+    csrf = sign_in(browser, "marie@dupont.example")
+    address = browser.post(
+        "/billing/renew", data={"csrf": csrf, "subscription": ["SUB-0001"], "option": "quote"}
+    ).headers["location"]
+    refused = browser.post(
+        address,
+        data={
+            "csrf": csrf,
+            "term-SUB-0001": "annual",
+            "seats-SUB-0001": "99",
+            "recipient": ["a@x.example", "b@x.example"],
+            "action": "send",
+        },
+    )
+    assert refused.status_code == 422
+    assert 'id="problem-SUB-0001"' in refused.text  # next to the line
+    assert 'value="99"' in refused.text and 'value="b@x.example"' in refused.text
+    # Not sent: the quote is still a draft.
+    assert "Draft" in browser.get(address).text
+
+
+def test_five_recipients_are_refused(browser):
+    csrf = sign_in(browser, "marie@dupont.example")
+    address = browser.post(
+        "/billing/renew", data={"csrf": csrf, "subscription": ["SUB-0001"], "option": "quote"}
+    ).headers["location"]
+    five = [f"r{n}@x.example" for n in range(1, 6)]
+    refused = browser.post(
+        address,
+        data={"csrf": csrf, "term-SUB-0001": "annual", "seats-SUB-0001": "5", "recipient": five},
+    )
+    assert refused.status_code == 422
+    assert 'id="problem-recipients"' in refused.text  # next to the recipients
+    four = browser.post(
+        address,
+        data={
+            "csrf": csrf,
+            "term-SUB-0001": "annual",
+            "seats-SUB-0001": "5",
+            "recipient": five[:4],
+        },
+    )
+    assert four.status_code == 200
+
+
+def test_renew_and_pay_now_buys_the_reviewed_quote(browser):
+    csrf = sign_in(browser, "marie@dupont.example")
+    made = browser.post(
+        "/billing/renew", data={"csrf": csrf, "subscription": ["SUB-0001"], "option": "pay"}
+    )
+    address = made.headers["location"]
+    assert address.endswith("?pay=1")
+    review = browser.get(address)
+    assert "Renew and pay now" in review.text
+    number = address.split("?")[0].rsplit("/", 1)[1]
+    declined = browser.post(
+        f"/billing/quotes/{number}/pay-now",
+        data={"csrf": csrf, "payment_method": "card", "card_number": "4000 0000 0000 0002"},
+    )
+    assert declined.status_code == 422 and "declined" in declined.text.lower()
+    again = browser.post(
+        "/billing/renew", data={"csrf": csrf, "subscription": ["SUB-0001"], "option": "pay"}
+    ).headers["location"]
+    number = again.split("?")[0].rsplit("/", 1)[1]
+    paid = browser.post(
+        f"/billing/quotes/{number}/pay-now",
+        data={"csrf": csrf, "payment_method": "card", "card_number": "4242 4242 4242 4242"},
+    )
+    assert paid.status_code == 303
+    assert "Ordered" in browser.get(f"/billing/quotes/{number}").text
+
+
+def test_another_customers_quote_page_is_not_found(browser):
+    csrf = sign_in(browser, "marie@dupont.example")
+    address = browser.post(
+        "/billing/renew", data={"csrf": csrf, "subscription": ["SUB-0001"], "option": "quote"}
+    ).headers["location"]
+    browser.post(
+        address,
+        data={"csrf": csrf, "term-SUB-0001": "annual", "seats-SUB-0001": "5", "action": "send"},
+    )
+    other = TestClient(browser.app, follow_redirects=False)
+    sign_in(other, "jo@acme.example")
+    assert other.get(address).status_code == 404
+    assert other.get(f"{address}/pdf").status_code == 404
+
+
+def test_pages_are_in_french_when_asked_and_stay_so(browser):
+    sign_in(browser, "marie@dupont.example")
+    french = browser.get("/billing/subscriptions", params={"lang": "fr"})
+    for words in (
+        "Facturation et commandes",
+        "Abonnements et contrats",
+        "Actions par lot",
+        "English",
+    ):
+        assert words in french.text
+    assert 'lang="fr"' in french.text
+    # The choice is kept for the next pages.
+    renew = browser.get("/billing/renew")
+    assert "Renouveler" in renew.text and "Créer un devis" in renew.text
+    assert "Renouveler et payer maintenant" in renew.text
+    english = browser.get("/billing/renew", params={"lang": "en"})
+    assert "Create a quote" in english.text and "Français" in english.text
+
+
+def test_a_plain_user_reads_but_cannot_renew(browser):
+    sign_in(browser, "paul@dupont.example")
+    page = browser.get("/billing/subscriptions")
+    assert page.status_code == 200 and "Bulk actions" not in page.text
+    renew = browser.get("/billing/renew")
+    assert "Create a quote" not in renew.text
