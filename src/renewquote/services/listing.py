@@ -48,14 +48,33 @@ def list_subscriptions(
     starting_after: str | None = None,
 ) -> Page[SubscriptionStanding]:
     """List the subscriptions the caller sees, in id order, with their renewal standing."""
-    size = _page_size(limit)
+    return _standings(db, caller, filters, today, starting_after, _page_size(limit))
+
+
+# The most a portal page lists at once (its Subscriptions and contracts page).
+MAX_LISTED = 5000
+
+
+def every_subscription(
+    db: Database, caller: Caller, *, today: date
+) -> tuple[list[SubscriptionStanding], bool]:
+    """List every subscription the caller sees (up to `MAX_LISTED`, in id order) with its
+    renewal standing, for a page that filters and sorts them itself; True if there were more."""
+    page = _standings(db, caller, SubscriptionFilters(), today, None, MAX_LISTED)
+    return page.items, page.has_more
+
+
+def _standings(
+    db: Database,
+    caller: Caller,
+    filters: SubscriptionFilters,
+    today: date,
+    after: str | None,
+    size: int,
+) -> Page[SubscriptionStanding]:
     with db.read() as conn:
         subs = repository.subscription_page(
-            conn,
-            filters,
-            visible=caller.subscriptions_visible(),
-            after=starting_after,
-            limit=size + 1,
+            conn, filters, visible=caller.subscriptions_visible(), after=after, limit=size + 1
         )
         customers = repository.customers_by_csn(conn, {s.customer_csn for s in subs[:size]})
     standings = [

@@ -32,7 +32,7 @@ from renewquote.domain.quoting import LineRequest
 from renewquote.services import auth, listing, ordering, quoting, renewals
 from renewquote.services.access import Caller
 from renewquote.services.documents import printable_quote
-from renewquote.services.listing import SubscriptionFilters, SubscriptionStanding
+from renewquote.services.listing import SubscriptionStanding
 from renewquote.services.quoting import QuoteDraft
 from renewquote.storage.database import Database
 from renewquote.storage.quotes import QuoteFilters
@@ -72,7 +72,7 @@ class Visit:
     def page(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
         """Render a whole page (or, for htmx, the block it asks for)."""
         context = self.values(values)
-        block = self.request.headers.get("hx-target") if self.is_htmx else None
+        block = self.block
         if block and block in values.get("blocks", ()):
             html = render_block(ENVIRONMENT, f"portal/{template}", block, context)
         else:
@@ -84,6 +84,11 @@ class Visit:
     @property
     def is_htmx(self) -> bool:
         return self.request.headers.get("hx-request") == "true"
+
+    @property
+    def block(self) -> str | None:
+        """The block of the page htmx asks for (the id of the element it swaps), if any."""
+        return self.request.headers.get("hx-target") if self.is_htmx else None
 
     def values(self, values: Mapping[str, Any]) -> dict[str, Any]:
         _ = self.gettext
@@ -254,21 +259,8 @@ async def subscriptions_page(
 
 
 def _all_subscriptions(db: Database, caller: Caller, here: Visit) -> list[SubscriptionStanding]:
-    found: list[SubscriptionStanding] = []
-    after: str | None = None
-    while True:
-        page = listing.list_subscriptions(
-            db,
-            caller,
-            SubscriptionFilters(),
-            today=here.now.date(),
-            limit=listing.MAX_PAGE,
-            starting_after=after,
-        )
-        found.extend(page.items)
-        if not page.has_more or not page.items:
-            return found
-        after = page.items[-1].subscription.id
+    standings, _more = listing.every_subscription(db, caller, today=here.now.date())
+    return standings
 
 
 def _subscription_row(here: Visit, standing: SubscriptionStanding) -> dict[str, Any]:
@@ -478,7 +470,9 @@ async def _quote(
 ) -> Response:
     assert here.caller is not None
     _ = here.gettext
-    history = await run(quoting.quote_history, here.db, here.caller, quote.number)
+    history = []
+    if here.block is None:  # htmx's reprice asks for the review only
+        history = await run(quoting.quote_history, here.db, here.caller, quote.number)
     typed = typed or {}
     problems = problems or {}
     lines = []
