@@ -108,7 +108,10 @@ def test_a_group_renewed_on_a_quote_reviewed_repriced_and_sent(browser, book):
     sent = browser.post(address, data={**fields, "action": "send"})
     assert sent.status_code == 303
     shown = browser.get(address)
-    assert "Sent" in shown.text and "cfo@dupont.example" in shown.text
+    assert "Sent" in shown.text and "cfo@dupont.example — waiting to be mailed" in shown.text
+    assert "marie@dupont.example · sent" in shown.text  # the history, in words
+    french = browser.get(address, params={"lang": "fr"}).text
+    assert "cfo@dupont.example — en attente d'envoi" in french.replace("&#39;", "'")
     assert re.search(r'id="total">([^<]+)<', shown.text).group(1) == after
 
 

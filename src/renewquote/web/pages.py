@@ -27,7 +27,7 @@ from renewquote.delivery.templates import ENVIRONMENT, render
 from renewquote.domain.errors import Code, RuleViolation, Violation
 from renewquote.domain.lifecycle import QuoteStatus
 from renewquote.domain.model import PaymentMethod, QuoteType, Term
-from renewquote.domain.quotes import Quote, Recipient, RecipientRole
+from renewquote.domain.quotes import Delivery, Quote, Recipient, RecipientRole
 from renewquote.domain.quoting import LineRequest
 from renewquote.services import auth, listing, ordering, quoting, renewals
 from renewquote.services.access import Caller
@@ -520,7 +520,7 @@ async def _quote(
         sent_to=[
             {
                 "email": r.email,
-                "delivery": r.delivery.value if r.delivery else "",
+                "delivery": _delivery_name(_, r.delivery),
                 "viewed": r.view_count,
             }
             for r in quote.recipients
@@ -529,9 +529,34 @@ async def _quote(
         recipient_problems=problems.get(RECIPIENTS, []),
         methods=[(m.value, _method_name(_, m)) for m in methods],
         history=[
-            {"at": here.day(e.at.date()), "actor": e.actor, "action": e.action} for e in history
+            {"at": here.day(e.at.date()), "actor": e.actor, "action": _action_name(_, e.action)}
+            for e in history
         ],
     )
+
+
+def _delivery_name(_: Callable[[str], str], delivery: Delivery | None) -> str:
+    if delivery is None:
+        return _("not mailed")
+    return {
+        Delivery.PENDING: _("waiting to be mailed"),
+        Delivery.SENT: _("mailed"),
+        Delivery.FAILED: _("not delivered"),
+    }[delivery]
+
+
+def _action_name(_: Callable[[str], str], action: str) -> str:
+    names = {
+        "created": _("created"),
+        "edited": _("changed"),
+        "sent": _("sent"),
+        "viewed": _("opened by a recipient"),
+        "ordered": _("ordered"),
+        "expired": _("expired"),
+        "cancelled": _("cancelled"),
+        "superseded": _("replaced"),
+    }
+    return names.get(action, action)
 
 
 def _method_name(_: Callable[[str], str], method: PaymentMethod) -> str:
