@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from renewquote.api.app import create_app
 from tests.book import NOW
+from tests.e2e.conftest import PASSWORDS
 
 
 @pytest.fixture
@@ -27,7 +28,8 @@ def form_value(html: str) -> str:
 def sign_in(browser: TestClient, email: str) -> str:
     page = browser.get("/signin")
     csrf = form_value(page.text)
-    signed = browser.post("/signin", data={"email": email, "password": f"pw-{email}", "csrf": csrf})
+    password = PASSWORDS.get(email, f"pw-{email}")  # the test book's customers: pw-<e-mail>
+    signed = browser.post("/signin", data={"email": email, "password": password, "csrf": csrf})
     assert signed.status_code == 303, signed.text
     return csrf
 
@@ -64,13 +66,12 @@ def test_a_form_from_another_site_is_refused(browser):
 def test_subscriptions_say_in_words_why_one_cannot_be_renewed(browser):
     sign_in(browser, "marie@dupont.example")
     page = browser.get("/billing/subscriptions", params={"show": "not_renewable"})
-    rows = re.findall(r"<tr>\s*<td>([^<]*)</td><td>(SUB-\d+)</td>", page.text)
-    ids = [sid for _, sid in rows]
+    ids = re.findall(r'<a href="/billing/subscriptions/(SUB-\d+)">', page.text)
     assert "SUB-0005" in ids and "SUB-0001" not in ids  # the flex plan, not the renewable one
     flex = page.text.split("SUB-0005", 1)[1].split("</tr>", 1)[0]
     assert "No" in flex and len(re.sub(r"<[^>]+>", "", flex).strip()) > 40  # a sentence
     searched = browser.get("/billing/subscriptions", params={"q": "sub-0002"})
-    assert re.findall(r"<td>(SUB-\d+)</td>", searched.text) == ["SUB-0002"]
+    assert re.findall(r'<a href="/billing/subscriptions/(SUB-\d+)">', searched.text) == ["SUB-0002"]
 
 
 def test_a_group_renewed_on_a_quote_reviewed_repriced_and_sent(browser, book):
@@ -228,3 +229,51 @@ def test_a_plain_user_reads_but_cannot_renew(browser):
     assert page.status_code == 200 and "Bulk actions" not in page.text
     renew = browser.get("/billing/renew")
     assert "Create a quote" not in renew.text
+
+
+def test_a_partner_quotes_its_customer_to_a_contact_and_five_more_then_cancels(browser):
+    csrf = sign_in(browser, "anne@partner.example")
+    listed = browser.get("/billing/subscriptions")
+    assert "5200000003" in listed.text  # its customers' subscriptions, with the customer
+    renew = browser.get("/billing/renew")
+    assert 'name="customer" value="5200000003"' in renew.text
+    made = browser.post(
+        "/billing/renew",
+        data={"csrf": csrf, "customer": "5200000003", "subscription": ["SUB-0301"]},
+    )
+    assert made.status_code == 303, made.text
+    address = made.headers["location"]
+    review = browser.get(address)
+    assert '<option value="ana@rio.example"' in review.text  # the customer's contacts
+    no_contact = browser.post(address, data={"csrf": csrf, "action": "send"})
+    assert no_contact.status_code == 422  # a partner's quote goes to a contact
+    five = [f"r{n}@rio.example" for n in range(1, 6)]
+    fields = {"csrf": csrf, "contact": "ana@rio.example", "recipient": five}
+    assert browser.post(address, data={**fields, "action": "send"}).status_code == 303
+    sent = browser.get(address).text
+    assert "ana@rio.example" in sent and "r5@rio.example" in sent
+    cancelled = browser.post(f"{address}/cancel", data={"csrf": csrf})
+    assert cancelled.status_code == 303
+    assert "Cancelled" in browser.get(address).text
+
+
+def test_one_subscription_renewed_from_its_own_page(browser):
+    csrf = sign_in(browser, "marie@dupont.example")
+    page = browser.get("/billing/subscriptions/SUB-0001")
+    assert page.status_code == 200 and "Create a quote" in page.text
+    made = browser.post(
+        "/billing/renew",
+        data={
+            "csrf": csrf,
+            "subscription": "SUB-0001",
+            "customer": "5200000001",
+            "option": "quote",
+        },
+    )
+    review = browser.get(made.headers["location"])
+    assert 'aria-label="Term of SUB-0001"' in review.text
+    assert "Term of SUB-0002" not in review.text
+    # One that cannot be renewed says why and offers nothing.
+    flex = browser.get("/billing/subscriptions/SUB-0005")
+    assert "Create a quote" not in flex.text and "No:" in flex.text
+    assert browser.get("/billing/subscriptions/SUB-0201").status_code == 404  # another company's

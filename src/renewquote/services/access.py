@@ -140,6 +140,12 @@ class Caller:
         """Tell whether the caller may change (edit, send, replace) `quote`."""
         return self.may_buy and self._made(quote)
 
+    def may_cancel(self, quote: Quote) -> bool:
+        """Tell whether the caller may cancel `quote` (the partner that made it, or staff)."""
+        if self.kind is CallerKind.CUSTOMER:
+            return False
+        return self.kind is not CallerKind.PARTNER or self._made(quote)
+
     def require_canceller(self, quote: Quote) -> None:
         """Refuse a cancellation by anyone but the partner that made the quote or staff."""
         if self.kind is CallerKind.CUSTOMER:

@@ -86,6 +86,14 @@ def _standings(
     return Page(standings, len(subs) > size)
 
 
+def customer_contacts(db: Database, caller: Caller, customer_csn: str) -> list[str]:
+    """Return the e-mails of a customer's contacts (whom a partner's or staff's quote may be
+    made out to), if the caller reaches that customer; `not_found` otherwise."""
+    with db.read() as conn:
+        repository.customer(conn, customer_csn, reachable=caller.customer_reachable())
+        return sorted(repository.contact_emails(conn, customer_csn))
+
+
 def get_subscription(
     db: Database, caller: Caller, subscription_id: str, *, today: date
 ) -> SubscriptionStanding:

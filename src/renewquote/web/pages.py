@@ -26,9 +26,13 @@ from renewquote.delivery.pdf import render_quote_pdf
 from renewquote.delivery.templates import ENVIRONMENT, render
 from renewquote.domain.errors import Code, RuleViolation, Violation
 from renewquote.domain.lifecycle import QuoteStatus
-from renewquote.domain.model import PaymentMethod, QuoteType, Term
+from renewquote.domain.model import Channel, PaymentMethod, QuoteType, Term
 from renewquote.domain.quotes import Delivery, Quote, Recipient, RecipientRole
-from renewquote.domain.quoting import LineRequest
+from renewquote.domain.quoting import (
+    PARTNER_EXTRA_RECIPIENTS,
+    SELF_SERVICE_RECIPIENTS,
+    LineRequest,
+)
 from renewquote.services import auth, listing, ordering, quoting, renewals
 from renewquote.services.access import Caller
 from renewquote.services.documents import printable_quote
@@ -48,7 +52,6 @@ from renewquote.web.session import (
 
 router = APIRouter(include_in_schema=False)
 
-MAX_RECIPIENTS = 4  # a buyer's quote: the buyer and up to four more people
 RECIPIENTS = "recipients"  # where the problems of the recipients are shown
 _TERMS = (Term.MONTHLY, Term.ANNUAL, Term.THREE_YEAR)
 _NO_STORE = {"Cache-Control": "no-store"}
@@ -258,6 +261,25 @@ async def subscriptions_page(
     )
 
 
+@router.get("/billing/subscriptions/{subscription_id}")
+async def subscription_page(request: Request, subscription_id: str) -> Response:
+    """One subscription, and its renewal the same way as a group's."""
+    here = await visit(request)
+    if here.caller is None:
+        return _to_sign_in(request)
+    try:
+        standing = await run(
+            listing.get_subscription, here.db, here.caller, subscription_id, today=here.now.date()
+        )
+    except RuleViolation:
+        return _not_found(here)
+    return here.page(
+        "subscription.html",
+        row=_subscription_row(here, standing),
+        can_renew=here.caller.may_buy,
+    )
+
+
 def _all_subscriptions(db: Database, caller: Caller, here: Visit) -> list[SubscriptionStanding]:
     standings, _more = listing.every_subscription(db, caller, today=here.now.date())
     return standings
@@ -268,6 +290,7 @@ def _subscription_row(here: Visit, standing: SubscriptionStanding) -> dict[str, 
     s = standing.subscription
     return {
         "id": s.id,
+        "customer": s.customer_csn,
         "product": s.offering_name,
         "seats": s.quantity,
         "term": _term_name(_, s.term),
@@ -378,7 +401,10 @@ async def renew(request: Request) -> Response:
             status=422,
         )
     draft = QuoteDraft(
-        type=QuoteType.RENEWAL, lines=tuple(LineRequest(subscription_id=sid) for sid in chosen)
+        type=QuoteType.RENEWAL,
+        lines=tuple(LineRequest(subscription_id=sid) for sid in chosen),
+        # A partner (or staff) quotes the customer of the group the form was.
+        customer_csn=None if here.caller.is_customer else str(form.get("customer", "")) or None,
     )
     try:
         quote = await run(
@@ -494,15 +520,30 @@ async def _quote(
         )
     extra = [r.email for r in quote.recipients if r.role is RecipientRole.EXTRA]
     recipients = [email for email in typed.get("recipients", extra) if email]
-    # Four fields, and one more once they are all filled: a fifth is refused by the rules.
-    recipients += [""] * max(MAX_RECIPIENTS - len(recipients), 1)
+    most = (
+        SELF_SERVICE_RECIPIENTS
+        if quote.channel is Channel.SELF_SERVICE
+        else PARTNER_EXTRA_RECIPIENTS
+    )
+    # As many fields as the rules allow, and one more once they are all filled: that one is
+    # refused by the rules, in words, if used.
+    recipients += [""] * max(most - len(recipients), 1)
+    editable = quote.status is QuoteStatus.DRAFT and here.caller.may_edit(quote)
+    contacts: list[str] = []
+    if editable and quote.channel is not Channel.SELF_SERVICE:
+        contacts = await run(listing.customer_contacts, here.db, here.caller, quote.customer_csn)
     methods = [PaymentMethod.CARD, PaymentMethod.PAYPAL, PaymentMethod.INVOICE]
     return here.page(
         "quote.html",
         status,
         blocks=("review",),
         quote=quote,
-        editable=quote.status is QuoteStatus.DRAFT and here.caller.may_edit(quote),
+        editable=editable,
+        contacts=contacts,
+        contact=typed.get("contact", quote.contact_email or ""),
+        most=most,
+        cancellable=quote.status in (QuoteStatus.DRAFT, QuoteStatus.SENT)
+        and here.caller.may_cancel(quote),
         buyable=quote.status is QuoteStatus.SENT and here.caller.may_buy,
         pay=pay,
         status_name=_status_name(_, quote.status),
@@ -589,6 +630,9 @@ async def change_quote(request: Request, number: str) -> Response:
     }
     emails = [str(v).strip() for v in form.getlist("recipient")]
     typed["recipients"] = emails
+    contact = str(form.get("contact", "")).strip() or None
+    if contact is not None:
+        typed["contact"] = contact
     lines, problems = _typed_lines(here, quote, form)
     if problems:
         return await _quote(here, quote, typed=typed, problems=problems, status=422)
@@ -601,6 +645,7 @@ async def change_quote(request: Request, number: str) -> Response:
             number,
             lines=lines,
             recipients=recipients,
+            contact_email=contact,
             today=here.now.date(),
             now=here.now,
         )
@@ -694,6 +739,28 @@ async def _pay(
     except RuleViolation as refusal:
         # Read again: a refused "pay now" leaves its quote cancelled, with the reason.
         quote = await run(quoting.get_quote, here.db, here.caller, number)
+        return await _quote(here, quote, general=here.reasons(refusal.violations), status=422)
+    return _see_other(f"/billing/quotes/{number}")
+
+
+@router.post("/billing/quotes/{number}/cancel")
+async def cancel(request: Request, number: str) -> Response:
+    """Cancel a quote (the partner that made it, or staff)."""
+    here = await visit(request)
+    if here.caller is None:
+        return _to_sign_in(request)
+    _ = here.gettext
+    form = await request.form()
+    try:
+        quote = await run(quoting.get_quote, here.db, here.caller, number)
+    except RuleViolation:
+        return _not_found(here)
+    if not form_allowed(request, str(form.get("csrf", ""))):
+        general = [_("This form has expired. Please try again.")]
+        return await _quote(here, quote, general=general, status=400)
+    try:
+        await run(quoting.cancel_quote, here.db, here.caller, number, now=here.now)
+    except RuleViolation as refusal:
         return await _quote(here, quote, general=here.reasons(refusal.violations), status=422)
     return _see_other(f"/billing/quotes/{number}")
 
