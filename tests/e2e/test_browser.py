@@ -18,6 +18,7 @@ import pytest
 from renewquote.delivery.smtp import SmtpMailer
 from renewquote.services.mailing import deliver_mail
 from tests.book import NOW
+from tests.e2e.conftest import PASSWORDS
 from tests.e2e.test_mail_delivery import SETTINGS, smtp  # noqa: F401  (a fixture)
 
 sync_api = pytest.importorskip(
@@ -78,14 +79,14 @@ def snap(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"portal-{name}.png"), full_page=True)
 
 
-def sign_in(page: Any, email: str, *, check: bool = True) -> None:
+def sign_in(page: Any, email: str, *, check: bool = True, lands: str = "subscriptions") -> None:
     page.goto("/")
     if check:
         accessible(page)
     page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(f"pw-{email}")
+    page.get_by_label("Password").fill(PASSWORDS.get(email, f"pw-{email}"))
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/billing/subscriptions")
+    page.wait_for_url(f"**/billing/{lands}")
 
 
 def total(page: Any) -> str:
@@ -202,3 +203,24 @@ def test_another_customers_quote_is_not_found(page: Any, chromium: Any, server: 
     assert other.get_by_role("heading", name="Not found").count() == 1
     accessible(other)
     other.context.close()
+
+
+def test_the_partners_and_the_staffs_pages_are_accessible(
+    page: Any, chromium: Any, server: str
+) -> None:
+    sign_in(page, "anne@partner.example")
+    accessible(page)
+    page.goto("/billing/renew")
+    group = page.locator("form").filter(has=page.get_by_label("Renew SUB-0301"))
+    group.get_by_role("button", name="Continue").click()
+    page.wait_for_url(re.compile(r".*/billing/quotes/Q-\d{4}-\d{6}$"))
+    page.get_by_label("Customer contact").select_option("ana@rio.example")
+    accessible(page)
+    snap(page, "partner-review")
+    staff = chromium.new_context(base_url=server, locale="en-GB").new_page()
+    sign_in(staff, "ops@vendor.example", lands="quotes")
+    staff.get_by_role("link", name="Deliveries").click()
+    staff.wait_for_url("**/staff/deliveries")
+    accessible(staff)
+    snap(staff, "staff-deliveries")
+    staff.context.close()

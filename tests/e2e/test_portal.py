@@ -7,8 +7,10 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select, update
 
 from renewquote.api.app import create_app
+from renewquote.storage.tables import outbox
 from tests.book import NOW
 from tests.e2e.conftest import PASSWORDS
 
@@ -47,7 +49,8 @@ def test_signing_in_leads_to_billing_and_orders_and_a_wrong_password_does_not(br
         "/signin",
         data={"email": "marie@dupont.example", "password": "pw-marie@dupont.example", "csrf": csrf},
     )
-    assert signed.headers["location"] == "/billing/subscriptions"
+    assert signed.headers["location"] == "/"
+    assert browser.get("/").headers["location"] == "/billing/subscriptions"
     cookie = signed.headers["set-cookie"]
     assert "rq_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
     page = browser.get("/billing/subscriptions")
@@ -277,3 +280,37 @@ def test_one_subscription_renewed_from_its_own_page(browser):
     flex = browser.get("/billing/subscriptions/SUB-0005")
     assert "Create a quote" not in flex.text and "No:" in flex.text
     assert browser.get("/billing/subscriptions/SUB-0201").status_code == 404  # another company's
+
+
+def test_staff_see_every_quote_filtered_and_the_deliveries_that_did_not_go(browser, book):
+    buyer = TestClient(browser.app, follow_redirects=False)
+    csrf = sign_in(buyer, "marie@dupont.example")
+    address = buyer.post(
+        "/billing/renew", data={"csrf": csrf, "subscription": ["SUB-0001"], "option": "quote"}
+    ).headers["location"]
+    fields = {"csrf": csrf, "term-SUB-0001": "annual", "seats-SUB-0001": "5"}
+    buyer.post(address, data={**fields, "recipient": "nobody@nowhere.invalid", "action": "send"})
+    number = address.rsplit("/", 1)[1]
+    # The mail server refuses one address for good: a delivery that did not go.
+    with book.write() as conn:
+        last = select(func.max(outbox.c.id)).scalar_subquery()  # the last recipient's mail
+        conn.execute(
+            update(outbox)
+            .where(outbox.c.id == last)
+            .values(status="failed", attempts=1, last_error="550 No such user")
+        )
+    sign_in(browser, "ops@vendor.example")
+    assert browser.get("/").headers["location"] == "/billing/quotes"
+    listed = browser.get("/billing/quotes", params={"customer": "5200000001", "status": "sent"})
+    assert number in listed.text
+    assert number not in browser.get("/billing/quotes", params={"status": "draft"}).text
+    assert number not in browser.get("/billing/quotes", params={"channel": "partner"}).text
+    later = browser.get("/billing/quotes", params={"from": "2099-01-01"})
+    assert number not in later.text
+    odd = browser.get("/billing/quotes", params={"from": "31/12/2026"})
+    assert "Dates are written 2026-12-31." in odd.text
+    deliveries = browser.get("/staff/deliveries")
+    assert deliveries.status_code == 200
+    assert "550 No such user" in deliveries.text and number in deliveries.text
+    assert "nobody@nowhere.invalid" in deliveries.text
+    assert buyer.get("/staff/deliveries").status_code == 404  # staff only

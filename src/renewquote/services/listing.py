@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Generic, TypeVar
 
 from renewquote.domain.eligibility import subscription_reasons
@@ -11,7 +11,7 @@ from renewquote.domain.errors import Code, RuleViolation, Violation
 from renewquote.domain.model import Subscription
 from renewquote.domain.quotes import Quote
 from renewquote.services.access import Caller
-from renewquote.storage import quotes, repository
+from renewquote.storage import outbox, quotes, repository
 from renewquote.storage.database import Database
 from renewquote.storage.quotes import QuoteFilters
 from renewquote.storage.repository import SubscriptionFilters
@@ -124,6 +124,53 @@ def list_quotes(
             conn, filters, visible=caller.quotes_visible(), after=starting_after, limit=size + 1
         )
     return Page(found[:size], len(found) > size)
+
+
+def recent_quotes(
+    db: Database, caller: Caller, filters: QuoteFilters, *, limit: int = 200
+) -> list[Quote]:
+    """Return the newest quotes the caller sees matching `filters` (a page of the portal)."""
+    with db.read() as conn:
+        return quotes.quote_page(
+            conn,
+            filters,
+            visible=caller.quotes_visible(),
+            after=None,
+            limit=min(limit, MAX_LISTED),
+            newest_first=True,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryTrouble:
+    """A mail or webhook that did not go, and the quote it was about."""
+
+    trouble: outbox.Trouble
+    quote_number: str | None
+    to: str  # the recipient's address, the order mail's, or the webhook endpoint's id
+
+
+def delivery_troubles(
+    db: Database, caller: Caller, *, now: datetime, limit: int = 200
+) -> list[DeliveryTrouble]:
+    """The outbox's failed, stuck and retried deliveries, newest first: staff only."""
+    if not caller.is_staff:
+        raise RuleViolation.one(Code.FORBIDDEN, why="the vendor's staff only")
+    with db.read() as conn:
+        found = outbox.troubles(conn, now=now, limit=limit)
+        ids = {t.payload["quote_id"] for t in found if "quote_id" in t.payload}
+        numbers = quotes.numbers_by_id(conn, ids)
+        recipients = quotes.recipients_by_id(
+            conn, [t.payload["recipient_id"] for t in found if "recipient_id" in t.payload]
+        )
+
+    def to(trouble: outbox.Trouble) -> str:
+        payload = trouble.payload
+        if "recipient_id" in payload and payload["recipient_id"] in recipients:
+            return recipients[payload["recipient_id"]][0]
+        return str(payload.get("to") or payload.get("endpoint_id") or "")
+
+    return [DeliveryTrouble(t, numbers.get(t.payload.get("quote_id", -1)), to(t)) for t in found]
 
 
 def _page_size(limit: int) -> int:

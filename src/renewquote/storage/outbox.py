@@ -173,3 +173,56 @@ def _still_held(conn: Connection, claimed: Claimed, values: Mapping[str, Any]) -
         .values(**values)
     )
     return result.rowcount == 1
+
+
+@dataclass(frozen=True, slots=True)
+class Trouble:
+    """An outbox row that did not go: given up, or held past its lease by a worker that
+    stopped, or tried more than once and waiting again."""
+
+    id: int
+    topic: str
+    payload: Mapping[str, Any]
+    status: OutboxStatus
+    attempts: int
+    created_at: datetime
+    available_at: datetime
+    last_error: str | None
+
+
+def troubles(conn: Connection, *, now: datetime, limit: int) -> list[Trouble]:
+    """Return the newest rows that failed, are stuck past their lease, or wait to be retried."""
+    query = (
+        select(
+            outbox.c.id,
+            outbox.c.topic,
+            outbox.c.payload,
+            outbox.c.status,
+            outbox.c.attempts,
+            outbox.c.created_at,
+            outbox.c.available_at,
+            outbox.c.last_error,
+        )
+        .where(
+            or_(
+                outbox.c.status == OutboxStatus.FAILED.value,
+                and_(outbox.c.status == OutboxStatus.SENDING.value, outbox.c.lease_until < now),
+                and_(outbox.c.status == OutboxStatus.PENDING.value, outbox.c.attempts > 0),
+            )
+        )
+        .order_by(outbox.c.id.desc())
+        .limit(limit)
+    )
+    return [
+        Trouble(
+            r.id,
+            r.topic,
+            r.payload,
+            OutboxStatus(r.status),
+            r.attempts,
+            r.created_at,
+            r.available_at,
+            r.last_error,
+        )
+        for r in conn.execute(query)
+    ]

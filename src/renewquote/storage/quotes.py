@@ -497,6 +497,20 @@ class QuoteFilters:
     status: QuoteStatus | None = None
     customer_csn: str | None = None
     currency: str | None = None
+    channel: Channel | None = None
+    partner_csn: str | None = None
+    created_from: datetime | None = None  # on or after
+    created_before: datetime | None = None
+
+
+def numbers_by_id(conn: Connection, quote_ids: Collection[int]) -> dict[int, str]:
+    """Return the numbers of these quotes."""
+    if not quote_ids:
+        return {}
+    rows = conn.execute(
+        select(quotes.c.id, quotes.c.year).where(quotes.c.id.in_(sorted(quote_ids)))
+    )
+    return {row.id: quote_number(row.year, row.id) for row in rows}
 
 
 def quote_page(
@@ -506,18 +520,26 @@ def quote_page(
     visible: Condition,
     after: str | None,
     limit: int,
+    newest_first: bool = False,
 ) -> list[Quote]:
-    """Return up to `limit` visible quotes matching `filters`, oldest first, after the quote
-    numbered `after`."""
+    """Return up to `limit` visible quotes matching `filters`, oldest first (or newest first),
+    after the quote numbered `after`."""
     f = filters
     conditions = [
         visible.clause,
         *([quotes.c.status == f.status.value] if f.status else []),
         *([quotes.c.customer_csn == f.customer_csn] if f.customer_csn else []),
         *([quotes.c.currency == f.currency] if f.currency else []),
-        *([quotes.c.id > parse_number(after)[1]] if after is not None else []),
+        *([quotes.c.channel == f.channel.value] if f.channel else []),
+        *([quotes.c.partner_csn == f.partner_csn] if f.partner_csn else []),
+        *([quotes.c.created_at >= f.created_from] if f.created_from else []),
+        *([quotes.c.created_at < f.created_before] if f.created_before else []),
     ]
-    query = select(quotes).where(*conditions).order_by(quotes.c.id).limit(limit)
+    if after is not None:
+        number = parse_number(after)[1]
+        conditions.append(quotes.c.id < number if newest_first else quotes.c.id > number)
+    order = quotes.c.id.desc() if newest_first else quotes.c.id
+    query = select(quotes).where(*conditions).order_by(order).limit(limit)
     return _assembled(conn, conn.execute(query, dict(visible.params)).all())
 
 

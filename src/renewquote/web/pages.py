@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -161,11 +161,11 @@ async def home(request: Request) -> Response:
     here = await visit(request)
     if here.caller is None:
         return _see_other("/signin")
-    return _see_other("/billing/subscriptions")
+    return _see_other("/billing/quotes" if here.caller.is_staff else "/billing/subscriptions")
 
 
 @router.get("/signin")
-async def sign_in_page(request: Request, next: str = "/billing/subscriptions") -> Response:
+async def sign_in_page(request: Request, next: str = "/") -> Response:
     here = await visit(request)
     return here.page("signin.html", next=_safe_next(next), email="", problem=None)
 
@@ -176,7 +176,7 @@ async def sign_in(
     email: Annotated[str, Form(max_length=254)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     csrf: Annotated[str, Form(max_length=100)] = "",
-    next: Annotated[str, Form(max_length=500)] = "/billing/subscriptions",
+    next: Annotated[str, Form(max_length=500)] = "/",
 ) -> Response:
     here = await visit(request)
     _ = here.gettext
@@ -216,7 +216,7 @@ async def sign_out(request: Request, csrf: Annotated[str, Form(max_length=100)] 
 def _safe_next(target: str) -> str:
     # Only a path of this site: never another site after signing in.
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/billing/subscriptions"
+        return "/"
     return target
 
 
@@ -441,23 +441,113 @@ def _placed(here: Visit, violations: Iterable[Violation]) -> tuple[dict[str, lis
 
 @router.get("/billing/quotes")
 async def quotes_page(request: Request) -> Response:
+    """Every quote the caller sees, newest first, narrowed by the filters in the address."""
     here = await visit(request)
     if here.caller is None:
         return _to_sign_in(request)
-    found = await run(
-        listing.list_quotes, here.db, here.caller, QuoteFilters(), limit=listing.MAX_PAGE
+    asked = {k: request.query_params.get(k, "").strip() for k in _QUOTE_FILTERS}
+    filters, problems = _quote_filters(here, asked)
+    found = await run(listing.recent_quotes, here.db, here.caller, filters)
+    _ = here.gettext
+    return here.page(
+        "quotes.html",
+        quotes=[_quote_summary(here, q) for q in found],
+        asked=asked,
+        problems=problems,
+        statuses=[(s.value, _status_name(_, s)) for s in QuoteStatus],
+        channels=[(c.value, _channel_name(_, c)) for c in Channel],
     )
-    return here.page("quotes.html", quotes=[_quote_summary(here, q) for q in reversed(found.items)])
+
+
+_QUOTE_FILTERS = ("status", "channel", "customer", "partner", "currency", "from", "to")
+
+
+def _quote_filters(here: Visit, asked: Mapping[str, str]) -> tuple[QuoteFilters, list[str]]:
+    _ = here.gettext
+    problems: list[str] = []
+
+    def day(name: str) -> datetime | None:
+        if not asked[name]:
+            return None
+        try:
+            return datetime.combine(date.fromisoformat(asked[name]), time())
+        except ValueError:
+            problems.append(_("Dates are written 2026-12-31."))
+            return None
+
+    start, end = day("from"), day("to")
+    filters = QuoteFilters(
+        status=_member(QuoteStatus, asked["status"]),
+        channel=_member(Channel, asked["channel"]),
+        customer_csn=asked["customer"] or None,
+        partner_csn=asked["partner"] or None,
+        currency=asked["currency"].upper() or None,
+        created_from=start,
+        created_before=end + timedelta(days=1) if end else None,
+    )
+    return filters, problems
+
+
+def _member(kind: Any, value: str) -> Any:
+    try:
+        return kind(value) if value else None
+    except ValueError:
+        return None
+
+
+def _channel_name(_: Callable[[str], str], channel: Channel) -> str:
+    return {
+        Channel.SELF_SERVICE: _("Customer"),
+        Channel.PARTNER: _("Partner"),
+        Channel.STAFF: _("Vendor"),
+        Channel.AUTOMATIC: _("Automatic"),
+    }[channel]
+
+
+@router.get("/staff/deliveries")
+async def deliveries_page(request: Request) -> Response:
+    """The outbox's mails and webhooks that did not go: staff only."""
+    here = await visit(request)
+    if here.caller is None:
+        return _to_sign_in(request)
+    if not here.caller.is_staff:
+        return _not_found(here)
+    found = await run(listing.delivery_troubles, here.db, here.caller, now=here.now)
+    _ = here.gettext
+    rows = [
+        {
+            "kind": _("Webhook") if t.trouble.topic == "webhook" else _("Mail"),
+            "quote": t.quote_number,
+            "to": t.to,
+            "status": t.trouble.status.value,
+            "attempts": t.trouble.attempts,
+            "created": here.day(t.trouble.created_at.date()),
+            "error": t.trouble.last_error or "",
+        }
+        for t in found
+    ]
+    return here.page("deliveries.html", rows=rows)
 
 
 def _quote_summary(here: Visit, quote: Quote) -> dict[str, Any]:
     return {
         "number": quote.number,
+        "customer": quote.customer_csn,
+        "partner": quote.partner_csn or "",
+        "created": here.day(quote.created_at.date()),
         "status": _status_name(here.gettext, quote.status),
-        "channel": quote.channel.value,
+        "channel": _channel_name(here.gettext, quote.channel),
         "total": here.money(quote.total, quote.currency),
         "valid_until": here.day(quote.expires_at),
-        "recipients": [r.email for r in quote.recipients],
+        "recipients": [
+            f"{r.email} ({_delivery_name(here.gettext, r.delivery)}"
+            + (
+                f", {here.gettext('opened {n} times').format(n=r.view_count)})"
+                if r.view_count
+                else ")"
+            )
+            for r in quote.recipients
+        ],
     }
 
 
