@@ -224,3 +224,20 @@ def test_the_partners_and_the_staffs_pages_are_accessible(
     accessible(staff)
     snap(staff, "staff-deliveries")
     staff.context.close()
+
+
+def test_finding_a_partner_and_asking_for_a_quote(page: Any) -> None:
+    sign_in(page, "ana@rio.example")
+    page.get_by_role("link", name="Find a partner").click()
+    page.get_by_label("Country").select_option("FR")
+    page.get_by_role("button", name="Apply").click()
+    accessible(page)
+    page.get_by_role("link", name="Ask CAD Partenaire SARL for a quote").click()
+    page.get_by_label("Ask for SUB-0301").check()
+    page.get_by_label("Message to the partner (optional)").fill("Renew as is, please.")
+    accessible(page)
+    page.get_by_role("button", name="Send the request").click()
+    page.wait_for_url("**/billing/requests")
+    sync_api.expect(page.get_by_text("Waiting for the partner")).to_be_visible()
+    accessible(page)
+    snap(page, "request-sent")

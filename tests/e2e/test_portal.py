@@ -314,3 +314,75 @@ def test_staff_see_every_quote_filtered_and_the_deliveries_that_did_not_go(brows
     assert "550 No such user" in deliveries.text and number in deliveries.text
     assert "nobody@nowhere.invalid" in deliveries.text
     assert buyer.get("/staff/deliveries").status_code == 404  # staff only
+
+
+def test_a_customer_without_self_service_asks_a_partner_who_answers_with_a_quote(browser):
+    customer = TestClient(browser.app, follow_redirects=False)
+    csrf = sign_in(customer, "ana@rio.example")
+    directory = customer.get("/billing/partners", params={"country": "FR"})
+    assert "CAD Partenaire SARL" in directory.text and "Other Reseller Ltd" not in directory.text
+    assert "CAD Partenaire" in customer.get("/billing/partners", params={"q": "cad"}).text
+    form = customer.get("/billing/partners/5100000001/request")
+    assert 'aria-label="Ask for SUB-0301"' in form.text
+    empty = customer.post(
+        "/billing/partners/5100000001/request", data={"csrf": csrf, "message": "Hello"}
+    )
+    assert empty.status_code == 422 and "Hello" in empty.text  # nothing typed is lost
+    asked = customer.post(
+        "/billing/partners/5100000001/request",
+        data={"csrf": csrf, "subscription": "SUB-0301", "message": "Renew as is, please."},
+    )
+    assert asked.headers["location"] == "/billing/requests"
+    assert "Waiting for the partner" in customer.get("/billing/requests").text
+
+    partner_csrf = sign_in(browser, "anne@partner.example")
+    incoming = browser.get("/billing/requests")
+    assert "Renew as is, please." in incoming.text and "ana@rio.example" in incoming.text
+    request_id = re.search(r"/billing/requests/(\d+)/answer", incoming.text).group(1)
+    answered = browser.post(f"/billing/requests/{request_id}/answer", data={"csrf": partner_csrf})
+    address = answered.headers["location"]
+    review = browser.get(address)
+    assert '<option value="ana@rio.example" selected>' in review.text  # made out to who asked
+    # While the partner prepares it, the customer sees the request answered, not the draft.
+    waiting = customer.get("/billing/requests").text
+    assert "Answered with a quote" in waiting and "/billing/quotes/Q-" not in waiting
+    sent = browser.post(
+        address, data={"csrf": partner_csrf, "contact": "ana@rio.example", "action": "send"}
+    )
+    assert sent.status_code == 303
+    number = address.rsplit("/", 1)[1]
+    assert f"/billing/quotes/{number}" in customer.get("/billing/requests").text
+    assert customer.get(address).status_code == 200  # the customer reads it, and may buy it
+    # Answered once: a second answer is refused.
+    again = browser.post(f"/billing/requests/{request_id}/answer", data={"csrf": partner_csrf})
+    assert again.status_code == 422
+
+
+def test_a_partner_declines_a_request_and_another_cannot_touch_it(browser):
+    customer = TestClient(browser.app, follow_redirects=False)
+    csrf = sign_in(customer, "ana@rio.example")
+    customer.post(
+        "/billing/partners/5100000002/request", data={"csrf": csrf, "subscription": "SUB-0301"}
+    )
+    bob = TestClient(browser.app, follow_redirects=False)
+    bob_csrf = sign_in(bob, "bob@other.example")
+    request_id = re.search(r"/billing/requests/(\d+)/answer", bob.get("/billing/requests").text)
+    assert request_id is not None
+    number = request_id.group(1)
+    # Bob resells nothing of this customer's: the rules refuse his quote, the request stays open.
+    refused = bob.post(f"/billing/requests/{number}/answer", data={"csrf": bob_csrf})
+    assert refused.status_code == 422
+    nothing = bob.post(f"/billing/requests/{number}/decline", data={"csrf": bob_csrf, "reason": ""})
+    assert nothing.status_code == 422  # a no says why
+    bob.post(
+        f"/billing/requests/{number}/decline",
+        data={"csrf": bob_csrf, "reason": "We do not resell in Brazil."},
+    )
+    seen = customer.get("/billing/requests").text
+    assert "Declined" in seen and "We do not resell in Brazil." in seen
+    # Anne was not asked: the request is not hers to answer.
+    anne_csrf = sign_in(browser, "anne@partner.example")
+    assert (
+        browser.post(f"/billing/requests/{number}/answer", data={"csrf": anne_csrf}).status_code
+        == 404
+    )

@@ -355,6 +355,29 @@ class AutomaticQuoteTerm(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class QuoteRequest(Base):
+    """A customer's request to a partner for a renewal quote on chosen subscriptions, and how
+    the partner answered it (a quote, or no)."""
+
+    __tablename__ = "quote_requests"
+    __table_args__ = (
+        Index("ix_quote_requests_partner_status", "partner_csn", "status"),
+        Index("ix_quote_requests_customer", "customer_csn"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_csn: Mapped[str] = mapped_column(ForeignKey("customers.csn"))
+    partner_csn: Mapped[str] = mapped_column(ForeignKey("partners.csn"))
+    requested_by: Mapped[str] = mapped_column(EMAIL)
+    subscription_ids: Mapped[list[str]] = mapped_column(JSON)
+    message: Mapped[str | None] = mapped_column(String(1000))
+    # open -> answered (a quote made for it) | declined (the partner's reason in `answer`)
+    status: Mapped[str] = mapped_column(String(10), default="open", server_default="open")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    quote_id: Mapped[int | None] = mapped_column(ForeignKey("quotes.id"))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    answer: Mapped[str | None] = mapped_column(String(500))
+
+
 class WebhookEndpoint(Base):
     """Where staff or a partner want quote events posted (Standard Webhooks), and the secret
     they are signed with."""
@@ -437,6 +460,7 @@ subscription_renewals = _table(SubscriptionRenewal)
 outbox = _table(OutboxMessage)
 webhook_endpoints = _table(WebhookEndpoint)
 automatic_quote_terms = _table(AutomaticQuoteTerm)
+quote_requests = _table(QuoteRequest)
 api_tokens = _table(ApiToken)
 idempotency_keys = _table(IdempotencyKey)
 sign_in_throttles = _table(SignInThrottle)

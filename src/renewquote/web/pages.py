@@ -34,6 +34,7 @@ from renewquote.domain.quoting import (
     LineRequest,
 )
 from renewquote.services import auth, listing, ordering, quoting, renewals
+from renewquote.services import requests as quote_requests
 from renewquote.services.access import Caller
 from renewquote.services.documents import printable_quote
 from renewquote.services.listing import SubscriptionStanding
@@ -502,6 +503,206 @@ def _channel_name(_: Callable[[str], str], channel: Channel) -> str:
         Channel.STAFF: _("Vendor"),
         Channel.AUTOMATIC: _("Automatic"),
     }[channel]
+
+
+# Find a partner, and quote requests ---------------------------------------------------------
+
+
+@router.get("/billing/partners")
+async def partners_page(request: Request, country: str = "", q: str = "") -> Response:
+    """The partner directory, by country and searchable."""
+    here = await visit(request)
+    if here.caller is None:
+        return _to_sign_in(request)
+    found = await run(
+        quote_requests.partner_directory, here.db, country=country.strip() or None, text=q
+    )
+    countries = sorted({p.country for p in await run(quote_requests.partner_directory, here.db)})
+    return here.page(
+        "partners.html",
+        partners=found,
+        countries=countries,
+        country=country.strip().upper(),
+        q=q,
+        can_ask=here.caller.is_customer and here.caller.may_buy,
+    )
+
+
+@router.get("/billing/partners/{partner_csn}/request")
+async def request_page(request: Request, partner_csn: str) -> Response:
+    here = await visit(request)
+    if here.caller is None:
+        return _to_sign_in(request)
+    return await _request_form(here, partner_csn, chosen=(), message="")
+
+
+async def _request_form(
+    here: Visit,
+    partner_csn: str,
+    *,
+    chosen: Sequence[str],
+    message: str,
+    problems: Sequence[str] = (),
+    status: int = 200,
+) -> Response:
+    assert here.caller is not None
+    listed = [
+        p for p in await run(quote_requests.partner_directory, here.db) if p.csn == partner_csn
+    ]
+    if not listed or not here.caller.is_customer:
+        return _not_found(here)
+    standings = await run(_all_subscriptions, here.db, here.caller, here)
+    rows = [
+        {**_subscription_row(here, s), "ticked": s.subscription.id in chosen}
+        for s in standings
+        if s.subscription.status.value == "active"
+    ]
+    return here.page(
+        "request.html",
+        status,
+        partner=listed[0],
+        rows=rows,
+        message=message,
+        problems=list(problems),
+    )
+
+
+@router.post("/billing/partners/{partner_csn}/request")
+async def ask_partner(request: Request, partner_csn: str) -> Response:
+    """A customer's buyer asks a partner for a renewal quote on chosen subscriptions."""
+    here = await visit(request)
+    if here.caller is None:
+        return _to_sign_in(request)
+    _ = here.gettext
+    form = await request.form()
+    chosen = [str(v) for v in form.getlist("subscription")]
+    message = str(form.get("message", ""))
+    if not form_allowed(request, str(form.get("csrf", ""))):
+        problems = [_("This form has expired. Please try again.")]
+        return await _request_form(
+            here, partner_csn, chosen=chosen, message=message, problems=problems, status=400
+        )
+    try:
+        await run(
+            quote_requests.request_quote,
+            here.db,
+            here.caller,
+            partner_csn,
+            chosen,
+            message,
+            now=here.now,
+        )
+    except RuleViolation as refusal:
+        return await _request_form(
+            here,
+            partner_csn,
+            chosen=chosen,
+            message=message,
+            problems=here.reasons(refusal.violations),
+            status=422,
+        )
+    return _see_other("/billing/requests")
+
+
+@router.get("/billing/requests")
+async def requests_page(request: Request) -> Response:
+    """A customer's quote requests and their state; a partner's, to answer."""
+    here = await visit(request)
+    if here.caller is None:
+        return _to_sign_in(request)
+    return await _requests(here)
+
+
+async def _requests(
+    here: Visit, *, problems: Mapping[int, list[str]] | None = None, status: int = 200
+) -> Response:
+    assert here.caller is not None
+    _ = here.gettext
+    found = await run(quote_requests.quote_requests, here.db, here.caller)
+    names = {p.csn: p.name for p in await run(quote_requests.partner_directory, here.db)}
+    state = {
+        quote_requests.RequestStatus.OPEN: _("Waiting for the partner"),
+        quote_requests.RequestStatus.ANSWERED: _("Answered with a quote"),
+        quote_requests.RequestStatus.DECLINED: _("Declined"),
+    }
+    rows = [
+        {
+            "id": v.request.id,
+            "customer": v.request.customer_csn,
+            "partner": names.get(v.request.partner_csn, v.request.partner_csn),
+            "by": v.request.requested_by,
+            "subscriptions": ", ".join(v.request.subscription_ids),
+            "message": v.request.message or "",
+            "open": v.request.status is quote_requests.RequestStatus.OPEN,
+            "state": state[v.request.status],
+            "answer": v.request.answer or "",
+            "quote": v.quote_number,
+            "on": here.day(v.request.created_at.date()),
+            "problems": (problems or {}).get(v.request.id, []),
+        }
+        for v in found
+    ]
+    return here.page(
+        "requests.html",
+        status,
+        rows=rows,
+        answers=here.caller.kind.value == "partner" and here.caller.may_buy,
+    )
+
+
+@router.post("/billing/requests/{request_id}/answer")
+async def answer_request(request: Request, request_id: int) -> Response:
+    """The partner answers with a draft quote (then reviews and sends it)."""
+    here = await visit(request)
+    if here.caller is None:
+        return _to_sign_in(request)
+    form = await request.form()
+    if not form_allowed(request, str(form.get("csrf", ""))):
+        return await _requests(here, problems={request_id: [_expired(here)]}, status=400)
+    try:
+        quote = await run(
+            quote_requests.answer_with_quote,
+            here.db,
+            here.caller,
+            request_id,
+            today=here.now.date(),
+            now=here.now,
+        )
+    except RuleViolation as refusal:
+        if refusal.code is Code.NOT_FOUND:
+            return _not_found(here)
+        problems = {request_id: here.reasons(refusal.violations)}
+        return await _requests(here, problems=problems, status=422)
+    return _see_other(f"/billing/quotes/{quote.number}")
+
+
+@router.post("/billing/requests/{request_id}/decline")
+async def decline_request(request: Request, request_id: int) -> Response:
+    here = await visit(request)
+    if here.caller is None:
+        return _to_sign_in(request)
+    form = await request.form()
+    if not form_allowed(request, str(form.get("csrf", ""))):
+        return await _requests(here, problems={request_id: [_expired(here)]}, status=400)
+    try:
+        await run(
+            quote_requests.decline_request,
+            here.db,
+            here.caller,
+            request_id,
+            str(form.get("reason", "")),
+            now=here.now,
+        )
+    except RuleViolation as refusal:
+        if refusal.code is Code.NOT_FOUND:
+            return _not_found(here)
+        problems = {request_id: here.reasons(refusal.violations)}
+        return await _requests(here, problems=problems, status=422)
+    return _see_other("/billing/requests")
+
+
+def _expired(here: Visit) -> str:
+    return here.gettext("This form has expired. Please try again.")
 
 
 @router.get("/staff/deliveries")
