@@ -241,3 +241,40 @@ def test_finding_a_partner_and_asking_for_a_quote(page: Any) -> None:
     sync_api.expect(page.get_by_text("Waiting for the partner")).to_be_visible()
     accessible(page)
     snap(page, "request-sent")
+
+
+def test_one_subscription_renewed_and_paid_at_once(page: Any) -> None:
+    sign_in(page, "marie@dupont.example", check=False)
+    page.get_by_role("link", name="SUB-0001", exact=True).click()
+    page.wait_for_url("**/billing/subscriptions/SUB-0001")
+    accessible(page)
+    page.get_by_label("Renew and pay now").check()
+    page.get_by_role("button", name="Renew", exact=True).click()
+    page.wait_for_url(re.compile(r".*/billing/quotes/Q-\d{4}-\d{6}\?pay=1$"))
+    page.get_by_label("Card number").fill("4242 4242 4242 4242")
+    accessible(page)
+    page.get_by_role("button", name=re.compile(r"^Pay ")).click()
+    sync_api.expect(page.get_by_text("Ordered", exact=True)).to_be_visible()
+    snap(page, "paid-now")
+
+
+def test_a_partner_answers_a_request_with_a_quote_in_two_clicks(
+    page: Any, chromium: Any, server: str
+) -> None:
+    customer = chromium.new_context(base_url=server, locale="en-GB").new_page()
+    sign_in(customer, "ana@rio.example", check=False)
+    customer.goto("/billing/partners/5100000001/request")
+    customer.get_by_label("Ask for SUB-0301").check()
+    customer.get_by_role("button", name="Send the request").click()
+    customer.wait_for_url("**/billing/requests")
+    sign_in(page, "anne@partner.example", check=False)
+    page.get_by_role("link", name="Quote requests").click()
+    accessible(page)
+    page.get_by_role("button", name="Answer with a quote").click()
+    page.wait_for_url(re.compile(r".*/billing/quotes/Q-\d{4}-\d{6}$"))
+    page.get_by_role("button", name="Send quote").click()
+    sync_api.expect(page.get_by_text("Sent", exact=True)).to_be_visible()
+    customer.reload()
+    sync_api.expect(customer.get_by_role("link", name=re.compile(r"^Quote Q-"))).to_be_visible()
+    snap(customer, "request-answered")
+    customer.context.close()

@@ -222,6 +222,11 @@ def test_pages_are_in_french_when_asked_and_stay_so(browser):
     renew = browser.get("/billing/renew")
     assert "Renouveler" in renew.text and "Créer un devis" in renew.text
     assert "Renouveler et payer maintenant" in renew.text
+    # The choice is the user's setting: another browser, asking for English, gets French.
+    other = TestClient(browser.app, follow_redirects=False)
+    sign_in(other, "marie@dupont.example")
+    elsewhere = other.get("/billing/renew", headers={"Accept-Language": "en-GB,en"})
+    assert "Créer un devis" in elsewhere.text
     english = browser.get("/billing/renew", params={"lang": "en"})
     assert "Create a quote" in english.text and "Français" in english.text
 

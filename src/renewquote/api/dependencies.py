@@ -104,7 +104,7 @@ def known_caller(token: str, now: datetime) -> Caller | None:
     cached = TOKENS.get(token)
     if cached is None or cached[-2] <= now or cached[-1] <= time.monotonic():
         return None
-    email, kind, user_id, role, customer_csn, partner_csn = cached[:-2]
+    email, kind, user_id, role, customer_csn, partner_csn, language = cached[:-2]
     return Caller(
         email=email,
         kind=CallerKind(kind),
@@ -112,6 +112,7 @@ def known_caller(token: str, now: datetime) -> Caller | None:
         role=None if role is None else ContactRole(role),
         customer_csn=customer_csn,
         partner_csn=partner_csn,
+        language=language,
     )
 
 
@@ -137,6 +138,7 @@ def remember(token: str, caller: Caller, expires_at: datetime) -> None:
         None if caller.role is None else caller.role.value,
         caller.customer_csn,
         caller.partner_csn,
+        caller.language,
         expires_at,
         time.monotonic() + TOKEN_CACHE_SECONDS,
     )

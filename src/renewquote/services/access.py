@@ -46,6 +46,7 @@ class Caller:
     role: ContactRole | None = None
     customer_csn: str | None = None
     partner_csn: str | None = None
+    language: str | None = None  # the portal's language the user chose, if any
 
     @property
     def channel(self) -> Channel:

@@ -54,6 +54,7 @@ def caller_of(account: Account) -> Caller:
         role=account.role,
         customer_csn=account.customer_csn,
         partner_csn=account.partner_csn,
+        language=account.language,
     )
 
 
@@ -177,3 +178,13 @@ def _verified(stored: str | None, password: str) -> bool:
 
 def _unauthenticated(why: str) -> RuleViolation:
     return RuleViolation.one(Code.UNAUTHENTICATED, why=why)
+
+
+def set_language(db: Database, caller: Caller, language: str) -> None:
+    """Keep the language the caller chose for the portal (en or fr)."""
+    if language not in ("en", "fr"):
+        raise RuleViolation.one(Code.INVALID_INPUT, field="language", problem="en or fr")
+    if caller.user_id is None:
+        return
+    with db.write() as conn:
+        accounts.set_language(conn, caller.user_id, language)

@@ -23,6 +23,7 @@ class Account(NamedTuple):
     role: ContactRole | None
     customer_csn: str | None
     partner_csn: str | None
+    language: str | None = None
 
 
 _ACCOUNT_COLUMNS = (
@@ -32,6 +33,7 @@ _ACCOUNT_COLUMNS = (
     users.c.role,
     users.c.customer_csn,
     users.c.partner_csn,
+    users.c.language,
 )
 
 
@@ -43,6 +45,7 @@ def _account(row: AnyRow) -> Account:
         role=None if row.role is None else ContactRole(row.role),
         customer_csn=row.customer_csn,
         partner_csn=row.partner_csn,
+        language=row.language,
     )
 
 
@@ -157,3 +160,8 @@ def forget_failures_before(conn: Connection, moment: datetime) -> None:
 
 
 _FORGET = delete(sign_in_throttles).where(sign_in_throttles.c.last_failure_at < bindparam("moment"))
+
+
+def set_language(conn: Connection, user_id: int, language: str) -> None:
+    """Keep the portal's language a user chose."""
+    conn.execute(update(users).where(users.c.id == user_id).values(language=language))

@@ -119,6 +119,8 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     customer_csn: Mapped[str | None] = mapped_column(ForeignKey("customers.csn"), index=True)
     partner_csn: Mapped[str | None] = mapped_column(ForeignKey("partners.csn"), index=True)
+    # The portal's language the user chose (en | fr); None: the browser's.
+    language: Mapped[str | None] = mapped_column(String(2))
 
 
 class Offering(Base):

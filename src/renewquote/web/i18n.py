@@ -42,12 +42,20 @@ def translations(language: str) -> gettext.NullTranslations:
     return gettext.GNUTranslations(buffer)
 
 
-def page_language(request: Request) -> str:
-    """The language of a page: asked for in the address (`?lang=`), else chosen before (a
-    cookie), else the browser's `Accept-Language`."""
+def asked_language(request: Request) -> str | None:
+    """The language the address asks for (`?lang=`, the switch on every page), if any."""
     asked = request.query_params.get("lang")
-    if asked in LANGUAGES:
+    return asked if asked in LANGUAGES else None
+
+
+def page_language(request: Request, setting: str | None = None) -> str:
+    """The language of a page: asked for in the address (`?lang=`), else the user's setting,
+    else chosen before on this browser (a cookie), else the browser's `Accept-Language`."""
+    asked = asked_language(request)
+    if asked is not None:
         return asked
+    if setting in LANGUAGES:
+        return setting
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in LANGUAGES:
         return chosen

@@ -10,7 +10,7 @@ htmx, the block of the page that changed).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
@@ -41,8 +41,15 @@ from renewquote.services.listing import SubscriptionStanding
 from renewquote.services.quoting import QuoteDraft
 from renewquote.storage.database import Database
 from renewquote.storage.quotes import QuoteFilters
-from renewquote.web.i18n import LANGUAGE_COOKIE, LANGUAGES, page_language, translations
+from renewquote.web.i18n import (
+    LANGUAGE_COOKIE,
+    LANGUAGES,
+    asked_language,
+    page_language,
+    translations,
+)
 from renewquote.web.session import (
+    SESSION_COOKIE,
     end_session,
     form_allowed,
     form_token,
@@ -135,12 +142,19 @@ class Visit:
 async def visit(request: Request) -> Visit:
     db: Database = request.app.state.db
     now: datetime = request.app.state.clock()
+    caller = await signed_in(db, request, now)
+    asked = asked_language(request)
+    if caller is not None and asked is not None and asked != caller.language:
+        # The switch keeps the choice in the user's setting, for every browser it signs in on.
+        await run(auth.set_language, db, caller, asked)
+        forget_token(request.cookies.get(SESSION_COOKIE, ""))
+        caller = replace(caller, language=asked)
     return Visit(
         request=request,
         db=db,
         now=now,
-        language=page_language(request),
-        caller=await signed_in(db, request, now),
+        language=page_language(request, caller.language if caller else None),
+        caller=caller,
         csrf=form_token(request),
     )
 
