@@ -26,7 +26,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from renewquote.delivery.formatting import day_text, money_text, percent_text
-from renewquote.delivery.words import WORDS
+from renewquote.delivery.words import LANGUAGES, words_for
 from renewquote.domain.lifecycle import QuoteStatus
 from renewquote.domain.model import LineKind
 from renewquote.domain.quotes import QuoteLine
@@ -188,8 +188,8 @@ class _QuoteLayout:
         quote = printable.quote
         self.printable = printable
         self.quote = quote
-        self.language = quote.language if quote.language in WORDS else "en"
-        self.words = WORDS[self.language]
+        self.language = quote.language if quote.language in LANGUAGES else "en"
+        self.words = words_for(self.language)
         self.customer_name = printable.customer.name
         self.partner_name = printable.partner_name
         self.vendor = printable.vendor

@@ -1,4 +1,5 @@
-"""Sentences for every rule code, in English and French, filled with the violation's details."""
+"""Sentences for every rule code, filled with the violation's details: English here, French
+in the gettext catalog (context `rule`; `domain/translations.py`)."""
 
 from __future__ import annotations
 
@@ -8,238 +9,132 @@ from functools import cache
 
 from babel.dates import format_date
 
-LANGUAGES = ("en", "fr")
+from renewquote.domain.translations import LANGUAGES, NC_, translations
+
+__all__ = ["LANGUAGES", "MESSAGES", "WORDS", "render"]
 
 # Keyed by code, or by "code.detail" where one code has several distinct reasons.
-MESSAGES: dict[str, dict[str, str]] = {
-    "region_not_enabled": {
-        "en": "Self-service quotes are not available in your country ({country}); "
-        "please contact a partner to renew.",
-        "fr": "Les devis en libre-service ne sont pas disponibles dans votre pays ({country}) ; "
-        "contactez un partenaire pour renouveler.",
-    },
-    "not_renewable": {
-        "en": "This subscription cannot be renewed on a quote now.",
-        "fr": "Cet abonnement ne peut pas être renouvelé sur devis pour le moment.",
-    },
-    "not_renewable.window_not_open": {
-        "en": "Renewal opens on {opens}, 90 days before the end date ({end_date}).",
-        "fr": "Le renouvellement ouvre le {opens}, 90 jours avant la date de fin ({end_date}).",
-    },
-    "not_renewable.window_closed": {
-        "en": "The renewal window closed on {closes}; the subscription ended on {end_date}.",
-        "fr": "La période de renouvellement s'est terminée le {closes} ; "
-        "l'abonnement a pris fin le {end_date}.",
-    },
-    "not_renewable.cancelled": {
-        "en": "This subscription was cancelled and cannot be renewed.",
-        "fr": "Cet abonnement a été résilié et ne peut pas être renouvelé.",
-    },
-    "not_renewable.already_renewed": {
-        "en": "Already renewed for the next term (until {end_date}); "
-        "the next renewal opens on {opens}.",
-        "fr": "Déjà renouvelé pour la période suivante (jusqu'au {end_date}) ; "
-        "le prochain renouvellement ouvre le {opens}.",
-    },
-    "mixed_quote_types": {
-        "en": "Renewals cannot be combined with new-subscription or co-term lines on one quote.",
-        "fr": "Les renouvellements ne peuvent pas être associés à de nouveaux abonnements "
-        "ni à des regroupements sur un même devis.",
-    },
-    "mixed_customer": {
-        "en": "Every subscription on a quote must belong to the same customer number (CSN).",
-        "fr": "Tous les abonnements d'un devis doivent avoir le même numéro NSC client.",
-    },
-    "mixed_currency": {
-        "en": "Every subscription on a quote must be in the same currency.",
-        "fr": "Tous les abonnements d'un devis doivent être dans la même devise.",
-    },
-    "currency_change": {
-        "en": "The currency cannot change: this subscription is billed in {currency}.",
-        "fr": "La devise ne peut pas changer : cet abonnement est facturé en {currency}.",
-    },
-    "mixed_partner": {
-        "en": "Every subscription on a quote must have the same reseller of record (partner CSN).",
-        "fr": "Tous les abonnements d'un devis doivent avoir le même agent enregistré "
-        "(numéro NSC du partenaire).",
-    },
-    "mixed_purchase_method": {
-        "en": "A quote holds subscriptions of one purchase method only.",
-        "fr": "Un devis ne contient que des abonnements d'une seule méthode d'achat.",
-    },
-    "seat_increase": {
-        "en": "Seats cannot be added on a renewal: choose between 1 and {current} seats.",
-        "fr": "Impossible d'ajouter des postes lors d'un renouvellement : "
-        "choisissez entre 1 et {current} postes.",
-    },
-    "ineligible_offering": {
-        "en": "Success plans and value-based (flex) buying options cannot be quoted "
-        "in self-service.",
-        "fr": "Les plans de réussite et les options d'achat basées sur la valeur "
-        "ne peuvent pas faire l'objet d'un devis en libre-service.",
-    },
-    "new_credit_line": {
-        "en": "Paying by invoice needs an existing line of credit; "
-        "pay by card or PayPal, or contact a partner.",
-        "fr": "Le paiement sur facture nécessite une ligne de crédit existante ; "
-        "payez par carte ou PayPal, ou contactez un partenaire.",
-    },
-    "start_date_not_allowed": {
-        "en": "Scheduled start dates are not possible: this line starts on {expected}.",
-        "fr": "Les dates de début prévues ne sont pas possibles : cette ligne commence "
-        "le {expected}.",
-    },
-    "address_locked": {
-        "en": "The address of a sent quote cannot change; create a new quote instead.",
-        "fr": "L'adresse d'un devis envoyé ne peut pas être modifiée ; créez un nouveau devis.",
-    },
-    "cancellation_not_self_service": {
-        "en": "Only your partner or the vendor can cancel a quote.",
-        "fr": "Seul votre partenaire ou l'éditeur peut annuler un devis.",
-    },
-    "too_many_recipients": {
-        "en": "Too many quote recipients: at most {limit}.",
-        "fr": "Trop de destinataires du devis : {limit} au maximum.",
-    },
-    "too_many_lines": {
-        "en": "A quote holds at most {limit} subscriptions.",
-        "fr": "Un devis contient au maximum {limit} abonnements.",
-    },
-    "quote_not_editable": {
-        "en": "Only a draft quote can be changed; a sent quote is replaced by a new one.",
-        "fr": "Seul un devis en brouillon peut être modifié ; un devis envoyé est remplacé "
-        "par un nouveau devis.",
-    },
-    "quote_expired": {
-        "en": "This quote expired on {expires_at}.",
-        "fr": "Ce devis a expiré le {expires_at}.",
-    },
-    # For callers that cannot know the date (the lifecycle table refusing an action).
-    "quote_expired.plain": {
-        "en": "This quote has expired.",
-        "fr": "Ce devis a expiré.",
-    },
-    "quote_superseded": {
-        "en": "This quote was superseded by another order or quote.",
-        "fr": "Ce devis a été remplacé par une autre commande ou un autre devis.",
-    },
-    "card_limit_exceeded": {
-        "en": "Quotes above {limit} {currency} cannot be paid by card or PayPal.",
-        "fr": "Les devis de plus de {limit} {currency} ne peuvent pas être payés par carte "
-        "ou PayPal.",
-    },
-    "quote_not_sent": {
-        "en": "The quote must be sent before it can be ordered.",
-        "fr": "Le devis doit être envoyé avant de pouvoir être commandé.",
-    },
-    "quote_not_sent.replace": {
-        "en": "Only a sent quote is replaced; a draft's address is changed by editing it.",
-        "fr": "Seul un devis envoyé est remplacé ; l'adresse d'un brouillon se modifie "
-        "directement.",
-    },
-    "quote_ordered": {
-        "en": "This quote has already been ordered.",
-        "fr": "Ce devis a déjà été commandé.",
-    },
-    "quote_cancelled": {
-        "en": "This quote was cancelled.",
-        "fr": "Ce devis a été annulé.",
-    },
-    "empty_quote": {
-        "en": "A quote needs at least one line.",
-        "fr": "Un devis doit contenir au moins une ligne.",
-    },
-    "duplicate_line": {
-        "en": "A subscription appears more than once on the quote.",
-        "fr": "Un abonnement figure plusieurs fois sur le devis.",
-    },
-    "coterm_mismatch": {
-        "en": "End dates can only be aligned with an active subscription of the same term "
-        "and payment method.",
-        "fr": "Les dates de fin ne peuvent être alignées que sur un abonnement actif "
-        "de même durée et de même mode de paiement.",
-    },
-    "price_not_found": {
-        "en": "{offering} is not sold on {term} in {currency}.",
-        "fr": "{offering} n'est pas vendu pour {term} en {currency}.",
-    },
-    "unknown_contact": {
-        "en": "{email} is not a contact of the customer's company.",
-        "fr": "{email} n'est pas un contact de l'entreprise du client.",
-    },
-    "invalid_input": {
-        "en": "{field}: {problem}",
-        "fr": "{field} : {problem}",
-    },
-    "payment_declined": {
-        "en": "The payment was declined: {reason}",
-        "fr": "Le paiement a été refusé : {reason}",
-    },
-    "not_found": {
-        "en": "No such {thing}.",
-        # French agrees with the noun: the words of `thing` carry their own article.
-        "fr": "{thing} : introuvable.",
-    },
-    "unauthenticated": {
-        "en": "Sign in first: {why}",
-        "fr": "Connectez-vous d'abord : {why}",
-    },
-    "rate_limited": {
-        "en": "Too many attempts; try again in {retry_after} seconds.",
-        "fr": "Trop de tentatives ; réessayez dans {retry_after} secondes.",
-    },
-    "idempotency_key_reused": {
-        "en": "This Idempotency-Key was already used with another request.",
-        "fr": "Cette clé Idempotency-Key a déjà servi pour une autre requête.",
-    },
-    "idempotency_in_progress": {
-        "en": "A request with this Idempotency-Key is still being processed; retry shortly.",
-        "fr": "Une requête avec cette clé Idempotency-Key est encore en cours ; réessayez "
-        "dans un instant.",
-    },
-    "malformed_json": {
-        "en": "The request body is not valid JSON: {problem}",
-        "fr": "Le corps de la requête n'est pas du JSON valide : {problem}",
-    },
-    "payload_too_large": {
-        "en": "The request body is larger than {limit} bytes.",
-        "fr": "Le corps de la requête dépasse {limit} octets.",
-    },
-    "headers_too_large": {
-        "en": "The request's headers are larger than {limit} bytes.",
-        "fr": "Les en-têtes de la requête dépassent {limit} octets.",
-    },
-    "not_quote_maker": {
-        "en": "Only the party that made this quote can change it; you may view it, and buy it "
-        "once it is sent.",
-        "fr": "Seul l'auteur de ce devis peut le modifier ; vous pouvez le consulter, et le "
-        "commander une fois envoyé.",
-    },
-    "webhook_url_not_allowed": {
-        "en": "Webhooks cannot be sent to {url}: {why}.",
-        "fr": "Les webhooks ne peuvent pas être envoyés à {url} : {why}.",
-    },
-    "forbidden": {
-        "en": "You may see this but not do that: {why}",
-        "fr": "Vous pouvez consulter ceci mais pas effectuer cette action : {why}",
-    },
+MESSAGES: dict[str, str] = {
+    "region_not_enabled": NC_(
+        "rule",
+        "Self-service quotes are not available in your country ({country}); please contact a "
+        "partner to renew.",
+    ),
+    "not_renewable": NC_("rule", "This subscription cannot be renewed on a quote now."),
+    "not_renewable.window_not_open": NC_(
+        "rule", "Renewal opens on {opens}, 90 days before the end date ({end_date})."
+    ),
+    "not_renewable.window_closed": NC_(
+        "rule", "The renewal window closed on {closes}; the subscription ended on {end_date}."
+    ),
+    "not_renewable.cancelled": NC_(
+        "rule", "This subscription was cancelled and cannot be renewed."
+    ),
+    "not_renewable.already_renewed": NC_(
+        "rule",
+        "Already renewed for the next term (until {end_date}); the next renewal opens on {opens}.",
+    ),
+    "mixed_quote_types": NC_(
+        "rule", "Renewals cannot be combined with new-subscription or co-term lines on one quote."
+    ),
+    "mixed_customer": NC_(
+        "rule", "Every subscription on a quote must belong to the same customer number (CSN)."
+    ),
+    "mixed_currency": NC_("rule", "Every subscription on a quote must be in the same currency."),
+    "currency_change": NC_(
+        "rule", "The currency cannot change: this subscription is billed in {currency}."
+    ),
+    "mixed_partner": NC_(
+        "rule", "Every subscription on a quote must have the same reseller of record (partner CSN)."
+    ),
+    "mixed_purchase_method": NC_(
+        "rule", "A quote holds subscriptions of one purchase method only."
+    ),
+    "seat_increase": NC_(
+        "rule", "Seats cannot be added on a renewal: choose between 1 and {current} seats."
+    ),
+    "ineligible_offering": NC_(
+        "rule",
+        "Success plans and value-based (flex) buying options cannot be quoted in self-service.",
+    ),
+    "new_credit_line": NC_(
+        "rule",
+        "Paying by invoice needs an existing line of credit; pay by card or PayPal, or contact "
+        "a partner.",
+    ),
+    "start_date_not_allowed": NC_(
+        "rule", "Scheduled start dates are not possible: this line starts on {expected}."
+    ),
+    "address_locked": NC_(
+        "rule", "The address of a sent quote cannot change; create a new quote instead."
+    ),
+    "cancellation_not_self_service": NC_(
+        "rule", "Only your partner or the vendor can cancel a quote."
+    ),
+    "too_many_recipients": NC_("rule", "Too many quote recipients: at most {limit}."),
+    "too_many_lines": NC_("rule", "A quote holds at most {limit} subscriptions."),
+    "quote_not_editable": NC_(
+        "rule", "Only a draft quote can be changed; a sent quote is replaced by a new one."
+    ),
+    "quote_expired": NC_("rule", "This quote expired on {expires_at}."),
+    "quote_expired.plain": NC_("rule", "This quote has expired."),
+    "quote_superseded": NC_("rule", "This quote was superseded by another order or quote."),
+    "card_limit_exceeded": NC_(
+        "rule", "Quotes above {limit} {currency} cannot be paid by card or PayPal."
+    ),
+    "quote_not_sent": NC_("rule", "The quote must be sent before it can be ordered."),
+    "quote_not_sent.replace": NC_(
+        "rule", "Only a sent quote is replaced; a draft's address is changed by editing it."
+    ),
+    "quote_ordered": NC_("rule", "This quote has already been ordered."),
+    "quote_cancelled": NC_("rule", "This quote was cancelled."),
+    "empty_quote": NC_("rule", "A quote needs at least one line."),
+    "duplicate_line": NC_("rule", "A subscription appears more than once on the quote."),
+    "coterm_mismatch": NC_(
+        "rule",
+        "End dates can only be aligned with an active subscription of the same term and "
+        "payment method.",
+    ),
+    "price_not_found": NC_("rule", "{offering} is not sold on {term} in {currency}."),
+    "unknown_contact": NC_("rule", "{email} is not a contact of the customer's company."),
+    "invalid_input": NC_("rule", "{field}: {problem}"),
+    "payment_declined": NC_("rule", "The payment was declined: {reason}"),
+    "not_found": NC_("rule", "No such {thing}."),
+    "unauthenticated": NC_("rule", "Sign in first: {why}"),
+    "rate_limited": NC_("rule", "Too many attempts; try again in {retry_after} seconds."),
+    "idempotency_key_reused": NC_(
+        "rule", "This Idempotency-Key was already used with another request."
+    ),
+    "idempotency_in_progress": NC_(
+        "rule", "A request with this Idempotency-Key is still being processed; retry shortly."
+    ),
+    "malformed_json": NC_("rule", "The request body is not valid JSON: {problem}"),
+    "payload_too_large": NC_("rule", "The request body is larger than {limit} bytes."),
+    "headers_too_large": NC_("rule", "The request's headers are larger than {limit} bytes."),
+    "not_quote_maker": NC_(
+        "rule",
+        "Only the party that made this quote can change it; you may view it, and buy it once "
+        "it is sent.",
+    ),
+    "webhook_url_not_allowed": NC_("rule", "Webhooks cannot be sent to {url}: {why}."),
+    "forbidden": NC_("rule", "You may see this but not do that: {why}"),
 }
 
 
-# Words a parameter stands for, in each language, where the sentence needs them translated.
-WORDS: dict[str, dict[str, dict[str, str]]] = {
+# Words a parameter stands for, where the sentence needs them translated.
+WORDS: dict[str, dict[str, str]] = {
     "term": {
-        "monthly": {"en": "a monthly term", "fr": "une durée mensuelle"},
-        "annual": {"en": "an annual term", "fr": "une durée annuelle"},
-        "3-year": {"en": "a 3-year term", "fr": "une durée de 3 ans"},
+        "monthly": NC_("rule", "a monthly term"),
+        "annual": NC_("rule", "an annual term"),
+        "3-year": NC_("rule", "a 3-year term"),
     },
     "thing": {
-        "customer": {"en": "customer", "fr": "Client"},
-        "subscription": {"en": "subscription", "fr": "Abonnement"},
-        "quote": {"en": "quote", "fr": "Devis"},
-        "user": {"en": "user", "fr": "Utilisateur"},
-        "page": {"en": "page", "fr": "Page"},
-        "webhook endpoint": {"en": "webhook endpoint", "fr": "Point de réception de webhooks"},
+        "customer": NC_("rule", "customer"),
+        "subscription": NC_("rule", "subscription"),
+        "quote": NC_("rule", "quote"),
+        "user": NC_("rule", "user"),
+        "page": NC_("rule", "page"),
+        "webhook endpoint": NC_("rule", "webhook endpoint"),
     },
 }
 
@@ -247,8 +142,8 @@ WORDS: dict[str, dict[str, dict[str, str]]] = {
 def _shown(name: str, value: object, language: str) -> object:
     if isinstance(value, date):
         return _long_date(value, language)
-    words = WORDS.get(name, {}).get(str(value))
-    return value if words is None else words[language]
+    english = WORDS.get(name, {}).get(str(value))
+    return value if english is None else translations(language).pgettext("rule", english)
 
 
 @cache
@@ -263,12 +158,13 @@ def render(code: str, detail: str | None, language: str, params: Mapping[str, ob
     shown = {key: _shown(key, value, lang) for key, value in params.items()}
     # The most precise sentence whose parameters are all given: a sentence missing a detail
     # still says what rule was broken, in words rather than as a bare code.
+    catalog = translations(lang)
     for key in (f"{code}.{detail}", code, f"{code}.plain"):
-        templates = MESSAGES.get(key)
-        if templates is None:
+        english = MESSAGES.get(key)
+        if english is None:
             continue
         try:
-            return templates[lang].format_map(shown)
+            return catalog.pgettext("rule", english).format_map(shown)
         except KeyError:
             continue
     return code
