@@ -391,3 +391,44 @@ def test_a_partner_declines_a_request_and_another_cannot_touch_it(browser):
         browser.post(f"/billing/requests/{number}/answer", data={"csrf": anne_csrf}).status_code
         == 404
     )
+
+
+def test_cookies_are_secure_when_the_public_address_is_https(book, monkeypatch):
+    monkeypatch.setenv("RENEWQUOTE_PUBLIC_URL", "https://quotes.vendor.example")
+    behind_tls = TestClient(create_app(book, clock=lambda: NOW), follow_redirects=False)
+    page = behind_tls.get("/signin")  # the proxy speaks http to the app
+    assert "Secure" in page.headers["set-cookie"]
+    csrf = form_value(page.text)
+    # A Secure cookie is not sent back over http: the browser (over https) would send it.
+    signed = behind_tls.post(
+        "/signin",
+        data={"email": "marie@dupont.example", "password": "pw-marie@dupont.example", "csrf": csrf},
+        headers={"Cookie": f"rq_form={csrf}"},
+    )
+    assert "rq_session=" in signed.headers["set-cookie"]
+    assert "Secure" in signed.headers["set-cookie"]
+
+
+def test_a_link_from_another_site_changes_no_setting(browser):
+    sign_in(browser, "marie@dupont.example")
+    crossed = browser.get(
+        "/billing/renew", params={"lang": "fr"}, headers={"Sec-Fetch-Site": "cross-site"}
+    )
+    assert "Créer un devis" in crossed.text  # shown in French, as the link asks
+    other = TestClient(browser.app, follow_redirects=False)
+    sign_in(other, "marie@dupont.example")
+    assert "Create a quote" in other.get("/billing/renew").text  # the setting did not change
+
+
+def test_a_form_naming_thousands_of_subscriptions_is_refused_in_words(browser):
+    csrf = sign_in(browser, "marie@dupont.example")
+    many = [f"SUB-{n:06d}" for n in range(150)]
+    refused = browser.post(
+        "/billing/renew", data={"csrf": csrf, "subscription": many, "option": "quote"}
+    )
+    assert refused.status_code == 422
+    assert "100" in refused.text and 'role="alert"' in refused.text
+    # Tens of thousands of fields: the form parser stops at a thousand, and says so.
+    flood = [f"SUB-{n:06d}" for n in range(40_000)]
+    too_big = browser.post("/billing/renew", data={"csrf": csrf, "subscription": flood})
+    assert too_big.status_code == 400 and "Traceback" not in too_big.text

@@ -77,6 +77,7 @@ def create_app(
     app.state.metrics_token = metrics_token or settings.metrics_token
     # Where the app is, as browsers see it: the path of the public address (links' pages).
     app.state.public_path = urlsplit(settings.public_url).path.rstrip("/")
+    app.state.public_https = urlsplit(settings.public_url).scheme == "https"
     problems.install(app)
     docs.install(app)
     for router in (

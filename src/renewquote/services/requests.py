@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from renewquote.domain.errors import Code, RuleViolation
+from renewquote.domain.grouping import MAX_LINES_PER_QUOTE
 from renewquote.domain.lifecycle import QuoteStatus
 from renewquote.domain.model import CallerKind, QuoteType
 from renewquote.domain.quotes import Quote
@@ -55,6 +56,8 @@ def request_quote(
     if not caller.is_customer:
         raise RuleViolation.one(Code.FORBIDDEN, why="customers ask partners for quotes")
     chosen = sorted(set(subscription_ids))
+    if len(chosen) > MAX_LINES_PER_QUOTE:  # one quote answers a request
+        raise RuleViolation.one(Code.TOO_MANY_LINES, limit=MAX_LINES_PER_QUOTE)
     if not chosen:
         raise RuleViolation.one(
             Code.INVALID_INPUT, field="subscriptions", problem="choose at least one subscription"

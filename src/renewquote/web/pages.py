@@ -85,6 +85,8 @@ class Visit:
         context = self.values(values)
         block = self.block
         if block and block in values.get("blocks", ()):
+            # A block alone, for htmx: what it shows elsewhere comes along out of band.
+            context["fragment"] = True
             html = render_block(ENVIRONMENT, f"portal/{template}", block, context)
         else:
             html = render(f"portal/{template}", context)
@@ -114,6 +116,7 @@ class Visit:
             "caller": self.caller,
             "csrf": self.csrf,
             "path": path,
+            "fragment": False,
             **values,
         }
 
@@ -144,8 +147,10 @@ async def visit(request: Request) -> Visit:
     now: datetime = request.app.state.clock()
     caller = await signed_in(db, request, now)
     asked = asked_language(request)
-    if caller is not None and asked is not None and asked != caller.language:
-        # The switch keeps the choice in the user's setting, for every browser it signs in on.
+    own_page = request.headers.get("sec-fetch-site", "same-origin") == "same-origin"
+    if caller is not None and asked is not None and asked != caller.language and own_page:
+        # The switch keeps the choice in the user's setting, for every browser it signs in on;
+        # a link from another site shows the page in its language but changes no setting.
         await run(auth.set_language, db, caller, asked)
         forget_token(request.cookies.get(SESSION_COOKIE, ""))
         caller = replace(caller, language=asked)
@@ -833,7 +838,12 @@ async def _quote(
     # As many fields as the rules allow, and one more once they are all filled: that one is
     # refused by the rules, in words, if used.
     recipients += [""] * max(most - len(recipients), 1)
-    editable = quote.status is QuoteStatus.DRAFT and here.caller.may_edit(quote)
+    # New-subscription and co-term lines are made through the API; the review changes renewals.
+    editable = (
+        quote.status is QuoteStatus.DRAFT
+        and here.caller.may_edit(quote)
+        and all(line.subscription_id for line in quote.lines)
+    )
     contacts: list[str] = []
     if editable and quote.channel is not Channel.SELF_SERVICE:
         contacts = await run(listing.customer_contacts, here.db, here.caller, quote.customer_csn)
@@ -920,16 +930,57 @@ async def change_quote(request: Request, number: str) -> Response:
     here = await visit(request)
     if here.caller is None:
         return _to_sign_in(request)
-    _ = here.gettext
     form = await request.form()
+    reviewed = await _reviewed(here, number, form)
+    if isinstance(reviewed, Response):
+        return reviewed
+    if form.get("action") == "send":
+        try:
+            await run(
+                quoting.send_quote,
+                here.db,
+                here.caller,
+                number,
+                today=here.now.date(),
+                now=here.now,
+            )
+        except RuleViolation as refusal:
+            by_line, general = _placed(here, refusal.violations)
+            return await _quote(
+                here,
+                reviewed.quote,
+                typed=reviewed.typed,
+                problems=by_line,
+                general=general,
+                pay=reviewed.pay,
+                status=422,
+            )
+        return _see_other(f"/billing/quotes/{number}")
+    return await _quote(here, reviewed.quote, pay=reviewed.pay)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reviewed:
+    """A draft with what the review's form typed applied (and repriced)."""
+
+    quote: Quote
+    typed: Mapping[str, Any]
+    pay: bool  # the review leads to paying at once
+
+
+async def _reviewed(here: Visit, number: str, form: Any) -> _Reviewed | Response:
+    """Apply the review's typed lines and recipients to the draft; on a refusal, the page
+    that says why with everything typed kept (a Response)."""
+    assert here.caller is not None
+    _ = here.gettext
+    pay = form.get("pay") == "1"
     try:
         quote = await run(quoting.get_quote, here.db, here.caller, number)
     except RuleViolation:
         return _not_found(here)
-    if not form_allowed(request, str(form.get("csrf", ""))):
-        return await _quote(
-            here, quote, general=[_("This form has expired. Please try again.")], status=400
-        )
+    if not form_allowed(here.request, str(form.get("csrf", ""))):
+        general = [_("This form has expired. Please try again.")]
+        return await _quote(here, quote, general=general, pay=pay, status=400)
     typed: dict[str, Any] = {
         k: str(v) for k, v in form.items() if k.startswith(("seats-", "term-"))
     }
@@ -940,8 +991,7 @@ async def change_quote(request: Request, number: str) -> Response:
         typed["contact"] = contact
     lines, problems = _typed_lines(here, quote, form)
     if problems:
-        return await _quote(here, quote, typed=typed, problems=problems, status=422)
-    recipients = [Recipient(email) for email in emails if email]
+        return await _quote(here, quote, typed=typed, problems=problems, pay=pay, status=422)
     try:
         changed = await run(
             quoting.edit_draft,
@@ -949,25 +999,17 @@ async def change_quote(request: Request, number: str) -> Response:
             here.caller,
             number,
             lines=lines,
-            recipients=recipients,
+            recipients=[Recipient(email) for email in emails if email],
             contact_email=contact,
             today=here.now.date(),
             now=here.now,
         )
-        if form.get("action") == "send":
-            changed = await run(
-                quoting.send_quote,
-                here.db,
-                here.caller,
-                number,
-                today=here.now.date(),
-                now=here.now,
-            )
-            return _see_other(f"/billing/quotes/{number}")
     except RuleViolation as refusal:
         by_line, general = _placed(here, refusal.violations)
-        return await _quote(here, quote, typed=typed, problems=by_line, general=general, status=422)
-    return await _quote(here, changed, status=200)
+        return await _quote(
+            here, quote, typed=typed, problems=by_line, general=general, pay=pay, status=422
+        )
+    return _Reviewed(changed, typed, pay)
 
 
 def _typed_lines(
@@ -1006,7 +1048,8 @@ async def buy(request: Request, number: str) -> Response:
 
 @router.post("/billing/quotes/{number}/pay-now")
 async def pay_now(request: Request, number: str) -> Response:
-    """Renew and pay now: the draft under review sent (without mail) and bought at once."""
+    """Renew and pay now: the draft under review, as typed, sent (without mail) and bought at
+    once: what is paid is what the page shows."""
     return await _pay(request, number, ordering.pay_draft, review=True)
 
 
@@ -1018,13 +1061,19 @@ async def _pay(
         return _to_sign_in(request)
     _ = here.gettext
     form = await request.form()
-    try:
-        quote = await run(quoting.get_quote, here.db, here.caller, number)
-    except RuleViolation:
-        return _not_found(here)
-    if not form_allowed(request, str(form.get("csrf", ""))):
-        general = [_("This form has expired. Please try again.")]
-        return await _quote(here, quote, general=general, pay=review, status=400)
+    if review:
+        reviewed = await _reviewed(here, number, form)
+        if isinstance(reviewed, Response):
+            return reviewed
+        quote = reviewed.quote
+    else:
+        try:
+            quote = await run(quoting.get_quote, here.db, here.caller, number)
+        except RuleViolation:
+            return _not_found(here)
+        if not form_allowed(request, str(form.get("csrf", ""))):
+            general = [_("This form has expired. Please try again.")]
+            return await _quote(here, quote, general=general, status=400)
     try:
         method = PaymentMethod(str(form.get("payment_method", "")))
     except ValueError:

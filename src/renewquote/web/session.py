@@ -45,9 +45,16 @@ def keep_session(
         max_age=max(1, int((expires_at - now).total_seconds())),
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=over_https(request),
         path="/",
     )
+
+
+def over_https(request: Request) -> bool:
+    """Tell whether the browser reaches the portal over https: as the request says, or as
+    RENEWQUOTE_PUBLIC_URL says (behind a proxy that ends TLS and is not trusted for its
+    forwarded headers, the request itself looks like http)."""
+    return request.url.scheme == "https" or bool(request.app.state.public_https)
 
 
 def end_session(response: Response) -> None:
@@ -67,7 +74,7 @@ def keep_form_token(response: Response, request: Request, value: str) -> None:
         value,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=over_https(request),
         path="/",
     )
 

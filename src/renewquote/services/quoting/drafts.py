@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import Connection
 
 from renewquote.domain.errors import Code, RuleViolation, violation
+from renewquote.domain.grouping import MAX_LINES_PER_QUOTE
 from renewquote.domain.model import Channel, QuoteType
 from renewquote.domain.quotes import Address, Quote, Recipient, RecipientRole
 from renewquote.domain.quoting import LineRequest, QuoteContext, QuoteRequest
@@ -84,7 +85,10 @@ def quote_context(
     today: date,
 ) -> tuple[QuoteContext, Address]:
     """Read everything the rules need to judge `draft`, as far as `caller` may see; return it
-    with the customer's billing address."""
+    with the customer's billing address. More lines than a quote holds are refused before
+    anything is read (a form could name tens of thousands)."""
+    if len(draft.lines) > MAX_LINES_PER_QUOTE:
+        raise RuleViolation.one(Code.TOO_MANY_LINES, limit=MAX_LINES_PER_QUOTE)
     customer, address, subscriptions, prices = repository.customer_facts(
         conn,
         customer_csn,
