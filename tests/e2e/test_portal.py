@@ -432,3 +432,25 @@ def test_a_form_naming_thousands_of_subscriptions_is_refused_in_words(browser):
     flood = [f"SUB-{n:06d}" for n in range(40_000)]
     too_big = browser.post("/billing/renew", data={"csrf": csrf, "subscription": flood})
     assert too_big.status_code == 400 and "Traceback" not in too_big.text
+
+
+def test_a_services_own_reason_reads_in_french_too(browser):
+    csrf = sign_in(browser, "ana@rio.example")
+    empty = browser.post(
+        "/billing/partners/5100000001/request", data={"csrf": csrf}, params={"lang": "fr"}
+    )
+    assert empty.status_code == 422
+    assert "choisissez au moins un abonnement" in empty.text.replace("&#39;", "'")
+
+
+def test_a_session_that_ended_signs_in_again_back_to_the_page(browser):
+    assert browser.post("/billing/quotes/Q-2026-000001/buy").headers["location"] == (
+        "/signin?next=%2Fbilling%2Fquotes%2FQ-2026-000001"
+    )
+    htmx = browser.post("/billing/quotes/Q-2026-000001", headers={"HX-Request": "true"})
+    assert htmx.status_code == 204 and htmx.headers["HX-Redirect"].startswith("/signin?next=")
+    csrf = sign_in(browser, "marie@dupont.example")
+    assert browser.post("/billing/requests/abc/answer", data={"csrf": csrf}).status_code == 404
+    # Another site's form signs nobody out.
+    assert browser.post("/signout", data={"csrf": "forged"}).headers["location"] == "/"
+    assert browser.get("/billing/quotes").status_code == 200

@@ -16,6 +16,7 @@ CATALOG = ROOT / "src/renewquote/locale/fr/LC_MESSAGES/messages.po"
 METHODS = [
     ("src/renewquote/web/**.py", "python"),
     ("src/renewquote/domain/messages.py", "python"),
+    ("src/renewquote/services/**.py", "python"),
     ("src/renewquote/delivery/words.py", "python"),
     ("src/renewquote/templates/portal/**.html", "jinja2"),
 ]

@@ -139,9 +139,15 @@ WORDS: dict[str, dict[str, str]] = {
 }
 
 
+# Parameters whose text a service wrote in English (marked for the catalog where it did).
+_FREE_TEXT = frozenset({"problem", "why"})
+
+
 def _shown(name: str, value: object, language: str) -> object:
     if isinstance(value, date):
         return _long_date(value, language)
+    if name in _FREE_TEXT and isinstance(value, str):
+        return translations(language).pgettext("rule", value)
     english = WORDS.get(name, {}).get(str(value))
     return value if english is None else translations(language).pgettext("rule", english)
 

@@ -18,6 +18,7 @@ from renewquote.domain.errors import Code, RuleViolation
 from renewquote.domain.lifecycle import QuoteStatus
 from renewquote.domain.model import CallerKind, Channel, ContactRole
 from renewquote.domain.quotes import Quote
+from renewquote.domain.translations import NC_
 from renewquote.storage.conditions import EVERYTHING, Condition
 from renewquote.storage.tables import customers, quotes, subscriptions
 
@@ -85,7 +86,7 @@ class Caller:
         """Refuse a read-only customer user."""
         if not self.may_buy:
             raise RuleViolation.one(
-                Code.FORBIDDEN, why="only purchasers and admins quote and order"
+                Code.FORBIDDEN, why=NC_("rule", "only purchasers and admins quote and order")
             )
 
     def customer_to_quote(self, asked: str | None) -> str:
@@ -98,7 +99,9 @@ class Caller:
             return self.customer_csn
         if asked is None:
             raise RuleViolation.one(
-                Code.INVALID_INPUT, field="customer_csn", problem="name the customer to quote"
+                Code.INVALID_INPUT,
+                field="customer_csn",
+                problem=NC_("rule", "name the customer to quote"),
             )
         return asked
 
@@ -107,7 +110,9 @@ class Caller:
         staff member asked (a partner may ask for none: every customer it resells to)."""
         if self.kind is CallerKind.STAFF and asked is None:
             raise RuleViolation.one(
-                Code.INVALID_INPUT, field="customer_csn", problem="staff name the customer"
+                Code.INVALID_INPUT,
+                field="customer_csn",
+                problem=NC_("rule", "staff name the customer"),
             )
         if self.kind is CallerKind.PARTNER and asked is None:
             return None

@@ -10,16 +10,18 @@ from renewquote.domain.eligibility import subscription_reasons
 from renewquote.domain.errors import Code, RuleViolation, Violation
 from renewquote.domain.model import Subscription
 from renewquote.domain.quotes import Quote
+from renewquote.domain.translations import NC_
 from renewquote.services.access import Caller
 from renewquote.storage import outbox, quotes, repository
 from renewquote.storage.database import Database
+from renewquote.storage.outbox import OutboxStatus
 from renewquote.storage.quotes import QuoteFilters
 from renewquote.storage.repository import SubscriptionFilters
 
 MAX_PAGE = 100
 T = TypeVar("T")
 
-__all__ = ["QuoteFilters", "SubscriptionFilters"]
+__all__ = ["OutboxStatus", "QuoteFilters", "SubscriptionFilters"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +157,7 @@ def delivery_troubles(
 ) -> list[DeliveryTrouble]:
     """The outbox's failed, stuck and retried deliveries, newest first: staff only."""
     if not caller.is_staff:
-        raise RuleViolation.one(Code.FORBIDDEN, why="the vendor's staff only")
+        raise RuleViolation.one(Code.FORBIDDEN, why=NC_("rule", "the vendor's staff only"))
     with db.read() as conn:
         found = outbox.troubles(conn, now=now, limit=limit)
         ids = {t.payload["quote_id"] for t in found if "quote_id" in t.payload}

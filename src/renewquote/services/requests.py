@@ -13,6 +13,7 @@ from renewquote.domain.lifecycle import QuoteStatus
 from renewquote.domain.model import CallerKind, QuoteType
 from renewquote.domain.quotes import Quote
 from renewquote.domain.quoting import LineRequest
+from renewquote.domain.translations import NC_
 from renewquote.services.access import Caller
 from renewquote.services.quoting import QuoteDraft, new_draft
 from renewquote.storage import quotes, repository, requests
@@ -54,13 +55,17 @@ def request_quote(
     the request's id. A refused request stores nothing."""
     caller.require_buyer()
     if not caller.is_customer:
-        raise RuleViolation.one(Code.FORBIDDEN, why="customers ask partners for quotes")
+        raise RuleViolation.one(
+            Code.FORBIDDEN, why=NC_("rule", "customers ask partners for quotes")
+        )
     chosen = sorted(set(subscription_ids))
     if len(chosen) > MAX_LINES_PER_QUOTE:  # one quote answers a request
         raise RuleViolation.one(Code.TOO_MANY_LINES, limit=MAX_LINES_PER_QUOTE)
     if not chosen:
         raise RuleViolation.one(
-            Code.INVALID_INPUT, field="subscriptions", problem="choose at least one subscription"
+            Code.INVALID_INPUT,
+            field="subscriptions",
+            problem=NC_("rule", "choose at least one subscription"),
         )
     text = (message or "").strip() or None
     if text is not None and len(text) > MAX_MESSAGE:
@@ -126,7 +131,8 @@ def answer_with_quote(
         except RuleViolation as refused:
             if refused.code is Code.NOT_FOUND:  # the customer is not one this partner reaches
                 raise RuleViolation.one(
-                    Code.FORBIDDEN, why="only the reseller of record quotes these subscriptions"
+                    Code.FORBIDDEN,
+                    why=NC_("rule", "only the reseller of record quotes these subscriptions"),
                 ) from None
             raise
         requests.answer_request(
@@ -155,12 +161,12 @@ def decline_request(
 
 def _partner(caller: Caller) -> str:
     if caller.kind is not CallerKind.PARTNER or caller.partner_csn is None:
-        raise RuleViolation.one(Code.FORBIDDEN, why="partners answer quote requests")
+        raise RuleViolation.one(Code.FORBIDDEN, why=NC_("rule", "partners answer quote requests"))
     return caller.partner_csn
 
 
 def _still_open(request: QuoteRequest) -> None:
     if request.status is not RequestStatus.OPEN:
         raise RuleViolation.one(
-            Code.INVALID_INPUT, field="request", problem="it has been answered already"
+            Code.INVALID_INPUT, field="request", problem=NC_("rule", "it has been answered already")
         )

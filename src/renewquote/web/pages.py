@@ -9,6 +9,7 @@ htmx, the block of the page that changed).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
@@ -37,10 +38,9 @@ from renewquote.services import auth, listing, ordering, quoting, renewals
 from renewquote.services import requests as quote_requests
 from renewquote.services.access import Caller
 from renewquote.services.documents import printable_quote
-from renewquote.services.listing import SubscriptionStanding
+from renewquote.services.listing import OutboxStatus, QuoteFilters, SubscriptionStanding
 from renewquote.services.quoting import QuoteDraft
 from renewquote.storage.database import Database
-from renewquote.storage.quotes import QuoteFilters
 from renewquote.web.i18n import (
     LANGUAGE_COOKIE,
     LANGUAGES,
@@ -164,9 +164,20 @@ async def visit(request: Request) -> Visit:
     )
 
 
-def _to_sign_in(request: Request) -> RedirectResponse:
+def _to_sign_in(request: Request) -> Response:
+    """Send a visitor whose session ended to sign in, then back to the page it was on (for a
+    form, the page the form was on: its address less the action)."""
     target = request.url.path
-    return RedirectResponse(f"/signin?{urlencode({'next': target})}", status_code=303)
+    if request.method != "GET":
+        target = _PAGE_OF_ACTION.sub("", target) or "/"
+    address = f"/signin?{urlencode({'next': target})}"
+    if request.headers.get("hx-request") == "true":
+        return Response(status_code=204, headers={"HX-Redirect": address})
+    return RedirectResponse(address, status_code=303)
+
+
+# /billing/quotes/Q-1/buy -> /billing/quotes/Q-1; /billing/requests/3/answer -> /billing/requests
+_PAGE_OF_ACTION = re.compile(r"(/\d+)?/(buy|pay-now|cancel|answer|decline|request)$")
 
 
 def _see_other(path: str) -> RedirectResponse:
@@ -224,8 +235,11 @@ async def sign_in(
 @router.post("/signout")
 async def sign_out(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
     here = await visit(request)
-    token = request.cookies.get("rq_session")
-    if token and form_allowed(request, csrf):
+    token = request.cookies.get(SESSION_COOKIE)
+    if not form_allowed(request, csrf):
+        # Another site's form signs nobody out.
+        return _see_other("/")
+    if token:
         await run(auth.revoke_token, here.db, token, now=here.now)
         forget_token(token)
     response = _see_other("/signin")
@@ -670,52 +684,58 @@ async def _requests(
 
 
 @router.post("/billing/requests/{request_id}/answer")
-async def answer_request(request: Request, request_id: int) -> Response:
+async def answer_request(request: Request, request_id: str) -> Response:
     """The partner answers with a draft quote (then reviews and sends it)."""
     here = await visit(request)
     if here.caller is None:
         return _to_sign_in(request)
+    if not request_id.isdigit() or len(request_id) > 12:
+        return _not_found(here)
+    rid = int(request_id)
     form = await request.form()
     if not form_allowed(request, str(form.get("csrf", ""))):
-        return await _requests(here, problems={request_id: [_expired(here)]}, status=400)
+        return await _requests(here, problems={rid: [_expired(here)]}, status=400)
     try:
         quote = await run(
             quote_requests.answer_with_quote,
             here.db,
             here.caller,
-            request_id,
+            rid,
             today=here.now.date(),
             now=here.now,
         )
     except RuleViolation as refusal:
         if refusal.code is Code.NOT_FOUND:
             return _not_found(here)
-        problems = {request_id: here.reasons(refusal.violations)}
+        problems = {rid: here.reasons(refusal.violations)}
         return await _requests(here, problems=problems, status=422)
     return _see_other(f"/billing/quotes/{quote.number}")
 
 
 @router.post("/billing/requests/{request_id}/decline")
-async def decline_request(request: Request, request_id: int) -> Response:
+async def decline_request(request: Request, request_id: str) -> Response:
     here = await visit(request)
     if here.caller is None:
         return _to_sign_in(request)
+    if not request_id.isdigit() or len(request_id) > 12:
+        return _not_found(here)
+    rid = int(request_id)
     form = await request.form()
     if not form_allowed(request, str(form.get("csrf", ""))):
-        return await _requests(here, problems={request_id: [_expired(here)]}, status=400)
+        return await _requests(here, problems={rid: [_expired(here)]}, status=400)
     try:
         await run(
             quote_requests.decline_request,
             here.db,
             here.caller,
-            request_id,
+            rid,
             str(form.get("reason", "")),
             now=here.now,
         )
     except RuleViolation as refusal:
         if refusal.code is Code.NOT_FOUND:
             return _not_found(here)
-        problems = {request_id: here.reasons(refusal.violations)}
+        problems = {rid: here.reasons(refusal.violations)}
         return await _requests(here, problems=problems, status=422)
     return _see_other("/billing/requests")
 
@@ -739,7 +759,7 @@ async def deliveries_page(request: Request) -> Response:
             "kind": _("Webhook") if t.trouble.topic == "webhook" else _("Mail"),
             "quote": t.quote_number,
             "to": t.to,
-            "status": t.trouble.status.value,
+            "status": _outbox_state(_, t.trouble.status),
             "attempts": t.trouble.attempts,
             "created": here.day(t.trouble.created_at.date()),
             "error": t.trouble.last_error or "",
@@ -760,11 +780,14 @@ def _quote_summary(here: Visit, quote: Quote) -> dict[str, Any]:
         "total": here.money(quote.total, quote.currency),
         "valid_until": here.day(quote.expires_at),
         "recipients": [
-            f"{r.email} ({_delivery_name(here.gettext, r.delivery)}"
-            + (
-                f", {here.gettext('opened {n} times').format(n=r.view_count)})"
-                if r.view_count
-                else ")"
+            ", ".join(
+                part
+                for part in (
+                    r.email,
+                    _delivery_name(here.gettext, r.delivery),
+                    _opened(here, r.view_count),
+                )
+                if part
             )
             for r in quote.recipients
         ],
@@ -877,7 +900,7 @@ async def _quote(
             {
                 "email": r.email,
                 "delivery": _delivery_name(_, r.delivery),
-                "viewed": r.view_count,
+                "viewed": _opened(here, r.view_count),
             }
             for r in quote.recipients
         ],
@@ -889,6 +912,23 @@ async def _quote(
             for e in history
         ],
     )
+
+
+def _outbox_state(_: Callable[[str], str], status: OutboxStatus) -> str:
+    return {
+        OutboxStatus.PENDING: _("waiting to be tried again"),
+        OutboxStatus.SENDING: _("held by a worker that stopped"),
+        OutboxStatus.SENT: _("sent"),
+        OutboxStatus.FAILED: _("given up"),
+    }[status]
+
+
+def _opened(here: Visit, count: int) -> str:
+    """How often a recipient opened its link, in words ("" if never)."""
+    if not count:
+        return ""
+    text: str = translations(here.language).ngettext("opened once", "opened {n} times", count)
+    return text.format(n=count)
 
 
 def _delivery_name(_: Callable[[str], str], delivery: Delivery | None) -> str:

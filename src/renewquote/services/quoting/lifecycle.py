@@ -12,6 +12,7 @@ from renewquote.domain.lifecycle import Action, QuoteStatus, next_status
 from renewquote.domain.model import Channel, QuoteType, Subscription
 from renewquote.domain.quotes import Quote, Recipient
 from renewquote.domain.quoting import LineRequest, PricedQuote, build_quote, quote_expiry
+from renewquote.domain.translations import NC_
 from renewquote.services import mailing
 from renewquote.services.access import Caller
 from renewquote.services.quoting.drafts import (
@@ -135,7 +136,7 @@ def send_draft(
         raise RuleViolation.one(
             Code.INVALID_INPUT,
             field="contact",
-            problem="a partner's quote goes to one contact of the customer",
+            problem=NC_("rule", "a partner's quote goes to one contact of the customer"),
         )
     expires_at = quote_expiry(today, _anchors(context.subscriptions, priced), priced.lines)
     detail = {"to": [r.email for r in quote.recipients], "expires_at": str(expires_at)}
