@@ -454,3 +454,30 @@ def test_a_session_that_ended_signs_in_again_back_to_the_page(browser):
     # Another site's form signs nobody out.
     assert browser.post("/signout", data={"csrf": "forged"}).headers["location"] == "/"
     assert browser.get("/billing/quotes").status_code == 200
+
+
+def test_a_sent_quote_is_replaced_by_a_new_one_to_change_the_address(browser):
+    csrf = sign_in(browser, "marie@dupont.example")
+    address = browser.post(
+        "/billing/renew", data={"csrf": csrf, "subscription": ["SUB-0001"], "option": "quote"}
+    ).headers["location"]
+    fields = {"csrf": csrf, "term-SUB-0001": "annual", "seats-SUB-0001": "5", "action": "send"}
+    browser.post(address, data=fields)
+    page = browser.get(address)
+    assert "Create a new quote to change the address" in page.text
+    moved = browser.post(
+        f"{address}/replace",
+        data={
+            "csrf": csrf,
+            "line1": "3 quai Saint-Antoine",
+            "line2": "",
+            "city": "Lyon",
+            "postal_code": "69002",
+        },
+    )
+    assert moved.status_code == 303
+    draft = moved.headers["location"]
+    assert draft != address
+    sent = browser.post(draft, data={**fields})
+    assert sent.status_code == 303
+    assert "Replaced" in browser.get(address).text  # sending the new one ended the old

@@ -40,6 +40,7 @@ from renewquote.services.access import Caller
 from renewquote.services.documents import printable_quote
 from renewquote.services.listing import OutboxStatus, QuoteFilters, SubscriptionStanding
 from renewquote.services.quoting import QuoteDraft
+from renewquote.services.quoting.drafts import ADDRESS_FIELDS
 from renewquote.storage.database import Database
 from renewquote.web.i18n import (
     LANGUAGE_COOKIE,
@@ -882,6 +883,16 @@ async def _quote(
         most=most,
         cancellable=quote.status in (QuoteStatus.DRAFT, QuoteStatus.SENT)
         and here.caller.may_cancel(quote),
+        replaceable=quote.status is QuoteStatus.SENT and here.caller.may_edit(quote),
+        address=typed.get(
+            "address",
+            {
+                "line1": quote.address.line1,
+                "line2": quote.address.line2 or "",
+                "city": quote.address.city,
+                "postal_code": quote.address.postal_code,
+            },
+        ),
         buyable=quote.status is QuoteStatus.SENT and here.caller.may_buy,
         pay=pay,
         status_name=_status_name(_, quote.status),
@@ -1135,6 +1146,39 @@ async def _pay(
         quote = await run(quoting.get_quote, here.db, here.caller, number)
         return await _quote(here, quote, general=here.reasons(refusal.violations), status=422)
     return _see_other(f"/billing/quotes/{number}")
+
+
+@router.post("/billing/quotes/{number}/replace")
+async def new_address(request: Request, number: str) -> Response:
+    """A sent quote's "create a new quote" to change the address: a new draft with the same
+    lines and the address typed; sending it ends the old quote."""
+    here = await visit(request)
+    if here.caller is None:
+        return _to_sign_in(request)
+    _ = here.gettext
+    form = await request.form()
+    try:
+        quote = await run(quoting.get_quote, here.db, here.caller, number)
+    except RuleViolation:
+        return _not_found(here)
+    address = {field: str(form.get(field, "")).strip() for field in ADDRESS_FIELDS}
+    if not form_allowed(request, str(form.get("csrf", ""))):
+        general = [_("This form has expired. Please try again.")]
+        return await _quote(here, quote, general=general, typed={"address": address}, status=400)
+    try:
+        draft = await run(
+            quoting.replace_quote,
+            here.db,
+            here.caller,
+            number,
+            {field: value or None for field, value in address.items()},
+            today=here.now.date(),
+            now=here.now,
+        )
+    except RuleViolation as refusal:
+        general = here.reasons(refusal.violations)
+        return await _quote(here, quote, general=general, typed={"address": address}, status=422)
+    return _see_other(f"/billing/quotes/{draft.number}")
 
 
 @router.post("/billing/quotes/{number}/cancel")
