@@ -278,3 +278,17 @@ def test_a_partner_answers_a_request_with_a_quote_in_two_clicks(
     sync_api.expect(customer.get_by_role("link", name=re.compile(r"^Quote Q-"))).to_be_visible()
     snap(customer, "request-answered")
     customer.context.close()
+
+
+def test_the_review_fits_a_phone(chromium: Any, server: str) -> None:
+    phone = chromium.new_context(
+        base_url=server, locale="en-GB", viewport={"width": 390, "height": 844}, is_mobile=True
+    ).new_page()
+    sign_in(phone, "marie@dupont.example", check=False)
+    group = open_renew(phone)
+    group.get_by_role("button", name="Continue").click()
+    phone.wait_for_url(re.compile(r".*/billing/quotes/Q-\d{4}-\d{6}$"))
+    # Wide tables scroll in their own box; the page itself never scrolls sideways.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    snap(phone, "phone-review")
+    phone.context.close()

@@ -313,7 +313,9 @@ def test_staff_see_every_quote_filtered_and_the_deliveries_that_did_not_go(brows
     later = browser.get("/billing/quotes", params={"from": "2099-01-01"})
     assert number not in later.text
     odd = browser.get("/billing/quotes", params={"from": "31/12/2026"})
-    assert "Dates are written 2026-12-31." in odd.text
+    assert "Made from: dates are written 2026-12-31." in odd.text
+    crossed = browser.get("/billing/quotes", params={"from": "2026-12-31", "to": "2026-01-01"})
+    assert "The first date comes after the last." in crossed.text
     deliveries = browser.get("/staff/deliveries")
     assert deliveries.status_code == 200
     assert "550 No such user" in deliveries.text and number in deliveries.text

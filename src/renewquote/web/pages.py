@@ -272,7 +272,10 @@ async def subscriptions_page(
     here = await visit(request)
     if here.caller is None:
         return _to_sign_in(request)
-    standings = await run(_all_subscriptions, here.db, here.caller, here)
+    standings, more = await run(
+        listing.every_subscription, here.db, here.caller, today=here.now.date()
+    )
+    show = show if show in ("all", "renewable", "not_renewable") else "all"
     needle = q.strip().lower()
     rows = [
         s
@@ -289,8 +292,9 @@ async def subscriptions_page(
         "subscriptions.html",
         rows=[_subscription_row(here, s) for s in rows],
         total=len(standings),
+        more=more,
         q=q,
-        show=show if show in ("all", "renewable", "not_renewable") else "all",
+        show=show,
         sort=sort if sort in _SORTS else "end_date",
         can_renew=here.caller.may_buy,
     )
@@ -501,16 +505,19 @@ def _quote_filters(here: Visit, asked: Mapping[str, str]) -> tuple[QuoteFilters,
     _ = here.gettext
     problems: list[str] = []
 
-    def day(name: str) -> datetime | None:
+    def day(name: str, label: str) -> datetime | None:
         if not asked[name]:
             return None
         try:
             return datetime.combine(date.fromisoformat(asked[name]), time())
         except ValueError:
-            problems.append(_("Dates are written 2026-12-31."))
+            problems.append(_("{field}: dates are written 2026-12-31.").format(field=label))
             return None
 
-    start, end = day("from"), day("to")
+    start, end = day("from", _("Made from")), day("to", _("Made until"))
+    if start and end and start > end:
+        problems.append(_("The first date comes after the last."))
+        start = end = None
     filters = QuoteFilters(
         status=_member(QuoteStatus, asked["status"]),
         channel=_member(Channel, asked["channel"]),
