@@ -483,3 +483,34 @@ def test_a_sent_quote_is_replaced_by_a_new_one_to_change_the_address(browser):
     sent = browser.post(draft, data={**fields})
     assert sent.status_code == 303
     assert "Replaced" in browser.get(address).text  # sending the new one ended the old
+
+
+def test_htmx_carries_the_form_value_in_a_header_and_a_missing_cookie_is_refused(browser):
+    csrf = sign_in(browser, "marie@dupont.example")
+    address = browser.post(
+        "/billing/renew", data={"csrf": csrf, "subscription": ["SUB-0001"], "option": "quote"}
+    ).headers["location"]
+    fields = {"term-SUB-0001": "3-year", "seats-SUB-0001": "5"}
+    htmx = {"HX-Request": "true", "HX-Target": "review"}
+    by_header = browser.post(address, data=fields, headers={**htmx, "X-CSRF-Token": csrf})
+    assert by_header.status_code == 200 and 'value="3-year" selected' in by_header.text
+    stranger = TestClient(browser.app, follow_redirects=False)
+    stranger.cookies.set("rq_session", browser.cookies.get("rq_session"))  # no form cookie
+    refused = stranger.post(address, data={**fields, "csrf": csrf})
+    assert refused.status_code == 400
+
+
+def test_sign_in_is_rate_limited_as_the_api_is(browser):
+    csrf = form_value(browser.get("/signin").text)
+    answers = [
+        browser.post(
+            "/signin", data={"email": "marie@dupont.example", "password": "nope", "csrf": csrf}
+        ).status_code
+        for _ in range(8)
+    ]
+    assert answers[0] == 401 and answers[-1] == 429
+    waiting = browser.post(
+        "/signin",
+        data={"email": "marie@dupont.example", "password": "pw-marie@dupont.example", "csrf": csrf},
+    )
+    assert waiting.status_code == 429 and "Too many attempts" in waiting.text
