@@ -33,7 +33,7 @@ def sign_in(browser: TestClient, email: str) -> str:
     password = PASSWORDS.get(email, f"pw-{email}")  # the test book's customers: pw-<e-mail>
     signed = browser.post("/signin", data={"email": email, "password": password, "csrf": csrf})
     assert signed.status_code == 303, signed.text
-    return csrf
+    return str(browser.cookies.get("rq_form"))  # signing in gave a new one
 
 
 def test_signing_in_leads_to_billing_and_orders_and_a_wrong_password_does_not(browser):
@@ -514,3 +514,25 @@ def test_sign_in_is_rate_limited_as_the_api_is(browser):
         data={"email": "marie@dupont.example", "password": "pw-marie@dupont.example", "csrf": csrf},
     )
     assert waiting.status_code == 429 and "Too many attempts" in waiting.text
+
+
+def test_signing_in_gives_a_new_form_value(browser):
+    planted = form_value(browser.get("/signin").text)
+    signed = browser.post(
+        "/signin",
+        data={
+            "email": "marie@dupont.example",
+            "password": "pw-marie@dupont.example",
+            "csrf": planted,
+        },
+    )
+    assert signed.status_code == 303
+    fresh = browser.cookies.get("rq_form")
+    assert fresh and fresh != planted
+    # The value from before signing in no longer passes.
+    assert (
+        browser.post(
+            "/billing/renew", data={"csrf": planted, "subscription": "SUB-0001"}
+        ).status_code
+        == 400
+    )

@@ -10,6 +10,7 @@ htmx, the block of the page that changed).
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
@@ -230,6 +231,8 @@ async def sign_in(
     remember(issued.access_token, caller, issued.expires_at)
     response = _see_other(_safe_next(next))
     keep_session(response, request, issued.access_token, issued.expires_at, here.now)
+    # A new session, a new form value: one planted before signing in is worth nothing after.
+    keep_form_token(response, request, secrets.token_urlsafe(32))
     return response
 
 
