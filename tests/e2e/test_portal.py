@@ -106,6 +106,11 @@ def test_a_group_renewed_on_a_quote_reviewed_repriced_and_sent(browser, book):
     )
     assert fragment.status_code == 200
     assert fragment.text.lstrip().startswith('<div id="review"')
+    # Screen readers hear the new total: a status message comes along out of band.
+    assert (
+        'id="review-status" hx-swap-oob="true"' in fragment.text
+        and "Prices updated." in fragment.text
+    )
     assert "<html" not in fragment.text
     after = re.search(r'id="total">([^<]+)<', fragment.text).group(1)
     assert after != before
