@@ -31,6 +31,7 @@ from renewquote.services.access import Caller
 from renewquote.settings import Settings
 from renewquote.storage.database import Database
 from renewquote.storage.migrate import current_revision, head_revision, is_packaged, upgrade
+from renewquote.storage.outbox import Waker
 
 BOOK_FORMAT = "docs/book.md"
 LEASE_SECONDS = 120.0  # services.mailing.LEASE, without importing the mail code at start
@@ -429,6 +430,7 @@ def worker(
     if not once:
         console.print(f"Worker delivering mail to {shown_url(settings.smtp_url)}; Ctrl-C to stop.")
     last_time_driven = -TIME_DRIVEN_EVERY
+    waker = Waker(db.engine) if not once else None
     while not stop.is_set():
         time_driven = time.monotonic() - last_time_driven >= TIME_DRIVEN_EVERY
         if time_driven:
@@ -470,7 +472,11 @@ def worker(
             )
         if once:
             break
-        stop.wait(interval)
+        if done.idle and waker is not None:
+            # Nothing was due: wait for the next message (PostgreSQL wakes us) or the interval.
+            waker.wait(interval, stop)
+    if waker is not None:
+        waker.close()
     db.dispose()
 
 

@@ -16,9 +16,11 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from threading import Event
+from time import monotonic
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, or_, select, update
 
 from renewquote.storage.tables import outbox
 
@@ -46,8 +48,11 @@ class Claimed:
 def enqueue(
     conn: Connection, topic: str, payloads: Collection[Mapping[str, Any]], now: datetime
 ) -> None:
-    """Queue messages that leave the process once this transaction commits."""
+    """Queue messages that leave the process once this transaction commits (on PostgreSQL,
+    waking the workers that wait for them: `Waker`)."""
     if payloads:
+        if conn.dialect.name == "postgresql":
+            conn.execute(_NOTIFY)  # sent with the commit, not before
         conn.execute(
             _INSERT,
             [
@@ -65,6 +70,8 @@ def enqueue(
 
 
 _INSERT = insert(outbox)
+CHANNEL = "renewquote_outbox"
+_NOTIFY = select(func.pg_notify(CHANNEL, ""))
 
 
 def claim(
@@ -226,3 +233,41 @@ def troubles(conn: Connection, *, now: datetime, limit: int) -> list[Trouble]:
         )
         for r in conn.execute(query)
     ]
+
+
+class Waker:
+    """How a worker waits for work between rounds: on PostgreSQL it LISTENs, so a message
+    queued by any process wakes it at once (its round is still the same claim); on SQLite it
+    just waits."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._connection: Any = None
+        if engine.dialect.name == "postgresql":
+            pooled = engine.raw_connection()
+            raw: Any = pooled.driver_connection  # a psycopg Connection
+            pooled.detach()  # the worker's own, for as long as it runs
+            raw.autocommit = True
+            raw.execute(f"LISTEN {CHANNEL}")
+            self._connection = raw
+
+    def wait(self, seconds: float, stop: Event) -> bool:
+        """Wait up to `seconds`, or until a message is queued or `stop` is set; True if woken
+        by a message."""
+        if self._connection is None:
+            stop.wait(seconds)
+            return False
+        woken = False
+        # Short slices, so that a stop request is heard within a fraction of a second.
+        deadline = monotonic() + seconds
+        while not stop.is_set() and not woken:
+            left = deadline - monotonic()
+            if left <= 0:
+                break
+            for _ in self._connection.notifies(timeout=min(left, 0.5), stop_after=1):
+                woken = True
+        return woken
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
