@@ -448,16 +448,13 @@ def worker(
                     hooks=hooks,
                     time_driven=time_driven,
                 )
-        except SQLAlchemyError as error:
-            # The database away for a while: say so once a round, and try again.
-            _say_error("error", f"the database refused: {_first_line(error)}")
-            if once:
-                sys.exit(1)
-            stop.wait(interval)
-            continue
         except Exception as error:
-            # A bug must not stop delivery for good: said in one line, tried again next round.
-            _say_error("error", f"unexpected {type(error).__name__}: {_first_line(error)}")
+            # The database away for a while, or a bug: said in one line, tried again next
+            # round; delivery never stops for good.
+            if isinstance(error, SQLAlchemyError):
+                _say_error("error", f"the database refused: {_first_line(error)}")
+            else:
+                _say_error("error", f"unexpected {type(error).__name__}: {_first_line(error)}")
             if once:
                 sys.exit(1)
             stop.wait(interval)

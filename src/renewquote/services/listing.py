@@ -161,7 +161,7 @@ def delivery_troubles(
     with db.read() as conn:
         found = outbox.troubles(conn, now=now, limit=limit)
         ids = {t.payload["quote_id"] for t in found if "quote_id" in t.payload}
-        numbers = quotes.numbers_by_id(conn, ids)
+        heads = quotes.heads_by_id(conn, ids)
         recipients = quotes.recipients_by_id(
             conn, [t.payload["recipient_id"] for t in found if "recipient_id" in t.payload]
         )
@@ -172,7 +172,11 @@ def delivery_troubles(
             return recipients[payload["recipient_id"]][0]
         return str(payload.get("to") or payload.get("endpoint_id") or "")
 
-    return [DeliveryTrouble(t, numbers.get(t.payload.get("quote_id", -1)), to(t)) for t in found]
+    def number(trouble: outbox.Trouble) -> str | None:
+        head = heads.get(trouble.payload.get("quote_id", -1))
+        return None if head is None else head.number
+
+    return [DeliveryTrouble(t, number(t), to(t)) for t in found]
 
 
 def _page_size(limit: int) -> int:

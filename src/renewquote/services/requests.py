@@ -99,15 +99,14 @@ def quote_requests(db: Database, caller: Caller) -> list[RequestView]:
             found = requests.requests_of(conn, partner_csn=caller.partner_csn)
         else:
             found = requests.requests_of(conn)
-        numbers = quotes.numbers_by_id(conn, {r.quote_id for r in found if r.quote_id})
-        # A customer sees a partner's quote once it is sent, not while it is prepared.
-        shown = {
-            quote_id
-            for quote_id in numbers
-            if caller.kind is not CallerKind.CUSTOMER
-            or quotes.status_of(conn, quote_id) is not QuoteStatus.DRAFT
-        }
-    return [RequestView(r, numbers[r.quote_id] if r.quote_id in shown else None) for r in found]
+        heads = quotes.heads_by_id(conn, {r.quote_id for r in found if r.quote_id})
+    # A customer sees a partner's quote once it is sent, not while it is prepared.
+    shown = {
+        quote_id: head.number
+        for quote_id, head in heads.items()
+        if caller.kind is not CallerKind.CUSTOMER or head.status is not QuoteStatus.DRAFT
+    }
+    return [RequestView(r, shown.get(r.quote_id) if r.quote_id else None) for r in found]
 
 
 def answer_with_quote(

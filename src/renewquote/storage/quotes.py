@@ -503,14 +503,25 @@ class QuoteFilters:
     created_before: datetime | None = None
 
 
-def numbers_by_id(conn: Connection, quote_ids: Collection[int]) -> dict[int, str]:
-    """Return the numbers of these quotes."""
+@dataclass(frozen=True, slots=True)
+class QuoteHead:
+    """A quote's number and status: how a list that mentions quotes names them."""
+
+    number: str
+    status: QuoteStatus
+
+
+def heads_by_id(conn: Connection, quote_ids: Collection[int]) -> dict[int, QuoteHead]:
+    """Return the number and status of these quotes, in one query."""
     if not quote_ids:
         return {}
-    rows = conn.execute(
-        select(quotes.c.id, quotes.c.year).where(quotes.c.id.in_(sorted(quote_ids)))
+    query = select(quotes.c.id, quotes.c.year, quotes.c.status).where(
+        quotes.c.id.in_(sorted(quote_ids))
     )
-    return {row.id: quote_number(row.year, row.id) for row in rows}
+    return {
+        row.id: QuoteHead(quote_number(row.year, row.id), QuoteStatus(row.status))
+        for row in conn.execute(query)
+    }
 
 
 def quote_page(

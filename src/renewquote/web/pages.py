@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -322,11 +322,6 @@ async def subscription_page(request: Request, subscription_id: str) -> Response:
     )
 
 
-def _all_subscriptions(db: Database, caller: Caller, here: Visit) -> list[SubscriptionStanding]:
-    standings, _more = listing.every_subscription(db, caller, today=here.now.date())
-    return standings
-
-
 def _subscription_row(here: Visit, standing: SubscriptionStanding) -> dict[str, Any]:
     _ = here.gettext
     s = standing.subscription
@@ -373,9 +368,10 @@ async def _renew(
     assert here.caller is not None
     _ = here.gettext
     groups = await run(renewals.renewal_groups, here.db, here.caller, today=here.now.date())
-    standings = {
-        s.subscription.id: s for s in await run(_all_subscriptions, here.db, here.caller, here)
-    }
+    every, _more = await run(
+        listing.every_subscription, here.db, here.caller, today=here.now.date()
+    )
+    standings = {s.subscription.id: s for s in every}
     shown = []
     for number, group in enumerate(groups.groups, start=1):
         key = group.key
@@ -429,7 +425,7 @@ async def renew(request: Request) -> Response:
             here,
             chosen=None,
             problems={},
-            general=[_("This form has expired. Please try again.")],
+            general=[_expired(here)],
             status=400,
         )
     chosen = [str(v) for v in form.getlist("subscription")]
@@ -595,7 +591,9 @@ async def _request_form(
     ]
     if not listed or not here.caller.is_customer:
         return _not_found(here)
-    standings = await run(_all_subscriptions, here.db, here.caller, here)
+    standings, _more = await run(
+        listing.every_subscription, here.db, here.caller, today=here.now.date()
+    )
     rows = [
         {**_subscription_row(here, s), "ticked": s.subscription.id in chosen}
         for s in standings
@@ -622,7 +620,7 @@ async def ask_partner(request: Request, partner_csn: str) -> Response:
     chosen = [str(v) for v in form.getlist("subscription")]
     message = str(form.get("message", ""))
     if not form_allowed(request, str(form.get("csrf", ""))):
-        problems = [_("This form has expired. Please try again.")]
+        problems = [_expired(here)]
         return await _request_form(
             here, partner_csn, chosen=chosen, message=message, problems=problems, status=400
         )
@@ -697,34 +695,40 @@ async def _requests(
 @router.post("/billing/requests/{request_id}/answer")
 async def answer_request(request: Request, request_id: str) -> Response:
     """The partner answers with a draft quote (then reviews and sends it)."""
-    here = await visit(request)
-    if here.caller is None:
-        return _to_sign_in(request)
-    if not request_id.isdigit() or len(request_id) > 12:
-        return _not_found(here)
-    rid = int(request_id)
-    form = await request.form()
-    if not form_allowed(request, str(form.get("csrf", ""))):
-        return await _requests(here, problems={rid: [_expired(here)]}, status=400)
-    try:
+
+    async def answer(here: Visit, caller: Caller, rid: int, form: Any) -> str:
         quote = await run(
             quote_requests.answer_with_quote,
             here.db,
-            here.caller,
+            caller,
             rid,
             today=here.now.date(),
             now=here.now,
         )
-    except RuleViolation as refusal:
-        if refusal.code is Code.NOT_FOUND:
-            return _not_found(here)
-        problems = {rid: here.reasons(refusal.violations)}
-        return await _requests(here, problems=problems, status=422)
-    return _see_other(f"/billing/quotes/{quote.number}")
+        return f"/billing/quotes/{quote.number}"
+
+    return await _on_request(request, request_id, answer)
 
 
 @router.post("/billing/requests/{request_id}/decline")
 async def decline_request(request: Request, request_id: str) -> Response:
+    """The partner declines, saying why."""
+
+    async def decline(here: Visit, caller: Caller, rid: int, form: Any) -> str:
+        reason = str(form.get("reason", ""))
+        await run(quote_requests.decline_request, here.db, caller, rid, reason, now=here.now)
+        return "/billing/requests"
+
+    return await _on_request(request, request_id, decline)
+
+
+async def _on_request(
+    request: Request,
+    request_id: str,
+    act: Callable[[Visit, Caller, int, Any], Awaitable[str]],
+) -> Response:
+    """A partner's action on one request: the form checked, then `act`, which answers where
+    to go next; a refusal is shown on the requests page next to that request."""
     here = await visit(request)
     if here.caller is None:
         return _to_sign_in(request)
@@ -735,24 +739,17 @@ async def decline_request(request: Request, request_id: str) -> Response:
     if not form_allowed(request, str(form.get("csrf", ""))):
         return await _requests(here, problems={rid: [_expired(here)]}, status=400)
     try:
-        await run(
-            quote_requests.decline_request,
-            here.db,
-            here.caller,
-            rid,
-            str(form.get("reason", "")),
-            now=here.now,
-        )
+        target = await act(here, here.caller, rid, form)
     except RuleViolation as refusal:
         if refusal.code is Code.NOT_FOUND:
             return _not_found(here)
-        problems = {rid: here.reasons(refusal.violations)}
-        return await _requests(here, problems=problems, status=422)
-    return _see_other("/billing/requests")
+        return await _requests(here, problems={rid: here.reasons(refusal.violations)}, status=422)
+    return _see_other(target)
 
 
 def _expired(here: Visit) -> str:
-    return here.gettext("This form has expired. Please try again.")
+    _ = here.gettext
+    return _("This form has expired. Please try again.")
 
 
 @router.get("/staff/deliveries")
@@ -1029,19 +1026,28 @@ class _Reviewed:
     pay: bool  # the review leads to paying at once
 
 
-async def _reviewed(here: Visit, number: str, form: Any) -> _Reviewed | Response:
-    """Apply the review's typed lines and recipients to the draft; on a refusal, the page
-    that says why with everything typed kept (a Response)."""
+async def _quote_of_form(here: Visit, number: str, form: Any, **shown: Any) -> Quote | Response:
+    """The quote a form on its page acts on, the form's value checked; otherwise the answer
+    to give: not found (404), or the page again saying the form expired (400), with `shown`
+    (what was typed, the payment form) kept."""
     assert here.caller is not None
-    _ = here.gettext
-    pay = form.get("pay") == "1"
     try:
         quote = await run(quoting.get_quote, here.db, here.caller, number)
     except RuleViolation:
         return _not_found(here)
     if not form_allowed(here.request, str(form.get("csrf", ""))):
-        general = [_("This form has expired. Please try again.")]
-        return await _quote(here, quote, general=general, pay=pay, status=400)
+        return await _quote(here, quote, general=[_expired(here)], status=400, **shown)
+    return quote
+
+
+async def _reviewed(here: Visit, number: str, form: Any) -> _Reviewed | Response:
+    """Apply the review's typed lines and recipients to the draft; on a refusal, the page
+    that says why with everything typed kept (a Response)."""
+    assert here.caller is not None
+    pay = form.get("pay") == "1"
+    quote = await _quote_of_form(here, number, form, pay=pay)
+    if isinstance(quote, Response):
+        return quote
     typed: dict[str, Any] = {
         k: str(v) for k, v in form.items() if k.startswith(("seats-", "term-"))
     }
@@ -1128,13 +1134,10 @@ async def _pay(
             return reviewed
         quote = reviewed.quote
     else:
-        try:
-            quote = await run(quoting.get_quote, here.db, here.caller, number)
-        except RuleViolation:
-            return _not_found(here)
-        if not form_allowed(request, str(form.get("csrf", ""))):
-            general = [_("This form has expired. Please try again.")]
-            return await _quote(here, quote, general=general, status=400)
+        found = await _quote_of_form(here, number, form)
+        if isinstance(found, Response):
+            return found
+        quote = found
     try:
         method = PaymentMethod(str(form.get("payment_method", "")))
     except ValueError:
@@ -1165,16 +1168,11 @@ async def new_address(request: Request, number: str) -> Response:
     here = await visit(request)
     if here.caller is None:
         return _to_sign_in(request)
-    _ = here.gettext
     form = await request.form()
-    try:
-        quote = await run(quoting.get_quote, here.db, here.caller, number)
-    except RuleViolation:
-        return _not_found(here)
     address = {field: str(form.get(field, "")).strip() for field in ADDRESS_FIELDS}
-    if not form_allowed(request, str(form.get("csrf", ""))):
-        general = [_("This form has expired. Please try again.")]
-        return await _quote(here, quote, general=general, typed={"address": address}, status=400)
+    quote = await _quote_of_form(here, number, form, typed={"address": address})
+    if isinstance(quote, Response):
+        return quote
     try:
         draft = await run(
             quoting.replace_quote,
@@ -1197,15 +1195,10 @@ async def cancel(request: Request, number: str) -> Response:
     here = await visit(request)
     if here.caller is None:
         return _to_sign_in(request)
-    _ = here.gettext
     form = await request.form()
-    try:
-        quote = await run(quoting.get_quote, here.db, here.caller, number)
-    except RuleViolation:
-        return _not_found(here)
-    if not form_allowed(request, str(form.get("csrf", ""))):
-        general = [_("This form has expired. Please try again.")]
-        return await _quote(here, quote, general=general, status=400)
+    quote = await _quote_of_form(here, number, form)
+    if isinstance(quote, Response):
+        return quote
     try:
         await run(quoting.cancel_quote, here.db, here.caller, number, now=here.now)
     except RuleViolation as refusal:
