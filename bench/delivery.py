@@ -39,7 +39,7 @@ from sqlalchemy import create_engine, func, make_url, or_, select, update
 from book import HTTP_BOOK, QUOTED_EACH, insert_book
 from renewquote.clock import utcnow
 from renewquote.delivery.pdf import render_quote_pdf
-from renewquote.delivery.smtp import SmtpMailer
+from renewquote.delivery.smtp import Handed, SmtpMailer
 from renewquote.domain.model import QuoteType
 from renewquote.domain.quotes import Recipient
 from renewquote.domain.quoting import LineRequest
@@ -75,9 +75,9 @@ class Recording:
         self.mailer = mailer
         self.messages: list[EmailMessage] = []
 
-    def send(self, message: EmailMessage) -> None:
-        self.mailer.send(message)
+    def hand_over(self, message: EmailMessage) -> Handed:
         self.messages.append(message)
+        return self.mailer.hand_over(message)
 
 
 def fresh_database(admin_url: str) -> str:

@@ -7,10 +7,11 @@ import html
 import io
 import re
 import socket
+import time
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from email import message_from_bytes, policy
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from pypdf import PdfReader
 from sqlalchemy import select, update
 
 from renewquote.api.app import create_app
-from renewquote.delivery.smtp import MailError, SmtpMailer
+from renewquote.delivery.smtp import Handed, MailError, SmtpMailer
 from renewquote.services.mailing import (
     LEASE,
     LINK_LIFETIME,
@@ -253,9 +254,9 @@ def test_a_server_that_cannot_be_reached_is_retried_not_failed(client, auth, boo
         def __init__(self, mailer: SmtpMailer) -> None:
             self.mailer, self.calls = mailer, 0
 
-        def send(self, message: EmailMessage) -> None:
+        def hand_over(self, message: Message) -> Handed:
             self.calls += 1
-            self.mailer.send(message)
+            return self.mailer.hand_over(message)
 
     with SmtpMailer(f"smtp://127.0.0.1:{closed}") as mailer:
         counting = Counting(mailer)
@@ -493,13 +494,13 @@ def test_a_batch_that_outlasts_its_lease_sends_nothing_another_worker_took(
         def __init__(self, mailer: SmtpMailer) -> None:
             self.mailer, self.calls = mailer, 0
 
-        def send(self, message: EmailMessage) -> None:
+        def hand_over(self, message: Message) -> Handed:
             self.calls += 1
             if self.calls == 1:
                 now[0] = NOW + LEASE + timedelta(seconds=1)
                 with SmtpMailer(url) as other:
                     deliver_mail(book, other, SETTINGS, clock=lambda: now[0])
-            self.mailer.send(message)
+            return self.mailer.hand_over(message)
 
     with SmtpMailer(url) as mailer:
         late = deliver_mail(book, Slow(mailer), SETTINGS, clock=lambda: now[0])
@@ -542,8 +543,9 @@ def test_a_refused_login_keeps_the_mail_for_later(client, auth, book, smtp):
     sent_quote(client, auth)
 
     class NoLogin:
-        def send(self, message: EmailMessage) -> None:
-            raise MailError("cannot open a session: 535 bad credentials", permanent=False)
+        def hand_over(self, message: Message) -> Handed:
+            refused = MailError("cannot open a session: 535 bad credentials", permanent=False)
+            return Handed(refused)
 
     done = work_once(book, NoLogin(), SETTINGS, clock=lambda: NOW)
     assert (done.mail.retried, done.mail.failed) == (1, 0)
@@ -559,9 +561,9 @@ def test_mails_go_out_byte_for_byte_as_the_standard_library_writes_them(client, 
         def __init__(self, mailer: SmtpMailer) -> None:
             self.mailer, self.sent = mailer, []
 
-        def send(self, message: EmailMessage) -> None:
+        def hand_over(self, message: Message) -> Handed:
             self.sent.append(message)
-            self.mailer.send(message)
+            return self.mailer.hand_over(message)
 
     sent_quote(client, auth, {"email": "cfo@dupont.example"}, {"email": "ap@dupont.example"})
     with SmtpMailer(url) as mailer:
@@ -572,7 +574,7 @@ def test_mails_go_out_byte_for_byte_as_the_standard_library_writes_them(client, 
     ]
     assert [raw.rstrip(b"\r\n") for raw in inbox.raw] == expected
     # The one PDF part is shared by the three mails, as the same object.
-    attachments = [next(m.iter_attachments()) for m in keeping.sent]
+    attachments = [m.get_payload()[-1] for m in keeping.sent]
     assert all(a is attachments[0] for a in attachments)
 
 
@@ -643,3 +645,22 @@ def test_link_pages_behind_a_path_prefix_point_under_it(client, auth, book, smtp
     assert f'action="/renew/q/{token}/checkout"' in page.text
     assert f'href="/renew/q/{token}/pdf"' in page.text
     assert "Path=/renew/q" in page.headers["set-cookie"]
+
+
+def test_a_mail_goes_only_once_released_and_an_abandoned_one_never(smtp):
+    # The worker writes the next mail while recording the last one's outcome, and releases it
+    # only after: a worker that dies before the release must have sent nothing.
+    inbox, url = smtp
+    first, second = Message(), Message()
+    for message, subject in ((first, "first"), (second, "second")):
+        message["From"], message["To"], message["Subject"] = "q@vendor.test", "a@b.test", subject
+        message.set_payload("Hello\r\n")
+    with SmtpMailer(url) as mailer:
+        abandoned = mailer.hand_over(first)
+        time.sleep(0.2)
+        assert inbox.messages == []  # written, not released: not delivered
+        abandoned.abandon()
+        handed = mailer.hand_over(second)  # a new session
+        handed.wait()
+    time.sleep(0.2)
+    assert [str(m["Subject"]) for m in inbox.messages] == ["second"]

@@ -17,6 +17,7 @@ from standardwebhooks.webhooks import Webhook
 
 from renewquote.api.schemas import webhook_body
 from renewquote.clock import utcnow
+from renewquote.delivery.smtp import Handed
 from renewquote.delivery.webhooks import HttpPoster
 from renewquote.services.mailing import MailSettings
 from renewquote.services.webhooks import (
@@ -73,8 +74,9 @@ def private_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 class NoMail:
-    def send(self, message: object) -> None:
+    def hand_over(self, message: object) -> Handed:
         """The mail of these tests is not what they look at."""
+        return Handed(None)
 
 
 def work(book, *, at=NOW, allow_private=True):

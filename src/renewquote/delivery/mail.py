@@ -1,17 +1,26 @@
 """The mails renewquote sends, in the quote's language: a quote to one recipient (subject,
 text and HTML parts, the recipient's own link, the PDF attached), and an order's
-confirmation."""
+confirmation.
+
+Mails are built with the standard library's `email.mime` classes (policy compat32), whose
+headers are kept as written, rather than `EmailMessage`, whose policy parses every header as it
+is set and folds it again as it is written: 2.7 ms of a worker's CPU a mail against 0.8 ms
+(bench/delivery.py, where one worker mails a quote to four people at a time).
+"""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from email.message import EmailMessage, MIMEPart
-from email.policy import default
+from email.charset import QP, Charset
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any
 
 from renewquote.delivery.formatting import day_text, money_text
 from renewquote.delivery.templates import render
@@ -48,20 +57,17 @@ class OrderMail:
     at: datetime
 
 
+# Text parts in UTF-8, quoted-printable: readable as they travel, whatever the language.
+_UTF8 = Charset("utf-8")
+_UTF8.body_encoding = QP
+
+
 def pdf_attachment(printable: PrintableQuote, pdf: bytes) -> SharedPart:
     """Return a quote's PDF as a mail part: encoded once, attached to every recipient's mail."""
-    part = SharedPart(policy=default)
-    part.set_content(
-        pdf,
-        maintype="application",
-        subtype="pdf",
-        disposition="attachment",
-        filename=f"{printable.quote.number}.pdf",
-    )
-    return part
+    return SharedPart(pdf, f"{printable.quote.number}.pdf")
 
 
-def compose(mail: QuoteMail, attachment: MIMEPart) -> EmailMessage:
+def compose(mail: QuoteMail, attachment: SharedPart) -> Message:
     """Build a quote's mail: text first, HTML as its alternative, the PDF attached
     (`pdf_attachment`, the same part for every recipient: mails are written, never changed)."""
     printable = mail.printable
@@ -86,16 +92,16 @@ def compose(mail: QuoteMail, attachment: MIMEPart) -> EmailMessage:
     subject = words[f"mail.subject.{mail.kind}"].format(
         number=quote.number, seller=shared.seller, total=shared.total, date=shared.expires
     )
-    message = _message(subject, shared.seller, mail.to_email, mail.to_name, mail, quote.language)
-    message.set_content(render("mail/quote.txt", values))
-    message.add_alternative(render("mail/quote.html", values), subtype="html")
-    message.make_mixed()
-    # typeshed wants an EmailMessage; any part will do, and a part has no MIME-Version.
-    message.attach(cast(EmailMessage, attachment))
+    message = _message("mixed", subject, shared.seller, mail.to_email, mail.to_name, mail)
+    message["Content-Language"] = quote.language
+    message.attach(
+        _alternatives(render("mail/quote.txt", values), render("mail/quote.html", values))
+    )
+    message.attach(attachment)
     return message
 
 
-def compose_order(mail: OrderMail) -> EmailMessage:
+def compose_order(mail: OrderMail) -> Message:
     """Build an order's confirmation: what was ordered, for how much, paid how."""
     printable = mail.printable
     quote = printable.quote
@@ -113,9 +119,9 @@ def compose_order(mail: OrderMail) -> EmailMessage:
         ),
     }
     subject = words["mail.order.subject"].format(order=mail.order.id, number=quote.number)
-    message = _message(subject, shared.seller, mail.to_email, None, mail, quote.language)
-    message.set_content(render("mail/order.txt", values))
-    message.add_alternative(render("mail/order.html", values), subtype="html")
+    message = _alternatives(render("mail/order.txt", values), render("mail/order.html", values))
+    _address(message, subject, shared.seller, mail.to_email, None, mail)
+    message["Content-Language"] = quote.language
     return message
 
 
@@ -176,18 +182,53 @@ def _greeting(words: Mapping[str, str], to_name: str | None) -> str:
 
 
 def _message(
+    subtype: str,
     subject: str,
     seller: str,
     to_email: str,
     to_name: str | None,
     mail: QuoteMail | OrderMail,
-    language: str,
-) -> EmailMessage:
-    message = EmailMessage()
-    message["Subject"] = subject
-    message["From"] = formataddr((seller, mail.sender))
-    message["To"] = formataddr((to_name or "", to_email))
-    message["Message-ID"] = mail.message_id
-    message["Date"] = format_datetime(mail.at.replace(tzinfo=UTC), usegmt=True)
-    message["Content-Language"] = language
+) -> MIMEMultipart:
+    message = MIMEMultipart(subtype, boundary=_boundary())
+    _address(message, subject, seller, to_email, to_name, mail)
     return message
+
+
+def _address(
+    message: Message,
+    subject: str,
+    seller: str,
+    to_email: str,
+    to_name: str | None,
+    mail: QuoteMail | OrderMail,
+) -> None:
+    headers = {
+        "Subject": subject,
+        "From": formataddr((seller, mail.sender), "utf-8"),
+        "To": formataddr((to_name or "", to_email), "utf-8"),
+        "Message-ID": mail.message_id,
+        "Date": format_datetime(mail.at.replace(tzinfo=UTC), usegmt=True),
+    }
+    for name, value in headers.items():
+        # A line break would end the header and let the rest of the value add others.
+        if "\r" in value or "\n" in value:
+            raise ValueError(f"the {name} header cannot hold a line break")
+        # Not ASCII: written as encoded words (RFC 2047) in UTF-8.
+        message[name] = value
+
+
+def _alternatives(text: str, html: str) -> MIMEMultipart:
+    """Return the text and its HTML version as one multipart/alternative part."""
+    alternatives = MIMEMultipart("alternative", boundary=_boundary())
+    for body, subtype in ((text, "plain"), (html, "html")):
+        part = MIMEText(body, subtype, _UTF8)  # type: ignore[arg-type]  # a Charset is taken
+        del part["MIME-Version"]  # said once, by the message
+        alternatives.attach(part)
+    return alternatives
+
+
+def _boundary() -> str:
+    # "=_" never occurs in quoted-printable or base64 text, the encodings of every part: the
+    # boundary is known not to clash without searching the parts for it (the generator's
+    # search, a regular expression compiled for each boundary, cost a tenth of a mail).
+    return f"=_{secrets.token_hex(16)}"

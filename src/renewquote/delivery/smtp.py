@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import email.errors
+import re
 import smtplib
+import socket
 import ssl
-from email.message import EmailMessage
+from collections.abc import Callable, Sequence
+from email.message import Message
 from types import TracebackType
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -22,6 +26,82 @@ class MailError(Exception):
         self.reason = reason
         self.permanent = permanent
         self.no_session = no_session
+
+
+class Handed:
+    """A message handed to the server in two steps: its envelope and text, then the end of its
+    data (`release`), from which on the server may deliver it. A session that ends before the
+    release delivers nothing (RFC 5321, 4.1.1.4), so a sender that dies between the two sent
+    nothing. `wait()` reads the server's verdict."""
+
+    def __init__(
+        self,
+        failure: MailError | None,
+        release: Callable[[], MailError | None] | None = None,
+        verdict: Callable[[], MailError | None] | None = None,
+        abandon: Callable[[], None] | None = None,
+    ) -> None:
+        self._failure = failure
+        self._release = release
+        self._verdict = verdict
+        self._abandon = abandon
+
+    def abandon(self) -> None:
+        """Give up a message not released yet: its session ends, and the server drops it."""
+        if self._release is not None and self._abandon is not None:
+            self._abandon()
+        self._release = self._verdict = None
+
+    def release(self) -> None:
+        """End the message's data: the server may now deliver it."""
+        if self._release is not None and self._failure is None:
+            self._failure = self._release()
+        self._release = None
+
+    def wait(self) -> None:
+        """Return once the server took the message (released first if it was not);
+        `MailError` if it did not."""
+        self.release()
+        if self._verdict is not None and self._failure is None:
+            self._failure = self._verdict()
+        self._verdict = None
+        if self._failure is not None:
+            raise self._failure
+
+
+# What smtplib.SMTP.data does to a message before it goes, but for the line ends: a dot that
+# starts a line doubled (RFC 5321, 4.5.2). `outgoing` writes CRLF line ends only (every part
+# is encoded, headers cannot hold a line break), so they need no mending.
+_LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
+
+
+def _written(
+    session: smtplib.SMTP,
+    sender: str,
+    recipients: Sequence[str],
+    data: bytes,
+) -> None:
+    """Say the envelope and write the message, as `smtplib.SMTP.sendmail` does, but for the
+    end of its data (a line holding a dot), which the caller sends when it sees fit."""
+    code, text = session.mail(sender)
+    if code != 250:
+        raise smtplib.SMTPSenderRefused(code, text, sender)
+    refused = {}
+    for recipient in recipients:
+        code, text = session.rcpt(recipient)
+        if code not in (250, 251):
+            refused[recipient] = (code, text)
+    if refused:
+        # A quote's mail has one recipient: refused, nothing goes.
+        raise smtplib.SMTPRecipientsRefused(refused)
+    session.putcmd("data")
+    code, text = session.getreply()
+    if code != 354:
+        raise smtplib.SMTPDataError(code, text)
+    body = _LEADING_DOT.sub(b"..", data) if data.startswith(b".") or b"\n." in data else data
+    if not body.endswith(b"\r\n"):
+        body += b"\r\n"
+    session.send(body)
 
 
 class SmtpMailer:
@@ -61,37 +141,62 @@ class SmtpMailer:
     ) -> None:
         self.close()
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         """Hand one message to the server; `MailError` if it did not take it."""
+        self.hand_over(message).wait()
+
+    def hand_over(self, message: Message) -> Handed:
+        """Start handing one message to the server: the envelope is taken and the message
+        written before this returns, but not ended: the server delivers it once it is
+        `release()`d, and says so to `wait()`. Meanwhile the caller can do other work while
+        the server reads the message."""
         try:
             session = self._open()
         except (smtplib.SMTPException, OSError) as error:
             self._drop()
-            raise MailError(
-                f"cannot open a session: {_why(error)}", permanent=False, no_session=True
-            ) from error
-        wire = outgoing(message)
-        if wire.international and not session.has_extn("smtputf8"):
-            raise MailError("the server cannot take a non-ASCII address (SMTPUTF8)", permanent=True)
-        options = ("SMTPUTF8", "BODY=8BITMIME") if wire.international else ()
+            return Handed(
+                MailError(f"cannot open a session: {_why(error)}", permanent=False, no_session=True)
+            )
         try:
-            refused = session.sendmail(wire.sender, list(wire.recipients), wire.data, options)
-        except smtplib.SMTPRecipientsRefused as error:
+            wire = outgoing(message)
+        except (ValueError, LookupError, email.errors.MessageError) as error:
+            return Handed(MailError(f"cannot be written: {error}", permanent=True))
+        try:
+            _written(session, wire.sender, wire.recipients, wire.data)
+        except Exception as error:  # sorted out in one place, below
+            return Handed(self._failure(error))
+        return Handed(None, lambda: self._end(session), lambda: self._verdict(session), self._drop)
+
+    def _end(self, session: smtplib.SMTP) -> MailError | None:
+        try:
+            session.send(b".\r\n")
+        except Exception as error:
+            return self._failure(error)
+        return None
+
+    def _verdict(self, session: smtplib.SMTP) -> MailError | None:
+        try:
+            code, text = session.getreply()
+        except Exception as error:
+            return self._failure(error)
+        if code != 250:
+            return self._failure(smtplib.SMTPDataError(code, text))
+        return None
+
+    def _failure(self, error: BaseException) -> MailError:
+        """Say what an error of the conversation means for the mail; the session, its state
+        unknown, is dropped (the next message opens a new one)."""
+        self._drop()
+        if isinstance(error, smtplib.SMTPRecipientsRefused):
             codes = [code for code, _ in error.recipients.values()]
-            self._drop()
             reason = "; ".join(f"{code} {text!r}" for code, text in error.recipients.values())
-            raise MailError(reason, permanent=all(code >= 500 for code in codes)) from error
-        except smtplib.SMTPResponseException as error:
-            self._drop()
+            return MailError(reason, permanent=all(code >= 500 for code in codes))
+        if isinstance(error, smtplib.SMTPResponseException):
             reason = f"{error.smtp_code} {error.smtp_error!r}"
-            raise MailError(reason, permanent=error.smtp_code >= 500) from error
-        except (smtplib.SMTPException, OSError) as error:
-            self._drop()
-            raise MailError(_why(error), permanent=False) from error
-        if refused:
-            # Some recipients refused, others taken: a quote's mail has one recipient.
-            reason = "; ".join(f"{code} {text!r}" for code, text in refused.values())
-            raise MailError(reason, permanent=True)
+            return MailError(reason, permanent=error.smtp_code >= 500)
+        if isinstance(error, smtplib.SMTPException | OSError):
+            return MailError(_why(error), permanent=False)
+        raise error
 
     def close(self) -> None:
         """End the session politely, if one is open."""
@@ -121,6 +226,10 @@ class SmtpMailer:
                     raise smtplib.SMTPException("the server offers no STARTTLS for the password")
             if self._user is not None and self._password is not None:
                 session.login(self._user, self._password)
+            if session.sock is not None:
+                # The end of a message (a dot line) goes out at once, not held by Nagle's
+                # algorithm until the server acknowledges the text (up to its delayed ACK).
+                session.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._session = session
         return self._session
 

@@ -17,7 +17,7 @@ import secrets
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from email.message import EmailMessage, MIMEPart
+from email.message import Message
 from email.utils import make_msgid
 from enum import StrEnum
 from typing import Any, Protocol
@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from renewquote.delivery.mail import OrderMail, QuoteMail, compose, compose_order, pdf_attachment
 from renewquote.delivery.pdf import render_quote_pdf
 from renewquote.delivery.smtp import MailError
+from renewquote.delivery.wire import SharedPart
 from renewquote.domain.lifecycle import QuoteStatus
 from renewquote.domain.quotes import Delivery, Order, Quote
 from renewquote.services.documents import PrintableQuote, printable_of
@@ -131,10 +132,25 @@ def remind_expiring_quotes(db: Database, *, today: date, now: datetime) -> list[
         return [quote.number for quote in due]
 
 
+class Handing(Protocol):
+    """A message handed to the mail server, not yet released for delivery (`release`), its
+    verdict not read yet (`wait`)."""
+
+    def release(self) -> None:
+        """Let the server deliver the message."""
+
+    def wait(self) -> None:
+        """Return once the server took the message (released first); `MailError` if not."""
+
+    def abandon(self) -> None:
+        """Give up the message if it was not released: the server drops it."""
+
+
 class Mailer(Protocol):
     """What hands messages to a mail server (`delivery.smtp.SmtpMailer`)."""
 
-    def send(self, message: EmailMessage) -> None: ...
+    def hand_over(self, message: Message) -> Handing:
+        """Start handing a message over; it is released and its verdict read later."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,12 +179,12 @@ class _Documents:
     """What a round mails: its quotes (each read and rendered once), recipients and orders."""
 
     printable: dict[int, PrintableQuote] = field(default_factory=dict)
-    pdf: dict[int, MIMEPart] = field(default_factory=dict)
+    pdf: dict[int, SharedPart] = field(default_factory=dict)
     recipients: dict[int, tuple[str, str | None]] = field(default_factory=dict)
     orders: dict[int, Order] = field(default_factory=dict)
     unreadable: dict[int, str] = field(default_factory=dict)  # quote id -> why
 
-    def pdf_of(self, printable: PrintableQuote) -> MIMEPart:
+    def pdf_of(self, printable: PrintableQuote) -> SharedPart:
         quote_id = printable.quote.id
         if quote_id not in self.pdf:
             self.pdf[quote_id] = pdf_attachment(printable, render_quote_pdf(printable))
@@ -184,55 +200,128 @@ def deliver_mail(
     batch: int = 50,
     lease: timedelta = LEASE,
 ) -> MailRound:
-    """Claim up to `batch` due mails, send them, record each outcome; return the counts."""
+    """Claim up to `batch` due mails, send them, record each outcome; return the counts.
+
+    A worker that dies leaves at most one mail sent and not recorded: a mail is released to
+    the SMTP server only once the outcome of the one before it is recorded. Each step waits
+    on the server as little as it can: the next mail is written while the server takes the
+    one just released, and the outcome of that one recorded while the server reads the next.
+    """
     done = MailRound()
     with db.write(durable=False) as conn:
         claimed = outbox.claim(conn, MAIL_TOPICS, now=clock(), lease=lease, limit=batch)
     if not claimed:
         return done
     documents = _read_documents(db, claimed)
-    for index, row in enumerate(claimed):
-        # Still held just before sending (and the quote read again): a batch that outlasts its
-        # lease must not send what another worker has taken since.
-        held = hold(db, row, now=clock(), lease=lease)
-        if held is None:
-            done.lost += 1
-            continue
-        status = None
-        if row.topic == QUOTE_MAIL:
-            with db.read() as conn:
-                status = quotes.status_of(conn, row.payload["quote_id"])
-        try:
-            message = _message(held, documents, settings, clock(), status)
-        except _NotToSend as reason:
-            _record(db, held, done, clock, Delivery.FAILED, str(reason), skipped=True)
-            continue
-        except Exception as error:  # a row that cannot be written must not stop the others
-            log.exception("mail %s cannot be written", row.payload["message_id"])
-            _record(db, held, done, clock, Delivery.FAILED, f"cannot be written: {error}")
-            continue
-        try:
-            mailer.send(message)
-        except MailError as error:
-            if error.no_session:
-                # No mail can go until the server can be reached: this one and the rest of the
-                # batch wait, their attempts not counted, instead of each waiting out a timeout.
-                log.warning(
-                    "mail server unreachable, %d mails wait: %s", len(claimed) - index, error.reason
-                )
-                at = clock() + RETRY_DELAYS[0]
-                give_back(db, held, done, at=at, error=error.reason, counted=False)
-                for waiting in claimed[index + 1 :]:
-                    give_back(db, waiting, done, at=at, error=error.reason, counted=False)
+    released: tuple[Claimed, Handing] | None = None
+    handing: Handing | None = None
+    try:
+        for index, row in enumerate(claimed):
+            ready = _ready(db, row, documents, settings, done, clock=clock, lease=lease)
+            verdict = _verdict(*released) if released is not None else None
+            if isinstance(verdict, _Unreachable):
+                waiting = ([ready[0]] if ready else []) + claimed[index + 1 :]
+                verdict.give_back(db, waiting, done, clock)
+                released = None
                 break
-            if error.permanent or held.attempts >= MAX_ATTEMPTS:
-                _record(db, held, done, clock, Delivery.FAILED, error.reason)
+            handing = mailer.hand_over(ready[1]) if ready is not None else None
+            if released is not None:
+                _record_verdict(db, released[0], verdict, done, clock)
+            released = (ready[0], handing) if ready is not None and handing is not None else None
+            if handing is not None:
+                handing.release()
+                handing = None
+        if released is not None:
+            verdict = _verdict(*released)
+            if isinstance(verdict, _Unreachable):
+                verdict.give_back(db, [], done, clock)
             else:
-                _retry(db, held, done, clock, error.reason)
-            continue
-        _record(db, held, done, clock, Delivery.SENT, None)
+                _record_verdict(db, released[0], verdict, done, clock)
+    finally:
+        if handing is not None:
+            # Whatever stopped the round (the database, say) came before this mail was
+            # released: it must not go, its row being still claimed for another try.
+            handing.abandon()
     done.pdfs = len(documents.pdf)
     return done
+
+
+def _ready(
+    db: Database,
+    row: Claimed,
+    documents: _Documents,
+    settings: MailSettings,
+    done: MailRound,
+    *,
+    clock: Callable[[], datetime],
+    lease: timedelta,
+) -> tuple[Claimed, Message] | None:
+    """Return a claimed row, still held, with its mail written; None when it is not to be
+    sent (the claim lost, or the mail given up and recorded)."""
+    # Still held just before sending (and the quote read again): a batch that outlasts its
+    # lease must not send what another worker has taken since.
+    held = hold(db, row, now=clock(), lease=lease)
+    if held is None:
+        done.lost += 1
+        return None
+    status = None
+    if row.topic == QUOTE_MAIL:
+        with db.read() as conn:
+            status = quotes.status_of(conn, row.payload["quote_id"])
+    try:
+        return held, _message(held, documents, settings, clock(), status)
+    except _NotToSend as reason:
+        _record(db, held, done, clock, Delivery.FAILED, str(reason), skipped=True)
+    except Exception as error:  # a row that cannot be written must not stop the others
+        log.exception("mail %s cannot be written", row.payload["message_id"])
+        _record(db, held, done, clock, Delivery.FAILED, f"cannot be written: {error}")
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Unreachable:
+    """No session could be opened for a mail: it and the rest of the batch wait."""
+
+    held: Claimed
+    reason: str
+
+    def give_back(
+        self,
+        db: Database,
+        waiting: Sequence[Claimed],
+        done: MailRound,
+        clock: Callable[[], datetime],
+    ) -> None:
+        """Give this mail and the `waiting` ones back, their attempts not counted, instead of
+        each waiting out a timeout."""
+        log.warning("mail server unreachable, %d mails wait: %s", len(waiting) + 1, self.reason)
+        at = clock() + RETRY_DELAYS[0]
+        for row in (self.held, *waiting):
+            give_back(db, row, done, at=at, error=self.reason, counted=False)
+
+
+def _verdict(held: Claimed, handing: Handing) -> MailError | _Unreachable | None:
+    """Wait for the server's verdict on a released mail: None when it took it."""
+    try:
+        handing.wait()
+    except MailError as error:
+        return _Unreachable(held, error.reason) if error.no_session else error
+    return None
+
+
+def _record_verdict(
+    db: Database,
+    held: Claimed,
+    verdict: MailError | None,
+    done: MailRound,
+    clock: Callable[[], datetime],
+) -> None:
+    if verdict is None:
+        _record(db, held, done, clock, Delivery.SENT, None)
+    elif verdict.permanent or held.attempts >= MAX_ATTEMPTS:
+        _record(db, held, done, clock, Delivery.FAILED, verdict.reason)
+    else:
+        _retry(db, held, done, clock, verdict.reason)
 
 
 class _NotToSend(Exception):
@@ -264,7 +353,7 @@ def _message(
     settings: MailSettings,
     now: datetime,
     status: QuoteStatus | None,
-) -> EmailMessage:
+) -> Message:
     payload = row.payload
     if payload["quote_id"] in documents.unreadable:
         raise LookupError(f"its quote cannot be read: {documents.unreadable[payload['quote_id']]}")

@@ -123,7 +123,7 @@ def renew(conn: Connection, claimed: Claimed, *, now: datetime, lease: timedelta
     """Hold a claimed row for `lease` more from `now`, just before sending it; None if the
     claim was lost (its lease ran out and another worker took the row)."""
     lease_until = now + lease
-    held = _still_held(conn, claimed, {"lease_until": lease_until})
+    held = _still_held(conn, _RENEW, claimed, {"new_lease_until": lease_until})
     return dataclasses.replace(claimed, lease_until=lease_until) if held else None
 
 
@@ -139,15 +139,10 @@ def finish(
     """End a claimed row as `sent` or `failed` (its payload replaced if given, say to drop a
     secret it no longer needs); False if the claim was lost (the lease ran out and another
     worker took the row)."""
-    values: dict[str, Any] = {
-        "status": status.value,
-        "processed_at": now,
-        "lease_until": None,
-        "last_error": error,
-    }
-    if payload is not None:
-        values["payload"] = dict(payload)
-    return _still_held(conn, claimed, values)
+    values: dict[str, Any] = {"new_status": status.value, "processed_at": now, "last_error": error}
+    if payload is None:
+        return _still_held(conn, _FINISH, claimed, values)
+    return _still_held(conn, _FINISH_WITH_PAYLOAD, claimed, {**values, "payload": dict(payload)})
 
 
 def retry(
@@ -157,29 +152,44 @@ def retry(
 
     `counted=False` for a row that was not tried after all (its server could not be reached):
     the attempt its claim counted is taken back."""
-    values: dict[str, Any] = {
-        "status": OutboxStatus.PENDING.value,
-        "available_at": at,
-        "lease_until": None,
-        "last_error": error,
+    values = {"available_at": at, "last_error": error, "taken_back": 0 if counted else 1}
+    return _still_held(conn, _RETRY, claimed, values)
+
+
+# Each change of a claimed row is one statement, built once, that applies only while the
+# claim holds: the row still `sending` under the same lease and attempt.
+_HELD = update(outbox).where(
+    outbox.c.id == bindparam("claimed_id"),
+    outbox.c.status == OutboxStatus.SENDING.value,
+    outbox.c.lease_until == bindparam("claimed_lease_until"),
+    outbox.c.attempts == bindparam("claimed_attempts"),
+)
+_RENEW = _HELD.values(lease_until=bindparam("new_lease_until"))
+_FINISH = _HELD.values(
+    status=bindparam("new_status"),
+    processed_at=bindparam("processed_at"),
+    lease_until=None,
+    last_error=bindparam("last_error"),
+)
+_FINISH_WITH_PAYLOAD = _FINISH.values(payload=bindparam("payload"))
+_RETRY = _HELD.values(
+    status=OutboxStatus.PENDING.value,
+    available_at=bindparam("available_at"),
+    lease_until=None,
+    last_error=bindparam("last_error"),
+    attempts=outbox.c.attempts - bindparam("taken_back"),
+)
+
+
+def _still_held(
+    conn: Connection, statement: Any, claimed: Claimed, values: Mapping[str, Any]
+) -> bool:
+    held = {
+        "claimed_id": claimed.id,
+        "claimed_lease_until": claimed.lease_until,
+        "claimed_attempts": claimed.attempts,
     }
-    if not counted:
-        values["attempts"] = outbox.c.attempts - 1
-    return _still_held(conn, claimed, values)
-
-
-def _still_held(conn: Connection, claimed: Claimed, values: Mapping[str, Any]) -> bool:
-    result = conn.execute(
-        update(outbox)
-        .where(
-            outbox.c.id == claimed.id,
-            outbox.c.status == OutboxStatus.SENDING.value,
-            outbox.c.lease_until == claimed.lease_until,
-            outbox.c.attempts == claimed.attempts,
-        )
-        .values(**values)
-    )
-    return result.rowcount == 1
+    return conn.execute(statement, {**held, **values}).rowcount == 1
 
 
 @dataclass(frozen=True, slots=True)

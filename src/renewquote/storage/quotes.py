@@ -378,11 +378,19 @@ def record_delivery(
     conn: Connection, recipient_id: int, delivery: Delivery, at: datetime, error: str | None
 ) -> None:
     """Record how a recipient's latest mail went."""
-    conn.execute(
-        update(quote_recipients)
-        .where(quote_recipients.c.id == recipient_id)
-        .values(delivery=delivery.value, delivery_at=at, delivery_error=error)
+    values = {"delivery": delivery.value, "delivery_at": at, "delivery_error": error}
+    conn.execute(_RECORD_DELIVERY, {"recipient_id": recipient_id, **values})
+
+
+_RECORD_DELIVERY = (
+    update(quote_recipients)
+    .where(quote_recipients.c.id == bindparam("recipient_id"))
+    .values(
+        delivery=bindparam("delivery"),
+        delivery_at=bindparam("delivery_at"),
+        delivery_error=bindparam("delivery_error"),
     )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,8 +423,11 @@ def link_holder(conn: Connection, link_hash: str) -> LinkHolder | None:
 
 def status_of(conn: Connection, quote_id: int) -> QuoteStatus | None:
     """Return a quote's status now, or None if there is no such quote."""
-    found = conn.execute(select(quotes.c.status).where(quotes.c.id == quote_id)).scalar()
+    found = conn.execute(_STATUS_OF, {"quote_id": quote_id}).scalar()
     return None if found is None else QuoteStatus(found)
+
+
+_STATUS_OF = select(quotes.c.status).where(quotes.c.id == bindparam("quote_id"))
 
 
 def latest_link_at(conn: Connection, recipient_id: int) -> datetime | None:
