@@ -35,7 +35,7 @@ from renewquote.services.documents import PrintableQuote, printable_of
 from renewquote.services.rounds import DeliveryRound, give_back, hold, settle
 from renewquote.storage import orders, outbox, quotes
 from renewquote.storage.database import Database
-from renewquote.storage.outbox import Claimed
+from renewquote.storage.outbox import Claimed, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -407,16 +407,27 @@ def _record(
     *,
     skipped: bool = False,
 ) -> None:
-    now = clock()
+    payload = _without_token(row)
 
-    def recipient(conn: Connection) -> None:
-        quotes.record_delivery(conn, row.payload["recipient_id"], delivery, now, error)
+    def with_recipient(
+        conn: Connection, held: Claimed, status: OutboxStatus, now: datetime
+    ) -> bool:
+        return outbox.finish_mail(
+            conn,
+            held,
+            status,
+            now=now,
+            error=error,
+            payload=payload,
+            recipient_id=row.payload["recipient_id"],
+            delivery=delivery.value,
+        )
 
     # A mail not sent because its quote ended leaves the recipient's earlier mail's state.
-    also = recipient if row.topic == QUOTE_MAIL and not skipped else None
+    finish = with_recipient if row.topic == QUOTE_MAIL and not skipped else None
     sent = delivery is Delivery.SENT
     kept = settle(
-        db, row, done, sent=sent, now=now, error=error, payload=_without_token(row), also=also
+        db, row, done, sent=sent, now=clock(), error=error, payload=payload, finish=finish
     )
     if kept and not sent:
         log.warning("mail %s failed: %s", row.payload["message_id"], error)

@@ -36,6 +36,11 @@ class DeliveryRound:
         self.lost += other.lost
 
 
+# Ends a claimed row, in one statement on PostgreSQL: (connection, row, status, now) -> False
+# if the claim was lost.
+Finish = Callable[[Connection, Claimed, OutboxStatus, datetime], bool]
+
+
 def hold(db: Database, row: Claimed, *, now: datetime, lease: timedelta) -> Claimed | None:
     """Return `row` held for long enough to deliver it now; None if another worker took it.
 
@@ -60,15 +65,22 @@ def settle(
     error: str | None,
     payload: Mapping[str, Any] | None = None,
     also: Callable[[Connection], None] | None = None,
+    finish: Finish | None = None,
 ) -> bool:
     """End a claimed row as sent or failed (its payload replaced if given), with what else
     its outcome changes (`also`, in the same transaction), and count it; False if the claim
-    was lost to another worker (then nothing is changed)."""
+    was lost to another worker (then nothing is changed).
+
+    `finish` ends the row in one statement on PostgreSQL (`outbox.finish` by default, or one
+    that also records the outcome elsewhere, as `outbox.finish_mail`)."""
     status = OutboxStatus.SENT if sent else OutboxStatus.FAILED
     # "Sent" waits for the disk: lost to a crash of the database server, it would send again
     # every mail whose record went with it. A failure recorded twice harms no one.
-    with db.write(durable=sent) as conn:
-        kept = outbox.finish(conn, row, status, now=now, error=error, payload=payload)
+    with db.write(durable=sent, single=also is None) as conn:
+        if finish is None:
+            kept = outbox.finish(conn, row, status, now=now, error=error, payload=payload)
+        else:
+            kept = finish(conn, row, status, now)
         if kept and also is not None:
             also(conn)
     if not kept:

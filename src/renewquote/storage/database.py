@@ -65,7 +65,7 @@ class Database:
             yield conn
 
     @contextmanager
-    def write(self, *, durable: bool = True) -> Iterator[Connection]:
+    def write(self, *, durable: bool = True, single: bool = False) -> Iterator[Connection]:
         """Open a transaction that writes: committed once at the end, rolled back on any error.
 
         On SQLite it takes the write lock at once (BEGIN IMMEDIATE), so two writers queue
@@ -77,10 +77,17 @@ class Database:
         waiting for its WAL to reach the disk (`synchronous_commit = off`, on sessions kept
         for this), yet is visible to everyone at once and survives the worker's own
         crash. SQLite commits as usual.
+
+        `single` is for a transaction of one statement: on PostgreSQL it commits on its own
+        (autocommit), saving the round trips of BEGIN and COMMIT.
         """
         engine = self.engine if durable else self.bookkeeper
         with engine.connect() as conn:
             conn.execution_options(**{_WRITE: True})
+            if single and not self.is_sqlite:
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+                yield conn
+                return
             with conn.begin():
                 yield conn
 

@@ -374,25 +374,6 @@ def give_links(conn: Connection, links: Sequence[RecipientLink], now: datetime) 
     )
 
 
-def record_delivery(
-    conn: Connection, recipient_id: int, delivery: Delivery, at: datetime, error: str | None
-) -> None:
-    """Record how a recipient's latest mail went."""
-    values = {"delivery": delivery.value, "delivery_at": at, "delivery_error": error}
-    conn.execute(_RECORD_DELIVERY, {"recipient_id": recipient_id, **values})
-
-
-_RECORD_DELIVERY = (
-    update(quote_recipients)
-    .where(quote_recipients.c.id == bindparam("recipient_id"))
-    .values(
-        delivery=bindparam("delivery"),
-        delivery_at=bindparam("delivery_at"),
-        delivery_error=bindparam("delivery_error"),
-    )
-)
-
-
 @dataclass(frozen=True, slots=True)
 class LinkHolder:
     """The recipient a link was given to, the quote it opens, and until when it works."""
