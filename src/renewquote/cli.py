@@ -412,6 +412,7 @@ def worker(
     from datetime import timedelta
 
     from renewquote.api.schemas import webhook_body
+    from renewquote.delivery.pdf import PdfRenderer
     from renewquote.delivery.smtp import SmtpMailer, shown_url
     from renewquote.delivery.webhooks import HttpPoster
     from renewquote.services.mailing import MailSettings
@@ -431,6 +432,7 @@ def worker(
         console.print(f"Worker delivering mail to {shown_url(settings.smtp_url)}; Ctrl-C to stop.")
     last_time_driven = -TIME_DRIVEN_EVERY
     waker = Waker(db.engine) if not once else None
+    renderer = PdfRenderer()
     while not stop.is_set():
         time_driven = time.monotonic() - last_time_driven >= TIME_DRIVEN_EVERY
         if time_driven:
@@ -447,6 +449,7 @@ def worker(
                     lease=timedelta(seconds=lease),
                     hooks=hooks,
                     time_driven=time_driven,
+                    renderer=renderer,
                 )
         except Exception as error:
             # The database away for a while, or a bug: said in one line, tried again next
@@ -474,6 +477,7 @@ def worker(
             waker.wait(interval, stop)
     if waker is not None:
         waker.close()
+    renderer.close()
     db.dispose()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import io
+import os
 import re
 import socket
 import time
@@ -21,7 +22,10 @@ from pypdf import PdfReader
 from sqlalchemy import select, update
 
 from renewquote.api.app import create_app
+from renewquote.delivery.pdf import PdfRenderer, render_quote_pdf
 from renewquote.delivery.smtp import Handed, MailError, SmtpMailer
+from renewquote.services.auth import find_caller
+from renewquote.services.documents import printable_quote
 from renewquote.services.mailing import (
     LEASE,
     LINK_LIFETIME,
@@ -664,3 +668,17 @@ def test_a_mail_goes_only_once_released_and_an_abandoned_one_never(smtp):
         handed.wait()
     time.sleep(0.2)
     assert [str(m["Subject"]) for m in inbox.messages] == ["second"]
+
+
+def test_pdfs_drawn_in_their_own_process_are_those_drawn_in_line(client, auth, book, smtp):
+    # `renewquote worker` draws PDFs ahead in a process of its own (delivery.pdf.PdfRenderer).
+    inbox, url = smtp
+    quote = sent_quote(client, auth, {"email": "cfo@dupont.example"})
+    with SmtpMailer(url) as mailer, PdfRenderer() as renderer:
+        done = work_once(book, mailer, SETTINGS, clock=lambda: NOW, renderer=renderer)
+        [pid] = renderer.process_ids()
+        assert pid != os.getpid()
+    assert (done.mail.sent, done.mail.pdfs) == (2, 1)
+    printable = printable_quote(book, find_caller(book, "marie@dupont.example"), quote["number"])
+    in_line = render_quote_pdf(printable)
+    assert [parts(m)[2] for m in inbox.messages] == [in_line, in_line]

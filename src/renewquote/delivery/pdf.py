@@ -8,13 +8,17 @@ per document from memory, which is what makes a PDF per quote affordable in the 
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, date
 from decimal import Decimal
 from importlib.resources import as_file, files
 from io import BytesIO
+from multiprocessing import get_context
 from threading import Lock
 
 from babel import Locale
@@ -138,6 +142,55 @@ def render_quote_pdf(printable: PrintableQuote) -> bytes:
     layout = _QuoteLayout(printable)
     layout.compose()
     return layout.paint()
+
+
+class PdfRenderer:
+    """Renders quotes' PDFs in a process of its own: a worker writes and sends mail while the
+    PDFs of the quotes it mails next are drawn on the other core (bench/delivery.py: a
+    quarter of a worker's time a mail went to PDFs drawn in line).
+
+    The process is started at the first PDF asked for, and again after it died.
+    """
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> PdfRenderer:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def start(self, printable: PrintableQuote) -> Future[bytes]:
+        """Start rendering a quote's PDF; the future gives its bytes, or its error."""
+        for _ in range(2):
+            if self._pool is None:
+                # Spawned, not forked: the worker holds database connections and threads.
+                self._pool = ProcessPoolExecutor(
+                    1, mp_context=get_context("spawn"), initializer=_leave_signals_to_the_worker
+                )
+            try:
+                return self._pool.submit(render_quote_pdf, printable)
+            except BrokenProcessPool:
+                self.close()  # the process died: the next PDF starts another
+        raise BrokenProcessPool("the PDF process cannot be started")
+
+    def process_ids(self) -> list[int]:
+        """Return the ids of the rendering processes running now (to measure them)."""
+        processes = getattr(self._pool, "_processes", None) or {}
+        return list(processes)
+
+    def close(self) -> None:
+        """Stop the process."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def _leave_signals_to_the_worker() -> None:
+    # Ctrl-C reaches the whole process group: the worker stops this process itself, once its
+    # round is over, rather than this one dying (with a traceback) in the middle of a PDF.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 # What a page holds, measured and placed: painted once the number of pages is known. -------

@@ -15,6 +15,8 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from email.message import Message
@@ -26,7 +28,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 from renewquote.delivery.mail import OrderMail, QuoteMail, compose, compose_order, pdf_attachment
-from renewquote.delivery.pdf import render_quote_pdf
+from renewquote.delivery.pdf import PdfRenderer, render_quote_pdf
 from renewquote.delivery.smtp import MailError
 from renewquote.delivery.wire import SharedPart
 from renewquote.domain.lifecycle import QuoteStatus
@@ -183,11 +185,20 @@ class _Documents:
     recipients: dict[int, tuple[str, str | None]] = field(default_factory=dict)
     orders: dict[int, Order] = field(default_factory=dict)
     unreadable: dict[int, str] = field(default_factory=dict)  # quote id -> why
+    drawing: dict[int, Future[bytes]] = field(default_factory=dict)  # PDFs on their way
+
+    def draw_ahead(self, renderer: PdfRenderer, quote_ids: Sequence[int]) -> None:
+        """Start drawing these quotes' PDFs, in this order, in the renderer's process."""
+        for quote_id in quote_ids:
+            if quote_id in self.printable and quote_id not in self.drawing:
+                self.drawing[quote_id] = renderer.start(self.printable[quote_id])
 
     def pdf_of(self, printable: PrintableQuote) -> SharedPart:
         quote_id = printable.quote.id
         if quote_id not in self.pdf:
-            self.pdf[quote_id] = pdf_attachment(printable, render_quote_pdf(printable))
+            drawing = self.drawing.pop(quote_id, None)
+            pdf = render_quote_pdf(printable) if drawing is None else drawing.result()
+            self.pdf[quote_id] = pdf_attachment(printable, pdf)
         return self.pdf[quote_id]
 
 
@@ -199,8 +210,10 @@ def deliver_mail(
     clock: Callable[[], datetime],
     batch: int = 50,
     lease: timedelta = LEASE,
+    renderer: PdfRenderer | None = None,
 ) -> MailRound:
     """Claim up to `batch` due mails, send them, record each outcome; return the counts.
+    PDFs are drawn by `renderer`, ahead of the mails that need them, or else when needed.
 
     A worker that dies leaves at most one mail sent and not recorded: a mail is released to
     the SMTP server only once the outcome of the one before it is recorded. Each step waits
@@ -213,6 +226,9 @@ def deliver_mail(
     if not claimed:
         return done
     documents = _read_documents(db, claimed)
+    if renderer is not None:
+        quote_ids = [row.payload["quote_id"] for row in claimed if row.topic == QUOTE_MAIL]
+        documents.draw_ahead(renderer, list(dict.fromkeys(quote_ids)))
     released: tuple[Claimed, Handing] | None = None
     handing: Handing | None = None
     try:
@@ -272,6 +288,8 @@ def _ready(
         return held, _message(held, documents, settings, clock(), status)
     except _NotToSend as reason:
         _record(db, held, done, clock, Delivery.FAILED, str(reason), skipped=True)
+    except BrokenProcessPool:
+        raise  # the PDF process died, not this mail: the round stops, its rows go again
     except Exception as error:  # a row that cannot be written must not stop the others
         log.exception("mail %s cannot be written", row.payload["message_id"])
         _record(db, held, done, clock, Delivery.FAILED, f"cannot be written: {error}")

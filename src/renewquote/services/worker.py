@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from renewquote.delivery.pdf import PdfRenderer
 from renewquote.services.automatic import make_automatic_quotes
 from renewquote.services.mailing import (
     LEASE,
@@ -70,12 +71,13 @@ def work_once(
     lease: timedelta = LEASE,
     hooks: WebhookSettings | None = None,
     time_driven: bool = True,
+    renderer: PdfRenderer | None = None,
 ) -> WorkRound:
     """Do what is due now: expire quotes, remind the recipients of those expiring soon, make
     the automatic quotes due,
     deliver mail until none is left due, then publish events and post webhooks (when
     `hooks` says how). `time_driven` False leaves the first three (which scan the book) for
-    a later round."""
+    a later round. `renderer` draws PDFs in a process of its own (`PdfRenderer`)."""
     now = clock()
     today = now.date()
     done = WorkRound()
@@ -84,7 +86,9 @@ def work_once(
         done.reminded = remind_expiring_quotes(db, today=today, now=now)
         done.automatic = make_automatic_quotes(db, today=today, now=now)
     while True:
-        mail = deliver_mail(db, mailer, settings, clock=clock, batch=batch, lease=lease)
+        mail = deliver_mail(
+            db, mailer, settings, clock=clock, batch=batch, lease=lease, renderer=renderer
+        )
         done.mail.add(mail)
         if mail.claimed < batch:
             break
