@@ -20,10 +20,12 @@ from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from renewquote.api.app import create_app
 from renewquote.delivery.pdf import PdfRenderer, render_quote_pdf
 from renewquote.delivery.smtp import Handed, MailError, SmtpMailer
+from renewquote.services import mailing
 from renewquote.services.auth import find_caller
 from renewquote.services.documents import printable_quote
 from renewquote.services.mailing import (
@@ -510,9 +512,9 @@ def test_a_batch_that_outlasts_its_lease_sends_nothing_another_worker_took(
         late = deliver_mail(book, Slow(mailer), SETTINGS, clock=lambda: now[0])
     ids = [m["Message-ID"] for m in inbox.messages]
     assert len(set(ids)) == 3
-    # Only the mail in flight when the lease ran out went twice; the slow worker sent nothing
-    # after it, the rows being the other worker's.
-    assert len(ids) == 4 and late.lost == 3 and late.sent == 0
+    # The slow worker had written its first mail when its lease ran out; it finds the row
+    # taken before ending the mail's data, so that one is not sent twice either, nor any after.
+    assert len(ids) == 3 and late.lost == 3 and late.sent == 0
 
 
 def test_a_name_that_would_break_the_mail_is_refused_at_the_door(client, auth):
@@ -670,10 +672,17 @@ def test_a_mail_goes_only_once_released_and_an_abandoned_one_never(smtp):
     assert [str(m["Subject"]) for m in inbox.messages] == ["second"]
 
 
-def test_pdfs_drawn_in_their_own_process_are_those_drawn_in_line(client, auth, book, smtp):
+def test_pdfs_drawn_in_their_own_process_are_those_drawn_in_line(
+    client, auth, book, smtp, monkeypatch
+):
     # `renewquote worker` draws PDFs ahead in a process of its own (delivery.pdf.PdfRenderer).
     inbox, url = smtp
     quote = sent_quote(client, auth, {"email": "cfo@dupont.example"})
+
+    def not_here(printable):
+        raise AssertionError("drawn in the worker's own process")
+
+    monkeypatch.setattr(mailing, "render_quote_pdf", not_here)
     with SmtpMailer(url) as mailer, PdfRenderer() as renderer:
         done = work_once(book, mailer, SETTINGS, clock=lambda: NOW, renderer=renderer)
         [pid] = renderer.process_ids()
@@ -682,3 +691,69 @@ def test_pdfs_drawn_in_their_own_process_are_those_drawn_in_line(client, auth, b
     printable = printable_quote(book, find_caller(book, "marie@dupont.example"), quote["number"])
     in_line = render_quote_pdf(printable)
     assert [parts(m)[2] for m in inbox.messages] == [in_line, in_line]
+
+
+def test_a_mail_is_released_only_once_the_one_before_it_is_recorded(client, auth, book, smtp):
+    # What keeps a killed worker to one mail sent twice at most: when a mail's data is ended
+    # (released), every mail released before it is already recorded as sent.
+    inbox, url = smtp
+    sent_quote(client, auth, *({"email": f"r{n}@dupont.example"} for n in range(4)))
+    released = []
+
+    def recorded() -> int:
+        with book.read() as conn:
+            rows = conn.execute(select(outbox_table.c.status)).scalars().all()
+        return rows.count("sent")
+
+    class Releasing:
+        def __init__(self, handed: Handed) -> None:
+            self.handed = handed
+
+        def release(self) -> None:
+            assert recorded() == len(released)
+            released.append(1)
+            self.handed.release()
+
+        def wait(self) -> None:
+            self.handed.wait()
+
+        def abandon(self) -> None:
+            self.handed.abandon()
+
+    class Checking:
+        def __init__(self, mailer: SmtpMailer) -> None:
+            self.mailer = mailer
+
+        def hand_over(self, message: Message) -> Releasing:
+            return Releasing(self.mailer.hand_over(message))
+
+    with SmtpMailer(url) as mailer:
+        done = deliver_mail(book, Checking(mailer), SETTINGS, clock=lambda: NOW)
+    assert done.sent == 5 and len(released) == 5 and recorded() == 5
+    assert len(inbox.messages) == 5
+
+
+def test_a_round_stopped_by_the_database_records_the_mail_it_had_released(
+    client, auth, book, smtp, monkeypatch
+):
+    # The quote's status cannot be read for the second mail (the database went away): the
+    # first, released meanwhile, is still recorded as sent, and nothing else goes.
+    inbox, url = smtp
+    sent_quote(client, auth, {"email": "cfo@dupont.example"}, {"email": "ap@dupont.example"})
+    real = mailing.quotes.status_of
+    calls = []
+
+    def failing(conn, quote_id):
+        calls.append(quote_id)
+        if len(calls) == 2:
+            raise OperationalError("SELECT status", {}, Exception("server closed the connection"))
+        return real(conn, quote_id)
+
+    monkeypatch.setattr(mailing.quotes, "status_of", failing)
+    with SmtpMailer(url) as mailer, pytest.raises(OperationalError):
+        deliver_mail(book, mailer, SETTINGS, clock=lambda: NOW)
+    time.sleep(0.2)
+    assert len(inbox.messages) == 1
+    with book.read() as conn:
+        statuses = conn.execute(select(outbox_table.c.status).order_by(outbox_table.c.id))
+        assert statuses.scalars().all() == ["sent", "sending", "sending"]

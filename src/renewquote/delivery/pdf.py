@@ -164,15 +164,22 @@ class PdfRenderer:
     def start(self, printable: PrintableQuote) -> Future[bytes]:
         """Start rendering a quote's PDF; the future gives its bytes, or its error."""
         for _ in range(2):
+            starting = self._pool is None
             if self._pool is None:
                 # Spawned, not forked: the worker holds database connections and threads.
                 self._pool = ProcessPoolExecutor(
                     1, mp_context=get_context("spawn"), initializer=_leave_signals_to_the_worker
                 )
+            # The process starts with the first PDF: Ctrl-C and SIGTERM are held back while
+            # it does (a signal mask outlives exec), so they never reach it half-started.
+            held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS) if starting else None
             try:
                 return self._pool.submit(render_quote_pdf, printable)
             except BrokenProcessPool:
                 self.close()  # the process died: the next PDF starts another
+            finally:
+                if held is not None:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, held)
         raise BrokenProcessPool("the PDF process cannot be started")
 
     def process_ids(self) -> list[int]:
@@ -187,10 +194,16 @@ class PdfRenderer:
             self._pool = None
 
 
+_STOPS = {signal.SIGINT, signal.SIGTERM}
+
+
 def _leave_signals_to_the_worker() -> None:
-    # Ctrl-C reaches the whole process group: the worker stops this process itself, once its
-    # round is over, rather than this one dying (with a traceback) in the middle of a PDF.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Ctrl-C reaches the whole process group, and a service manager's SIGTERM may too: the
+    # worker stops this process itself once its round is over, rather than this one dying
+    # (with a traceback) in the middle of a PDF.
+    for stop in _STOPS:
+        signal.signal(stop, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
 
 
 # What a page holds, measured and placed: painted once the number of pages is known. -------

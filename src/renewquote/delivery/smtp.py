@@ -165,7 +165,12 @@ class SmtpMailer:
             _written(session, wire.sender, wire.recipients, wire.data)
         except Exception as error:  # sorted out in one place, below
             return Handed(self._failure(error))
-        return Handed(None, lambda: self._end(session), lambda: self._verdict(session), self._drop)
+        return Handed(
+            None,
+            lambda: self._end(session),
+            lambda: self._verdict(session),
+            lambda: self._drop(session),
+        )
 
     def _end(self, session: smtplib.SMTP) -> MailError | None:
         try:
@@ -244,9 +249,10 @@ class SmtpMailer:
         context.verify_mode = ssl.CERT_NONE
         return context
 
-    def _drop(self) -> None:
+    def _drop(self, session: smtplib.SMTP | None = None) -> None:
         # After an error the session's state is unknown: the next message opens a new one.
-        if self._session is not None:
+        # (Given a session, only if it is still this mailer's.)
+        if self._session is not None and session in (None, self._session):
             with contextlib.suppress(OSError):
                 self._session.close()
             self._session = None

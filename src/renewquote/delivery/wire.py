@@ -59,10 +59,14 @@ class _WirePolicy(Compat32):
             line = f"{name}: {value}"
             if "\r" not in line and "\n" not in line:
                 return f"{line}{self.linesep}".encode("ascii")
-        return _folded(name, value)
+        if name in _SHARED_HEADERS:
+            return _folded(name, value)
+        return _CRLF_COMPAT32.fold_binary(name, value)
 
 
 _CRLF_COMPAT32 = Compat32(linesep=_CRLF)
+# Headers alike in the mails of one quote, kept folded (the others differ a mail).
+_SHARED_HEADERS = frozenset({"Subject", "From"})
 
 
 @lru_cache(maxsize=1024)

@@ -197,9 +197,18 @@ class _Documents:
         quote_id = printable.quote.id
         if quote_id not in self.pdf:
             drawing = self.drawing.pop(quote_id, None)
-            pdf = render_quote_pdf(printable) if drawing is None else drawing.result()
+            try:
+                pdf = render_quote_pdf(printable) if drawing is None else drawing.result()
+            except BrokenProcessPool:
+                pdf = render_quote_pdf(printable)  # the process died: drawn here instead
             self.pdf[quote_id] = pdf_attachment(printable, pdf)
         return self.pdf[quote_id]
+
+    def stop_drawing(self) -> None:
+        """Cancel the PDFs drawn ahead that the round did not use."""
+        for drawing in self.drawing.values():
+            drawing.cancel()
+        self.drawing.clear()
 
 
 def deliver_mail(
@@ -229,37 +238,102 @@ def deliver_mail(
     if renderer is not None:
         quote_ids = [row.payload["quote_id"] for row in claimed if row.topic == QUOTE_MAIL]
         documents.draw_ahead(renderer, list(dict.fromkeys(quote_ids)))
-    released: tuple[Claimed, Handing] | None = None
-    handing: Handing | None = None
+    courier = _Courier(db, mailer, done, clock, lease)
     try:
         for index, row in enumerate(claimed):
             ready = _ready(db, row, documents, settings, done, clock=clock, lease=lease)
-            verdict = _verdict(*released) if released is not None else None
-            if isinstance(verdict, _Unreachable):
+            unreachable = courier.judge()
+            if unreachable is not None:
                 waiting = ([ready[0]] if ready else []) + claimed[index + 1 :]
-                verdict.give_back(db, waiting, done, clock)
-                released = None
+                unreachable.give_back(db, waiting, done, clock)
                 break
-            handing = mailer.hand_over(ready[1]) if ready is not None else None
-            if released is not None:
-                _record_verdict(db, released[0], verdict, done, clock)
-            released = (ready[0], handing) if ready is not None and handing is not None else None
-            if handing is not None:
-                handing.release()
-                handing = None
-        if released is not None:
-            verdict = _verdict(*released)
-            if isinstance(verdict, _Unreachable):
-                verdict.give_back(db, [], done, clock)
-            else:
-                _record_verdict(db, released[0], verdict, done, clock)
+            if ready is not None:
+                courier.hand_over(*ready)
+            courier.record()
+            courier.release()
+        else:
+            courier.finish()
+    except BaseException:
+        courier.stop()
+        raise
     finally:
-        if handing is not None:
-            # Whatever stopped the round (the database, say) came before this mail was
-            # released: it must not go, its row being still claimed for another try.
-            handing.abandon()
+        documents.stop_drawing()
     done.pdfs = len(documents.pdf)
     return done
+
+
+@dataclass(slots=True)
+class _Courier:
+    """The mails of a round between their hand-over and their record: at most one released
+    (its verdict not read, or not recorded) and one handed over but not released, which goes
+    only once the one before it is recorded."""
+
+    db: Database
+    mailer: Mailer
+    done: MailRound
+    clock: Callable[[], datetime]
+    lease: timedelta
+    released: tuple[Claimed, Handing] | None = None
+    judged: tuple[Claimed, MailError | None] | None = None
+    handed: tuple[Claimed, Handing] | None = None
+
+    def judge(self) -> _Unreachable | None:
+        """Read the server's verdict on the mail released last; the reason it could not be
+        handed over at all, if so."""
+        if self.released is None:
+            return None
+        held, handing = self.released
+        self.released = None
+        verdict = _verdict(held, handing)
+        if isinstance(verdict, _Unreachable):
+            return verdict
+        self.judged = (held, verdict)
+        return None
+
+    def hand_over(self, held: Claimed, message: Message) -> None:
+        """Write a mail to the server, not released."""
+        self.handed = (held, self.mailer.hand_over(message))
+
+    def record(self) -> None:
+        """Record the verdict read last."""
+        if self.judged is not None:
+            held, verdict = self.judged
+            self.judged = None
+            _record_verdict(self.db, held, verdict, self.done, self.clock)
+
+    def release(self) -> None:
+        """Release the mail handed over, if its row is still held (its lease renewed if it
+        ran short while the server and the database were waited for)."""
+        if self.handed is None:
+            return
+        held, handing = self.handed
+        still = hold(self.db, held, now=self.clock(), lease=self.lease)
+        self.handed = None
+        if still is None:
+            handing.abandon()  # another worker has the row: it sends the mail
+            self.done.lost += 1
+            return
+        handing.release()
+        self.released = (still, handing)
+
+    def finish(self) -> None:
+        """Read and record the verdict on the last mail."""
+        unreachable = self.judge()
+        if unreachable is not None:
+            unreachable.give_back(self.db, [], self.done, self.clock)
+        self.record()
+
+    def stop(self) -> None:
+        """After whatever stopped the round (the database, say): drop the mail not released
+        (its row, still claimed, goes again after its lease) and record the one released,
+        if the database lets us, so that it does not go twice."""
+        if self.handed is not None:
+            self.handed[1].abandon()
+            self.handed = None
+        try:
+            self.finish()
+        except Exception:
+            log.exception("the outcome of the last mail sent could not be recorded")
 
 
 def _ready(
@@ -288,8 +362,6 @@ def _ready(
         return held, _message(held, documents, settings, clock(), status)
     except _NotToSend as reason:
         _record(db, held, done, clock, Delivery.FAILED, str(reason), skipped=True)
-    except BrokenProcessPool:
-        raise  # the PDF process died, not this mail: the round stops, its rows go again
     except Exception as error:  # a row that cannot be written must not stop the others
         log.exception("mail %s cannot be written", row.payload["message_id"])
         _record(db, held, done, clock, Delivery.FAILED, f"cannot be written: {error}")
