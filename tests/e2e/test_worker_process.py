@@ -156,6 +156,29 @@ def test_the_mail_sink_keeps_what_a_worker_delivers_once(db: Database, tmp_path:
     assert len(lines) == 2 and any("copy1@dupont.example" in line for line in lines)
 
 
+def children(pid: int) -> list[int]:
+    """Return the processes whose parent is `pid`."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def gone(pids: list[int], *, within: float) -> bool:
+    """Tell whether these processes all end within `within` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if not any(Path(f"/proc/{pid}").exists() for pid in pids):
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_at_most_one(
     db: Database, smtp: tuple[Inbox, str]
 ) -> None:
@@ -171,8 +194,11 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_at_most_one(
     while len(inbox.ids) < 70:  # in the middle of the second batch
         assert time.monotonic() < deadline and first.poll() is None, "the worker stalled"
         time.sleep(0.005)
+    drawers = children(first.pid)  # its PDF process
+    assert drawers, "the worker draws no PDF in a process of its own"
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
+    assert gone(drawers, within=10), "a killed worker left its PDF process behind"
     killed_at = len(inbox.ids)
     assert killed_at < 200
     second = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -181,10 +207,12 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_at_most_one(
         while len(set(inbox.ids)) < 200:
             assert time.monotonic() < deadline and second.poll() is None, "mail left behind"
             time.sleep(0.05)
+        drawers = children(second.pid)
     finally:
         second.send_signal(signal.SIGTERM)
         _, err = second.communicate(timeout=30)
     assert second.returncode == 0 and b"Traceback" not in err, err
+    assert gone(drawers, within=5), "a stopped worker left its PDF process behind"
     assert set(inbox.ids) == set(expected)
     repeated = [mid for mid, count in Counter(inbox.ids).items() if count > 1]
     assert len(repeated) <= 1, repeated  # only the one in flight at the kill, if any

@@ -8,7 +8,9 @@ per document from memory, which is what makes a PDF per quote affordable in the 
 
 from __future__ import annotations
 
+import os
 import signal
+import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -19,7 +21,7 @@ from decimal import Decimal
 from importlib.resources import as_file, files
 from io import BytesIO
 from multiprocessing import get_context
-from threading import Lock
+from threading import Lock, Thread
 
 from babel import Locale
 from babel.numbers import format_decimal
@@ -204,6 +206,15 @@ def _leave_signals_to_the_worker() -> None:
     for stop in _STOPS:
         signal.signal(stop, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
+    # A worker killed outright (kill -9) cannot stop this process: it ends itself once its
+    # worker is gone (it is then given another parent).
+    Thread(target=_end_with, args=(os.getppid(),), daemon=True).start()
+
+
+def _end_with(worker: int) -> None:
+    while os.getppid() == worker:
+        time.sleep(1)
+    os._exit(0)
 
 
 # What a page holds, measured and placed: painted once the number of pages is known. -------
