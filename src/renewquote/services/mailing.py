@@ -11,6 +11,7 @@ again with the same Message-ID, which mail clients show as the same message.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import secrets
@@ -187,12 +188,6 @@ class _Documents:
     unreadable: dict[int, str] = field(default_factory=dict)  # quote id -> why
     drawing: dict[int, Future[bytes]] = field(default_factory=dict)  # PDFs on their way
 
-    def draw_ahead(self, renderer: PdfRenderer, quote_ids: Sequence[int]) -> None:
-        """Start drawing these quotes' PDFs, in this order, in the renderer's process."""
-        for quote_id in quote_ids:
-            if quote_id in self.printable and quote_id not in self.drawing:
-                self.drawing[quote_id] = renderer.start(self.printable[quote_id])
-
     def pdf_of(self, printable: PrintableQuote) -> SharedPart:
         quote_id = printable.quote.id
         if quote_id not in self.pdf:
@@ -234,12 +229,10 @@ def deliver_mail(
         claimed = outbox.claim(conn, MAIL_TOPICS, now=clock(), lease=lease, limit=batch)
     if not claimed:
         return done
-    documents = _read_documents(db, claimed)
-    if renderer is not None:
-        quote_ids = [row.payload["quote_id"] for row in claimed if row.topic == QUOTE_MAIL]
-        documents.draw_ahead(renderer, list(dict.fromkeys(quote_ids)))
+    documents = _Documents()
     courier = _Courier(db, mailer, done, clock, lease)
     try:
+        _read_documents(db, claimed, documents, renderer)
         for index, row in enumerate(claimed):
             ready = _ready(db, row, documents, settings, done, clock=clock, lease=lease)
             unreachable = courier.judge()
@@ -418,23 +411,30 @@ class _NotToSend(Exception):
     """A queued mail that must not leave (its quote ended before it could)."""
 
 
-def _read_documents(db: Database, claimed: Sequence[Claimed]) -> _Documents:
-    documents = _Documents()
+def _read_documents(
+    db: Database, claimed: Sequence[Claimed], documents: _Documents, renderer: PdfRenderer | None
+) -> None:
+    """Read what a round's mails say; each quote's PDF starts being drawn (by `renderer`) as
+    soon as its quote is read, while the next quotes are."""
+    mailed = {c.payload["quote_id"] for c in claimed if c.topic == QUOTE_MAIL}
     with db.read() as conn:
         for quote_id in sorted({c.payload["quote_id"] for c in claimed}):
             try:
                 quote = quotes.load_quote_by_id(conn, quote_id)
-                documents.printable[quote_id] = printable_of(conn, quote)
+                printable = documents.printable[quote_id] = printable_of(conn, quote)
             except DBAPIError:
                 raise  # the database, not the quote: the round fails and is tried again
             except Exception:  # one quote that cannot be read stops no other mail
                 log.exception("quote %s cannot be read for its mails", quote_id)
                 documents.unreadable[quote_id] = "see the worker's log"
+                continue
+            if renderer is not None and quote_id in mailed:
+                with contextlib.suppress(BrokenProcessPool):  # then drawn when needed
+                    documents.drawing[quote_id] = renderer.start(printable)
         recipient_ids = [c.payload["recipient_id"] for c in claimed if c.topic == QUOTE_MAIL]
         documents.recipients = quotes.recipients_by_id(conn, recipient_ids)
         order_ids = [c.payload["order_id"] for c in claimed if c.topic == ORDER_MAIL]
         documents.orders = orders.orders_by_id(conn, order_ids)
-    return documents
 
 
 def _message(
