@@ -92,7 +92,8 @@ def compose(mail: QuoteMail, attachment: SharedPart) -> Message:
     subject = words[f"mail.subject.{mail.kind}"].format(
         number=quote.number, seller=shared.seller, total=shared.total, date=shared.expires
     )
-    message = _message("mixed", subject, shared.seller, mail.to_email, mail.to_name, mail)
+    message = MIMEMultipart("mixed", boundary=_boundary())
+    _address(message, subject, shared.seller, mail.to_email, mail.to_name, mail)
     message["Content-Language"] = quote.language
     message.attach(
         _alternatives(render("mail/quote.txt", values), render("mail/quote.html", values))
@@ -179,19 +180,6 @@ def _greeting(words: Mapping[str, str], to_name: str | None) -> str:
     if to_name:
         return words["mail.greeting"].format(name=to_name)
     return words["mail.greeting_anonymous"]
-
-
-def _message(
-    subtype: str,
-    subject: str,
-    seller: str,
-    to_email: str,
-    to_name: str | None,
-    mail: QuoteMail | OrderMail,
-) -> MIMEMultipart:
-    message = MIMEMultipart(subtype, boundary=_boundary())
-    _address(message, subject, seller, to_email, to_name, mail)
-    return message
 
 
 def _address(

@@ -141,10 +141,6 @@ class SmtpMailer:
     ) -> None:
         self.close()
 
-    def send(self, message: Message) -> None:
-        """Hand one message to the server; `MailError` if it did not take it."""
-        self.hand_over(message).wait()
-
     def hand_over(self, message: Message) -> Handed:
         """Start handing one message to the server: the envelope is taken and the message
         written before this returns, but not ended: the server delivers it once it is

@@ -150,7 +150,7 @@ def finish(
     """End a claimed row as `sent` or `failed` (its payload replaced if given, say to drop a
     secret it no longer needs); False if the claim was lost (the lease ran out and another
     worker took the row)."""
-    values: dict[str, Any] = {"new_status": status.value, "processed_at": now, "last_error": error}
+    values = _finished(status, now, error)
     if payload is None:
         return _still_held(conn, _FINISH, claimed, values)
     return _still_held(conn, _FINISH_WITH_PAYLOAD, claimed, {**values, "payload": dict(payload)})
@@ -174,12 +174,8 @@ def finish_mail(
     `single`), without the round trips of BEGIN and COMMIT: a worker records one a mail.
     """
     values = {
-        "claimed_id": claimed.id,
-        "claimed_lease_until": claimed.lease_until,
-        "claimed_attempts": claimed.attempts,
-        "new_status": status.value,
-        "processed_at": now,
-        "last_error": error,
+        **_held(claimed),
+        **_finished(status, now, error),
         "payload": dict(payload),
         "recipient_id": recipient_id,
         "delivery": delivery,
@@ -192,6 +188,10 @@ def finish_mail(
         return False
     conn.execute(_RECORD_DELIVERY, values)
     return True
+
+
+def _finished(status: OutboxStatus, now: datetime, error: str | None) -> dict[str, Any]:
+    return {"new_status": status.value, "processed_at": now, "last_error": error}
 
 
 def retry(
@@ -256,12 +256,16 @@ _FINISH_MAIL = (
 def _still_held(
     conn: Connection, statement: Any, claimed: Claimed, values: Mapping[str, Any]
 ) -> bool:
-    held = {
+    return conn.execute(statement, {**_held(claimed), **values}).rowcount == 1
+
+
+def _held(claimed: Claimed) -> dict[str, Any]:
+    """The parameters of `_HELD`: the claim as the worker holds it."""
+    return {
         "claimed_id": claimed.id,
         "claimed_lease_until": claimed.lease_until,
         "claimed_attempts": claimed.attempts,
     }
-    return conn.execute(statement, {**held, **values}).rowcount == 1
 
 
 @dataclass(frozen=True, slots=True)
