@@ -18,6 +18,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from renewquote.storage import pgcursor
+
 _WRITE = "renewquote_write"
 # Connections per worker process and engine; two workers stay well under PostgreSQL's default
 # of 100 connections.
@@ -36,6 +38,7 @@ class Database:
             # Pools kept open, without a ping per checkout: opening sessions under load
             # and pinging before each checkout cost more than the queries (bench/http_load.py).
             options = {"pool_size": POOL_SIZE, "max_overflow": 0, "pool_recycle": 1800}
+            engine_options = _with_cursor(engine_options)
             self.engine = create_engine(url, **{**options, **engine_options})
             # Reads run outside BEGIN ... COMMIT: under READ COMMITTED every statement takes
             # its own snapshot anyway, and the two round trips saved cost more than the query.
@@ -61,7 +64,12 @@ class Database:
     def read(self) -> Iterator[Connection]:
         """Read: in one transaction on SQLite (one snapshot), statement by statement on
         PostgreSQL (READ COMMITTED: each statement sees what was committed when it began)."""
-        with self.reader.begin() as conn:
+        if self.is_sqlite:
+            with self.reader.begin() as conn:
+                yield conn
+            return
+        # Autocommit: no transaction to begin or end (SQLAlchemy's would do nothing but cost).
+        with self.reader.connect() as conn:
             yield conn
 
     @contextmanager
@@ -78,8 +86,11 @@ class Database:
         for this), yet is visible to everyone at once and survives the worker's own
         crash. SQLite commits as usual.
 
-        `single` is for a transaction of one statement: on PostgreSQL it commits on its own
-        (autocommit), saving the round trips of BEGIN and COMMIT.
+        `single` is for a transaction that writes in one statement, after statements that only
+        read (if any): on PostgreSQL each commits on its own (autocommit), saving the round
+        trips of BEGIN and COMMIT. It is the same transaction as far as anyone can tell: under
+        READ COMMITTED each statement reads its own snapshot inside a transaction too, and the
+        one statement that writes stores all of its rows or none.
         """
         engine = self.engine if durable else self.bookkeeper
         with engine.connect() as conn:
@@ -96,6 +107,12 @@ class Database:
         self.engine.dispose()
         self.reader.dispose()
         self.bookkeeper.dispose()
+
+
+def _with_cursor(engine_options: dict[str, Any]) -> dict[str, Any]:
+    """Return `engine_options` with psycopg's connections making our cursors (pgcursor)."""
+    connect_args = {"cursor_factory": pgcursor.Cursor, **engine_options.get("connect_args", {})}
+    return {**engine_options, "connect_args": connect_args}
 
 
 def _sqlite_engine(url: str, **engine_options: Any) -> Engine:
