@@ -14,6 +14,7 @@ from renewquote import __version__
 from renewquote.api import docs, problems
 from renewquote.api.middleware import BodyLimit, Hardening, Idempotency, RequestMetrics
 from renewquote.api.routes import auth, health, links, quotes, subscriptions, webhooks
+from renewquote.api.token_watch import TokenWatch
 from renewquote.clock import utcnow
 from renewquote.services.payments import PaymentProvider, TestGateway
 from renewquote.settings import Settings
@@ -51,10 +52,15 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        watch = TokenWatch(database)
+        watch.start()
         if freeze_heap:
             gc.collect()
             gc.freeze()
-        yield
+        try:
+            yield
+        finally:
+            watch.stop()
 
     app = FastAPI(
         lifespan=lifespan,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -122,15 +123,19 @@ async def caller_of(db: Database, token: str, now: datetime) -> Caller:
     known = known_caller(token, now)
     if known is not None:
         return known
+    generation = _generation
     caller, expires_at = await run(token_caller, db, token, now=now)
-    remember(token, caller, expires_at)
+    if generation == _generation:  # else users or tokens changed while it was read
+        remember(token, caller, expires_at)
     return caller
 
 
 def remember(token: str, caller: Caller, expires_at: datetime) -> None:
-    """Keep who a token belongs to for `TOKEN_CACHE_SECONDS`."""
+    """Keep who a token belongs to: while a `TokenWatch` of this process listens for changes to
+    users and tokens, for `WATCHED_CACHE_SECONDS`, else for `TOKEN_CACHE_SECONDS`."""
     if len(TOKENS) >= TOKEN_CACHE_SIZE:
         TOKENS.clear()
+    kept = WATCHED_CACHE_SECONDS if _listening else TOKEN_CACHE_SECONDS
     TOKENS[token] = (
         caller.email,
         caller.kind.value,
@@ -140,7 +145,7 @@ def remember(token: str, caller: Caller, expires_at: datetime) -> None:
         caller.partner_csn,
         caller.language,
         expires_at,
-        time.monotonic() + TOKEN_CACHE_SECONDS,
+        time.monotonic() + kept,
     )
 
 
@@ -150,8 +155,12 @@ async def unsigned(request: Request) -> Context:
 
 
 # Who each recent token belongs to, per worker process: a database query less on every
-# call. A token revoked through another worker keeps working here for at most this long.
+# call. Without a `TokenWatch` listening (SQLite, or its connection lost), a token revoked
+# through another process keeps working here for at most this long.
 TOKEN_CACHE_SECONDS = 10.0
+# With one, any change to users or tokens anywhere empties the cache at once; an entry still
+# ends after this long, whatever happens.
+WATCHED_CACHE_SECONDS = 300.0
 TOKEN_CACHE_SIZE = 100_000
 # An entry is the caller's fields, the token's expiry and the entry's own deadline: plain
 # values, which the garbage collector stops tracking, where 10,000 objects made every full
@@ -162,6 +171,34 @@ TOKENS: dict[str, tuple[Any, ...]] = {}
 def forget_token(token: str) -> None:
     """Drop a revoked token from this process's cache at once."""
     TOKENS.pop(token, None)
+
+
+def forget_all() -> None:
+    """Forget every token this process keeps (users or tokens changed somewhere), including
+    those being checked right now: they are checked again on their next call."""
+    global _generation
+    _generation += 1
+    TOKENS.clear()
+
+
+def listening(started: bool) -> None:
+    """Count a `TokenWatch` of this process that starts (True) or stops (False) listening."""
+    global _listening
+    with _LISTENERS:
+        _listening += 1 if started else -1
+
+
+def watched() -> bool:
+    """Tell whether a `TokenWatch` of this process is listening."""
+    return _listening > 0
+
+
+# How many times the cache was emptied by `forget_all`: a caller read from the database
+# before it is not kept after it.
+_generation = 0
+# How many `TokenWatch` threads of this process listen (one a server worker; tests start more).
+_listening = 0
+_LISTENERS = threading.Lock()
 
 
 SignedIn = Annotated[Call, Depends(signed_in)]
