@@ -73,6 +73,10 @@ class TokenWatch:
         pooled = self._db.engine.raw_connection()
         connection: Any = pooled.driver_connection  # a psycopg Connection, this thread's own
         pooled.detach()
-        connection.autocommit = True
-        connection.execute(f"LISTEN {CHANNEL}")
+        try:
+            connection.autocommit = True
+            connection.execute(f"LISTEN {CHANNEL}")
+        except BaseException:
+            connection.close()  # detached: no pool would ever close it
+            raise
         return connection
