@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Protocol
 
 from renewquote.domain.errors import Code, Violation, violation
@@ -25,6 +26,9 @@ def renewal_window(end_date: date, term: Term) -> tuple[date, date]:
     return end_date - OPENS_BEFORE_END, end_date + _GRACE_AFTER_END.get(term, _DEFAULT_GRACE)
 
 
+# Judged once per combination in a process: many subscriptions of a book share an end date,
+# term, status and kind, and the answer (a tuple of frozen violations) is the same each time.
+@lru_cache(maxsize=4096)
 def renewal_reasons(
     *,
     end_date: date,

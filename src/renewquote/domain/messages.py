@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 
 from babel.dates import format_date
 
@@ -160,6 +160,22 @@ def _long_date(value: date, language: str) -> str:
 
 def render(code: str, detail: str | None, language: str, params: Mapping[str, object]) -> str:
     """Fill the sentence for `code` (and its `detail`) in `language`, English by default."""
+    try:
+        return _rendered(code, detail, language, tuple(params.items()))
+    except TypeError:  # a parameter that cannot be a key (a list): put into words each time
+        return _render(code, detail, language, params)
+
+
+# Lists of subscriptions say the same few sentences over and over (every answer of a
+# GET /renewal-groups puts ten or so into words): each is filled once in a process.
+@lru_cache(maxsize=4096)
+def _rendered(
+    code: str, detail: str | None, language: str, params: tuple[tuple[str, object], ...]
+) -> str:
+    return _render(code, detail, language, dict(params))
+
+
+def _render(code: str, detail: str | None, language: str, params: Mapping[str, object]) -> str:
     lang = language if language in LANGUAGES else "en"
     shown = {key: _shown(key, value, lang) for key, value in params.items()}
     # The most precise sentence whose parameters are all given: a sentence missing a detail
