@@ -86,10 +86,11 @@ def create_app(
     app.state.public_https = urlsplit(settings.public_url).scheme == "https"
     problems.install(app)
     docs.install(app)
+    # The busiest first: a request's path is tried against each included router in turn.
     for router in (
-        auth.router,
         subscriptions.router,
         quotes.router,
+        auth.router,
         quotes.orders_router,
         webhooks.router,
     ):
