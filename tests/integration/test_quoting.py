@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 
 from renewquote.domain.errors import Code, RuleViolation
 from renewquote.domain.lifecycle import QuoteStatus
@@ -25,7 +25,7 @@ from renewquote.services.quoting import (
     replace_quote,
     send_quote,
 )
-from renewquote.storage.tables import outbox, quotes
+from renewquote.storage.tables import customers, outbox, quotes
 from tests.book import NOW, TODAY, row_counts
 
 
@@ -60,6 +60,38 @@ def test_customer_in_a_country_without_self_service_is_told_to_ask_a_partner(boo
     result = renewals.renewal_groups(book, actor("ana@rio.example"), today=TODAY)
     assert result.groups == ()
     assert [r.code for r in result.ineligible[0].reasons] == [Code.REGION_NOT_ENABLED]
+
+
+def test_a_customer_without_subscriptions_has_no_groups_and_an_unknown_one_is_not_found(
+    book, actor
+):
+    # The groups' one statement finds no row for either: the customer alone tells them apart.
+    with book.write() as conn:
+        conn.execute(
+            insert(customers).values(
+                csn="5200000099",
+                name="Empty SARL",
+                country="FR",
+                address_line1="1 rue Vide",
+                address_line2=None,
+                city="Paris",
+                postal_code="75001",
+                pays_by_invoice=False,
+                tax_id=None,
+            )
+        )
+    ops = actor("ops@vendor.example")
+    empty = renewals.renewal_groups(book, ops, today=TODAY, customer_csn="5200000099")
+    assert (empty.groups, empty.ineligible) == ((), ())
+    with pytest.raises(RuleViolation) as unknown:
+        renewals.renewal_groups(book, ops, today=TODAY, customer_csn="5200000098")
+    assert [v.code for v in unknown.value.violations] == [Code.NOT_FOUND]
+    # A customer the caller may not reach is not found either, though it has subscriptions.
+    with pytest.raises(RuleViolation) as hidden:
+        renewals.renewal_groups(
+            book, actor("anne@partner.example"), today=TODAY, customer_csn="5200000002"
+        )
+    assert [v.code for v in hidden.value.violations] == [Code.NOT_FOUND]
 
 
 def test_partner_sees_only_what_it_resells_and_may_quote_a_region_without_self_service(book, actor):
