@@ -65,7 +65,6 @@ def test_customer_in_a_country_without_self_service_is_told_to_ask_a_partner(boo
 def test_a_customer_without_subscriptions_has_no_groups_and_an_unknown_one_is_not_found(
     book, actor
 ):
-    # The groups' one statement finds no row for either: the customer alone tells them apart.
     with book.write() as conn:
         conn.execute(
             insert(customers).values(

@@ -27,13 +27,11 @@ def renewal_groups(
     csn = caller.customer_scope(customer_csn)
     seen_as = channel if channel is not None and caller.is_staff else caller.channel
     region: tuple[Violation, ...] = ()
-    visible = caller.subscriptions_visible()
     with db.read() as conn:
-        if csn is None:
-            candidates = repository.renewal_candidates(conn, visible=visible)
-        else:
-            customer, candidates = repository.customer_candidates(
-                conn, csn, reachable=caller.customer_reachable(), visible=visible
-            )
+        if csn is not None:
+            customer, _ = repository.customer(conn, csn, reachable=caller.customer_reachable())
             region = region_reasons(customer, seen_as)
+        candidates = repository.renewal_candidates(
+            conn, customer_csn=csn, visible=caller.subscriptions_visible()
+        )
     return group_renewals(candidates, channel=seen_as, today=today, region_reasons=region)

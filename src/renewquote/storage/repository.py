@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -335,64 +335,27 @@ CANDIDATE_COLUMNS = (
 )
 
 
-def renewal_candidates(conn: Connection, *, visible: Condition) -> list[Candidate]:
-    """Return every subscription `visible` lets through (a partner's, of all its customers) as
-    grouping reads them, by end date then id: the order of the index on (partner, end date,
-    id), so the database reads them in order instead of sorting them."""
+def renewal_candidates(
+    conn: Connection, *, customer_csn: str | None, visible: Condition
+) -> list[Candidate]:
+    """Return the subscriptions `visible` lets through (of one customer, if named) as grouping
+    reads them, by end date then id: the order of the indexes on (customer or partner, end
+    date, id), so the database reads them in order instead of sorting them."""
 
     def build() -> Select[Any]:
+        of_customer = subscriptions.c.customer_csn == bindparam("customer_csn")
         return (
             select(*CANDIDATE_COLUMNS)
             .select_from(_WITH_OFFERING)
-            .where(visible.clause)
+            .where(visible.clause, true() if customer_csn is None else of_customer)
             .order_by(subscriptions.c.end_date, subscriptions.c.id)
         )
 
-    query = _BUILT.get(("candidates", visible.name), build)
-    rows = conn.execute(query, dict(visible.params)).all()
+    query = _BUILT.get(("candidates", visible.name, customer_csn is None), build)
+    rows = conn.execute(query, {"customer_csn": customer_csn, **visible.params}).all()
     # Fetched at once (iterating a result fetches row by row: 3 % of a GET /renewal-groups
     # in instructions), built straight from the row, whose values are the domain's already.
     return [Candidate._make(row) for row in rows]
-
-
-class Region(NamedTuple):
-    """What the region rule reads of a customer (see `eligibility.region_reasons`)."""
-
-    country: str
-    self_service_enabled: bool
-
-
-def customer_candidates(
-    conn: Connection, csn: str, *, reachable: Condition, visible: Condition
-) -> tuple[Region, list[Candidate]]:
-    """Return the region of the customer `csn` and its subscriptions that `visible` lets
-    through, as `renewal_candidates` returns them; `not_found` when there is no such customer or
-    `reachable` (the caller's access) excludes it.
-
-    One statement in the usual case: each candidate's row also carries its customer's country
-    and whether it quotes in self-service (two small columns, where the whole customer on every
-    row cost more than the statement it saved); only a customer without a candidate to show
-    is read on its own, to tell it from one that is not there."""
-
-    def build() -> Select[Any]:
-        source = _WITH_OFFERING.join(
-            customers, customers.c.csn == subscriptions.c.customer_csn
-        ).join(countries, countries.c.code == customers.c.country)
-        return (
-            select(*CANDIDATE_COLUMNS, customers.c.country, countries.c.self_service_quotes)
-            .select_from(source)
-            .where(subscriptions.c.customer_csn == bindparam("csn"), visible.clause)
-            .where(reachable.clause)
-            .order_by(subscriptions.c.end_date, subscriptions.c.id)
-        )
-
-    query = _BUILT.get(("customer candidates", reachable.name, visible.name), build)
-    rows = conn.execute(query, {"csn": csn, **reachable.params, **visible.params}).all()
-    if not rows:
-        found, _ = customer(conn, csn, reachable=reachable)
-        return Region(found.country, found.self_service_enabled), []
-    country, self_service = rows[0][-2:]
-    return Region(country, bool(self_service)), [Candidate._make(row[:-2]) for row in rows]
 
 
 # What a quote needs --------------------------------------------------------------------------
