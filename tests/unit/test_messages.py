@@ -223,3 +223,15 @@ def test_what_was_not_found_is_named_in_the_message_s_language(
 ):
     v = violation(Code.NOT_FOUND, thing=thing)
     assert (v.message("en"), v.message("fr")) == (english, french)
+
+
+def test_sentences_filled_once_still_follow_each_value_as_written():
+    # Kept per process by their parameters: equal values written apart are told apart.
+    first = render("card_limit_exceeded", None, "en", {"limit": Decimal("5000"), "currency": "EUR"})
+    other = render(
+        "card_limit_exceeded", None, "en", {"limit": Decimal("5000.00"), "currency": "EUR"}
+    )
+    assert "5000 EUR" in first and "5000.00 EUR" in other
+    # A parameter that cannot be part of a key is put into words each time.
+    listed = render("card_limit_exceeded", None, "en", {"limit": [1], "currency": "EUR"})
+    assert "[1] EUR" in listed

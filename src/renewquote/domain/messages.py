@@ -160,8 +160,11 @@ def _long_date(value: date, language: str) -> str:
 
 def render(code: str, detail: str | None, language: str, params: Mapping[str, object]) -> str:
     """Fill the sentence for `code` (and its `detail`) in `language`, English by default."""
+    # Each value with its type and text: equal values can be written apart (5000 and 5000.00,
+    # 1 and True) and must not share a sentence.
+    key = tuple((name, value, type(value), str(value)) for name, value in params.items())
     try:
-        return _rendered(code, detail, language, tuple(params.items()))
+        return _rendered(code, detail, language, key)
     except TypeError:  # a parameter that cannot be a key (a list): put into words each time
         return _render(code, detail, language, params)
 
@@ -170,9 +173,12 @@ def render(code: str, detail: str | None, language: str, params: Mapping[str, ob
 # GET /renewal-groups puts ten or so into words): each is filled once in a process.
 @lru_cache(maxsize=4096)
 def _rendered(
-    code: str, detail: str | None, language: str, params: tuple[tuple[str, object], ...]
+    code: str,
+    detail: str | None,
+    language: str,
+    key: tuple[tuple[str, object, type, str], ...],
 ) -> str:
-    return _render(code, detail, language, dict(params))
+    return _render(code, detail, language, {name: value for name, value, _, _ in key})
 
 
 def _render(code: str, detail: str | None, language: str, params: Mapping[str, object]) -> str:
