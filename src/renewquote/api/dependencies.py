@@ -127,6 +127,8 @@ async def caller_of(db: Database, token: str, now: datetime) -> Caller:
     caller, expires_at = await run(token_caller, db, token, now=now)
     if generation == _generation:  # else users or tokens changed while it was read
         remember(token, caller, expires_at)
+        if generation != _generation:  # ... or while it was being kept
+            TOKENS.pop(token, None)
     return caller
 
 

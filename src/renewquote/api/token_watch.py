@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 import psycopg
-from sqlalchemy.exc import SQLAlchemyError
 
 from renewquote.api.dependencies import forget_all, listening, watched
 from renewquote.storage.database import Database
 
 CHANNEL = "renewquote_callers"  # as the trigger of migration 0010 names it
 RETRY_SECONDS = 1.0
+PING_SECONDS = 30.0
 log = logging.getLogger(__name__)
 
 
@@ -49,34 +50,47 @@ class TokenWatch:
         while not self._stop.is_set():
             try:
                 connection = self._listen()
-            except (SQLAlchemyError, psycopg.Error, OSError) as error:
+            except (psycopg.Error, OSError) as error:
                 log.warning("token watch cannot listen: %s", error)
                 self._stop.wait(RETRY_SECONDS)
                 continue
             try:
                 forget_all()  # what changed before it listened went unannounced
                 listening(True)
+                pinged = time.monotonic()
                 while not self._stop.is_set():
                     # Short slices, so that stop() is heard at once.
                     for _ in connection.notifies(timeout=0.5, stop_after=1):
                         forget_all()
+                    if time.monotonic() - pinged >= PING_SECONDS:
+                        # A connection dropped on the way raises nothing while idle: ask.
+                        connection.execute("SELECT 1")
+                        pinged = time.monotonic()
             except Exception as error:  # its connection lost, or worse: listen again
                 log.warning("token watch stopped listening: %s", error)
-                self._stop.wait(RETRY_SECONDS)
             finally:
                 listening(False)
                 if not watched():  # what was kept for long is no longer watched over
                     forget_all()
                 connection.close()
+            self._stop.wait(RETRY_SECONDS)
 
     def _listen(self) -> Any:
-        pooled = self._db.engine.raw_connection()
-        connection: Any = pooled.driver_connection  # a psycopg Connection, this thread's own
-        pooled.detach()
+        # Its own connection, with TCP keepalives and a bound on unacknowledged sends, so that
+        # a network that drops it makes the ping fail instead of hanging.
+        conninfo = self._db.engine.url.set(drivername="postgresql")
+        connection = psycopg.connect(
+            conninfo.render_as_string(hide_password=False),
+            autocommit=True,
+            keepalives=1,
+            keepalives_idle=30,
+            keepalives_interval=10,
+            keepalives_count=3,
+            tcp_user_timeout=30_000,
+        )
         try:
-            connection.autocommit = True
             connection.execute(f"LISTEN {CHANNEL}")
         except BaseException:
-            connection.close()  # detached: no pool would ever close it
+            connection.close()
             raise
         return connection
