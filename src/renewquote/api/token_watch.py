@@ -13,12 +13,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
 
 import psycopg
 
 from renewquote.api.dependencies import forget_all, listening, watched
-from renewquote.storage.database import Database
+from renewquote.storage.database import Database, listen
 
 CHANNEL = "renewquote_callers"  # as the trigger of migration 0010 names it
 RETRY_SECONDS = 1.0
@@ -49,7 +48,7 @@ class TokenWatch:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                connection = self._listen()
+                connection = listen(self._db.engine, CHANNEL)
             except (psycopg.Error, OSError) as error:
                 log.warning("token watch cannot listen: %s", error)
                 self._stop.wait(RETRY_SECONDS)
@@ -74,23 +73,3 @@ class TokenWatch:
                     forget_all()
                 connection.close()
             self._stop.wait(RETRY_SECONDS)
-
-    def _listen(self) -> Any:
-        # Its own connection, with TCP keepalives and a bound on unacknowledged sends, so that
-        # a network that drops it makes the ping fail instead of hanging.
-        conninfo = self._db.engine.url.set(drivername="postgresql")
-        connection = psycopg.connect(
-            conninfo.render_as_string(hide_password=False),
-            autocommit=True,
-            keepalives=1,
-            keepalives_idle=30,
-            keepalives_interval=10,
-            keepalives_count=3,
-            tcp_user_timeout=30_000,
-        )
-        try:
-            connection.execute(f"LISTEN {CHANNEL}")
-        except BaseException:
-            connection.close()
-            raise
-        return connection

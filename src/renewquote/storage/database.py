@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -107,6 +108,28 @@ class Database:
         self.engine.dispose()
         self.reader.dispose()
         self.bookkeeper.dispose()
+
+
+def listen(engine: Engine, channel: str) -> psycopg.Connection[Any]:
+    """Open a PostgreSQL connection of its own (outside the pools) that LISTENs on `channel`,
+    for a thread that waits for notifications. TCP keepalives and a bound on unacknowledged
+    sends make a connection the network dropped fail within a minute instead of waiting on
+    in silence."""
+    connection = psycopg.connect(
+        engine.url.set(drivername="postgresql").render_as_string(hide_password=False),
+        autocommit=True,
+        keepalives=1,
+        keepalives_idle=30,
+        keepalives_interval=10,
+        keepalives_count=3,
+        tcp_user_timeout=30_000,
+    )
+    try:
+        connection.execute(f"LISTEN {channel}")
+    except BaseException:
+        connection.close()
+        raise
+    return connection
 
 
 def _with_cursor(engine_options: dict[str, Any]) -> dict[str, Any]:

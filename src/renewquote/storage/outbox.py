@@ -33,6 +33,7 @@ from sqlalchemy import (
     update,
 )
 
+from renewquote.storage.database import listen
 from renewquote.storage.tables import outbox, quote_recipients
 
 
@@ -329,12 +330,7 @@ class Waker:
     def __init__(self, engine: Engine) -> None:
         self._connection: Any = None
         if engine.dialect.name == "postgresql":
-            pooled = engine.raw_connection()
-            raw: Any = pooled.driver_connection  # a psycopg Connection
-            pooled.detach()  # the worker's own, for as long as it runs
-            raw.autocommit = True
-            raw.execute(f"LISTEN {CHANNEL}")
-            self._connection = raw
+            self._connection = listen(engine, CHANNEL)  # the worker's own, while it runs
 
     def wait(self, seconds: float, stop: Event) -> bool:
         """Wait up to `seconds`, or until a message is queued or `stop` is set; True if woken
