@@ -125,10 +125,9 @@ async def caller_of(db: Database, token: str, now: datetime) -> Caller:
         return known
     generation = _generation
     caller, expires_at = await run(token_caller, db, token, now=now)
-    if generation == _generation:  # else users or tokens changed while it was read
-        remember(token, caller, expires_at)
-        if generation != _generation:  # ... or while it was being kept
-            TOKENS.pop(token, None)
+    remember(token, caller, expires_at)
+    if generation != _generation:  # users or tokens changed while it was read or kept
+        TOKENS.pop(token, None)
     return caller
 
 
