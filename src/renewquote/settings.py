@@ -23,3 +23,6 @@ class Settings(BaseSettings):
     # The addresses of the reverse proxies in front (comma-separated, "*" for any): their
     # X-Forwarded-For names the client, whose address sign-in limits count. None trusts none.
     forwarded_allow_ips: str | None = None
+    # A keep-alive connection serves this many requests on average, then the answer says
+    # `Connection: close` (each answer with a chance of one in this many); 0 never closes.
+    keepalive_requests: int = 100

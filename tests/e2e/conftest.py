@@ -47,13 +47,15 @@ def auth(book: Database) -> Callable[[str], dict[str, str]]:
 
 
 @pytest.fixture
-def server(book: Database) -> Iterator[str]:
+def server(book: Database, request: pytest.FixtureRequest) -> Iterator[str]:
     """Serve the app over the test book under uvicorn, with the options `renewquote serve`
-    uses, on a free port of 127.0.0.1; give its base URL."""
+    uses, on a free port of 127.0.0.1; give its base URL. Parametrized indirectly, the
+    parameter is a dict of more `create_app` options."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    config = uvicorn.Config(create_app(book, clock=lambda: NOW), **SERVER_OPTIONS)
+    options = getattr(request, "param", {})
+    config = uvicorn.Config(create_app(book, clock=lambda: NOW, **options), **SERVER_OPTIONS)
     served = uvicorn.Server(config)
     thread = threading.Thread(target=served.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()

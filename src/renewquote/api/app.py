@@ -12,7 +12,13 @@ from fastapi import FastAPI
 
 from renewquote import __version__
 from renewquote.api import docs, problems
-from renewquote.api.middleware import BodyLimit, Hardening, Idempotency, RequestMetrics
+from renewquote.api.middleware import (
+    BodyLimit,
+    Hardening,
+    Idempotency,
+    KeepAliveLimit,
+    RequestMetrics,
+)
 from renewquote.api.routes import auth, health, links, quotes, subscriptions, webhooks
 from renewquote.api.token_watch import TokenWatch
 from renewquote.clock import utcnow
@@ -38,10 +44,12 @@ def create_app(
     payments: PaymentProvider | None = None,
     metrics_token: str | None = None,
     freeze_heap: bool = False,
+    keepalive_requests: int | None = None,
 ) -> FastAPI:
     """Build the application over `db` (default: the database of the settings), taking
     payments through `payments` (default: the test gateway), serving /metrics to the holder of
-    `metrics_token` only (default: the settings', none: not served).
+    `metrics_token` only (default: the settings', none: not served), closing a keep-alive
+    connection after `keepalive_requests` requests on average (default: the settings').
 
     `freeze_heap`, for a server process: once started, the objects of the code and its
     libraries are left out of every garbage collection. A full collection of the ~170,000 of
@@ -99,9 +107,12 @@ def create_app(
     app.include_router(links.router)
     app.include_router(pages.router)
     # Each add_middleware wraps what is already there, so the last added runs first: metrics
-    # see every answer, headers are bounded, then the body, before idempotency reads it.
+    # see every answer, a connection may be closed after it, headers are bounded, then the
+    # body, before idempotency reads it.
     app.add_middleware(Idempotency, db=app.state.db)
     app.add_middleware(BodyLimit)
     app.add_middleware(Hardening)
+    keepalive = settings.keepalive_requests if keepalive_requests is None else keepalive_requests
+    app.add_middleware(KeepAliveLimit, requests=keepalive)
     app.add_middleware(RequestMetrics)
     return app
