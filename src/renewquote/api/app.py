@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from renewquote import __version__
 from renewquote.api import docs, problems
+from renewquote.api.change_watch import ChangeWatch
 from renewquote.api.middleware import (
     BodyLimit,
     Hardening,
@@ -20,7 +21,6 @@ from renewquote.api.middleware import (
     RequestMetrics,
 )
 from renewquote.api.routes import auth, health, links, quotes, subscriptions, webhooks
-from renewquote.api.token_watch import TokenWatch
 from renewquote.clock import utcnow
 from renewquote.services.payments import PaymentProvider, TestGateway
 from renewquote.settings import Settings
@@ -60,7 +60,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        watch = TokenWatch(database)
+        watch = ChangeWatch(database)
         watch.start()
         if freeze_heap:
             gc.collect()

@@ -132,7 +132,7 @@ async def caller_of(db: Database, token: str, now: datetime) -> Caller:
 
 
 def remember(token: str, caller: Caller, expires_at: datetime) -> None:
-    """Keep who a token belongs to: while a `TokenWatch` of this process listens for changes to
+    """Keep who a token belongs to: while a `ChangeWatch` of this process listens for changes to
     users and tokens, for `WATCHED_CACHE_SECONDS`, else for `TOKEN_CACHE_SECONDS`."""
     if len(TOKENS) >= TOKEN_CACHE_SIZE:
         TOKENS.clear()
@@ -156,7 +156,7 @@ async def unsigned(request: Request) -> Context:
 
 
 # Who each recent token belongs to, per worker process: a database query less on every
-# call. Without a `TokenWatch` listening (SQLite, or its connection lost), a token revoked
+# call. Without a `ChangeWatch` listening (SQLite, or its connection lost), a token revoked
 # through another process keeps working here for at most this long.
 TOKEN_CACHE_SECONDS = 10.0
 # With one, any change to users or tokens anywhere empties the cache at once; an entry still
@@ -183,21 +183,21 @@ def forget_all() -> None:
 
 
 def listening(started: bool) -> None:
-    """Count a `TokenWatch` of this process that starts (True) or stops (False) listening."""
+    """Count a `ChangeWatch` of this process that starts (True) or stops (False) listening."""
     global _listening
     with _LISTENERS:
         _listening += 1 if started else -1
 
 
 def watched() -> bool:
-    """Tell whether a `TokenWatch` of this process is listening."""
+    """Tell whether a `ChangeWatch` of this process is listening."""
     return _listening > 0
 
 
 # How many times the cache was emptied by `forget_all`: a caller read from the database
 # before it is not kept after it.
 _generation = 0
-# How many `TokenWatch` threads of this process listen (one a server worker; tests start more).
+# How many `ChangeWatch` threads of this process listen (one a server worker; tests start more).
 _listening = 0
 _LISTENERS = threading.Lock()
 

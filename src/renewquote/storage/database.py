@@ -110,8 +110,8 @@ class Database:
         self.bookkeeper.dispose()
 
 
-def listen(engine: Engine, channel: str) -> psycopg.Connection[Any]:
-    """Open a PostgreSQL connection of its own (outside the pools) that LISTENs on `channel`,
+def listen(engine: Engine, *channels: str) -> psycopg.Connection[Any]:
+    """Open a PostgreSQL connection of its own (outside the pools) that LISTENs on `channels`,
     for a thread that waits for notifications. TCP keepalives and a bound on unacknowledged
     sends make a connection the network dropped fail within a minute instead of waiting on
     in silence."""
@@ -125,7 +125,8 @@ def listen(engine: Engine, channel: str) -> psycopg.Connection[Any]:
         tcp_user_timeout=30_000,
     )
     try:
-        connection.execute(f"LISTEN {channel}")
+        for channel in channels:
+            connection.execute(f"LISTEN {channel}")
     except BaseException:
         connection.close()
         raise

@@ -2,7 +2,7 @@
 
 A statement that updates, deletes or truncates `users` or `api_tokens` sends a notification on
 `renewquote_callers` when its transaction commits, whichever process or tool ran it; the server's
-workers then forget the callers they keep for tokens (renewquote.api.token_watch). SQLite has no
+workers then forget the callers they keep for tokens (renewquote.api.change_watch). SQLite has no
 notifications: there a worker keeps a caller for ten seconds at most.
 
 Revision ID: 0010
