@@ -350,3 +350,24 @@ def test_renew_and_pay_now_with_a_declined_card_buys_nothing_and_leaves_nothing_
     )
     assert bad.status_code == 422 and bad.json()["code"] == "seat_increase"
     assert len(client.get("/api/v1/quotes", headers=me).json()["data"]) == 1
+
+
+def test_reasons_are_worded_in_each_callers_language_call_after_call(client, auth):
+    # Subscriptions alike share one tuple of reasons, put into words once per language and
+    # kept: French after English (and back) must still be French.
+    headers = auth("marie@dupont.example")
+    worded = {}
+    for language in ("en", "fr", "en", "fr"):
+        answer = client.get(
+            "/api/v1/renewal-groups", headers={**headers, "Accept-Language": language}
+        )
+        assert answer.status_code == 200
+        reasons = {i["subscription_id"]: i["reasons"] for i in answer.json()["ineligible"]}
+        assert reasons, "the test book has subscriptions that cannot renew"
+        worded.setdefault(language, reasons)
+        assert reasons == worded[language]
+    assert worded["en"].keys() == worded["fr"].keys()
+    for sid, english in worded["en"].items():
+        french = worded["fr"][sid]
+        assert [r["code"] for r in english] == [r["code"] for r in french]
+        assert [r["message"] for r in english] != [r["message"] for r in french], sid

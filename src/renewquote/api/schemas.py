@@ -102,10 +102,25 @@ class Reason(BaseModel):
 
     @classmethod
     def of(cls, reasons: tuple[Violation, ...], language: str) -> list[Reason]:
-        """Put each reason into words."""
-        return [
+        """Put each reason into words: once per tuple of reasons and language in a process
+        (eligibility gives subscriptions alike the same tuple, call after call)."""
+        key = (id(reasons), language)
+        kept = _WORDED.get(key)
+        if kept is not None and kept[0] is reasons:
+            return kept[1]
+        worded = [
             cls(code=r.code.value, detail=r.detail, message=r.message(language)) for r in reasons
         ]
+        if len(_WORDED) >= _WORDED_SIZE:
+            _WORDED.clear()
+        # The tuple is held with its words, so its id names no other tuple while kept.
+        _WORDED[key] = (reasons, worded)
+        return worded
+
+
+# Reasons put into words, by the id of their tuple and the language.
+_WORDED: dict[tuple[int, str], tuple[tuple[Violation, ...], list[Reason]]] = {}
+_WORDED_SIZE = 4096
 
 
 class Renewal(BaseModel):
@@ -197,16 +212,6 @@ class RenewalGroups(BaseModel):
     @classmethod
     def of(cls, result: Groups, language: str) -> RenewalGroups:
         """Shape renewal groups and the subscriptions left out, with their reasons in words."""
-        # Subscriptions alike share one tuple of reasons (see `group_renewals`): each tuple is
-        # put into words once per answer.
-        worded: dict[int, list[Reason]] = {}
-
-        def reasons(of: tuple[Violation, ...]) -> list[Reason]:
-            found = worded.get(id(of))
-            if found is None:
-                found = worded[id(of)] = Reason.of(of, language)
-            return found
-
         return cls(
             data=[
                 RenewalGroupPublic(
@@ -219,7 +224,9 @@ class RenewalGroups(BaseModel):
                 for g in result.groups
             ],
             ineligible=[
-                IneligiblePublic(subscription_id=i.subscription_id, reasons=reasons(i.reasons))
+                IneligiblePublic(
+                    subscription_id=i.subscription_id, reasons=Reason.of(i.reasons, language)
+                )
                 for i in result.ineligible
             ],
         )

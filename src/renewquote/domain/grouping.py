@@ -127,7 +127,9 @@ def group_renewals(
                 channel=channel,
                 today=today,
             )
-            reasons = judged[facts] = (*region_reasons, *own)
+            # The judgement's own tuple when alone: the same object from one call to the next,
+            # which lets the API put it into words once (api.schemas.worded).
+            reasons = judged[facts] = (*region_reasons, *own) if region_reasons else own
         if reasons:
             # The reasons are shared between subscriptions alike; the entry names which one.
             ineligible.append(IneligibleSubscription(c.id, reasons))
