@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -358,8 +358,12 @@ def renewal_candidates(
     query = _BUILT.get(("candidates", visible.name, customer_csn is None), build)
     rows = conn.execute(query, {"customer_csn": customer_csn, **visible.params}).all()
     # Fetched at once (iterating a result fetches row by row: 3 % of a GET /renewal-groups
-    # in instructions), built straight from the row, whose values are the domain's already.
-    return [Candidate._make(row) for row in rows]
+    # in instructions), built straight from the row, whose values are the domain's already,
+    # by a loop in C (`Candidate._make` is a Python call per row: 10 % of 100,000 rows).
+    return list(map(_CANDIDATE, rows))
+
+
+_CANDIDATE: Callable[[Any], Candidate] = partial(tuple.__new__, Candidate)
 
 
 # What a quote needs --------------------------------------------------------------------------
