@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -367,3 +368,33 @@ def test_open_quotes_past_validity_expire(book, actor):
     later = sent.expires_at + timedelta(days=1)
     assert expire_quotes(book, today=later, now=NOW) == [quote.number]
     assert get_quote(book, marie, quote.number).status is QuoteStatus.EXPIRED
+
+
+def test_grouping_gives_the_garbage_collector_back_as_it_found_it(book, actor, monkeypatch):
+    marie = actor("marie@dupont.example")
+    held: list[bool] = []
+    group = renewals.group_renewals
+
+    def grouping(*args, **kwargs):
+        held.append(not gc.isenabled())  # held while a book's rows are grouped
+        return group(*args, **kwargs)
+
+    monkeypatch.setattr(renewals, "group_renewals", grouping)
+    assert gc.isenabled()
+    renewals.renewal_groups(book, marie, today=TODAY)
+    assert gc.isenabled() and held == [True]
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("the grouping failed")
+
+    monkeypatch.setattr(renewals, "group_renewals", failing)
+    with pytest.raises(RuntimeError):
+        renewals.renewal_groups(book, marie, today=TODAY)
+    assert gc.isenabled()  # given back after a failure too
+    monkeypatch.setattr(renewals, "group_renewals", grouping)
+    gc.disable()
+    try:
+        renewals.renewal_groups(book, marie, today=TODAY)
+        assert not gc.isenabled()  # switched off by someone else: left off
+    finally:
+        gc.enable()
