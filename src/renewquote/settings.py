@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -25,4 +26,4 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str | None = None
     # A keep-alive connection serves this many requests on average, then the answer says
     # `Connection: close` (each answer with a chance of one in this many); 0 never closes.
-    keepalive_requests: int = 100
+    keepalive_requests: int = Field(default=100, ge=0)

@@ -18,6 +18,7 @@ from renewquote.api.dependencies import TOKENS, caller_of, remember, watched
 from renewquote.domain.model import CallerKind, ContactRole
 from renewquote.services.access import Caller
 from renewquote.services.auth import token_hash
+from renewquote.services.book.writer import load_book
 from renewquote.storage import repository
 from renewquote.storage.database import Database
 from renewquote.storage.tables import api_tokens, promotions, users
@@ -190,3 +191,15 @@ def test_promotions_read_while_they_change_are_not_kept(book: Database, monkeypa
     finally:
         repository.watch_promotions([book.engine], False)
     assert kept_promotions(book) is None  # no longer watched over: forgotten
+
+
+def test_a_book_loaded_by_the_process_itself_prices_its_next_quote(book: Database):
+    repository.watch_promotions([book.engine], True)
+    try:
+        with book.write() as conn:
+            repository.running_promotions(conn, NOW.date())
+        assert kept_promotions(book) == ["RENEW3Y10"]
+        load_book(book, {"promotions": []})  # changes nothing, yet may have: read again
+        assert kept_promotions(book) is None
+    finally:
+        repository.watch_promotions([book.engine], False)

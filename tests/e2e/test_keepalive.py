@@ -103,3 +103,14 @@ def test_without_a_limit_one_connection_serves_every_request(server: str):
         answer.read()
     assert connection.sock is socket_used
     connection.close()
+
+
+def test_the_setting_is_read_from_the_environment_and_never_negative(
+    book: Database, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("RENEWQUOTE_KEEPALIVE_REQUESTS", "1")
+    with TestClient(create_app(book, clock=lambda: NOW)) as client:
+        assert client.get("/healthz").headers.get("connection") == "close"
+    monkeypatch.setenv("RENEWQUOTE_KEEPALIVE_REQUESTS", "-1")
+    with pytest.raises(ValueError, match="keepalive_requests"):
+        Settings()

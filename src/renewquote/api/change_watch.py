@@ -63,8 +63,8 @@ class ChangeWatch:
                 continue
             try:
                 forget_all()  # what changed before it listened went unannounced
-                listening(True)
                 watch_promotions(engines, True)  # forgets them too
+                listening(True)
                 pinged = time.monotonic()
                 while not self._stop.is_set():
                     # Short slices, so that stop() is heard at once.

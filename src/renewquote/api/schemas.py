@@ -96,30 +96,38 @@ class TokenPublic(BaseModel):
 class Reason(BaseModel):
     """Why a subscription cannot be renewed on a quote now."""
 
+    # Frozen: renewal groups hand the same worded reasons to every answer (`worded`).
+    model_config = ConfigDict(frozen=True)
+
     code: str = Field(description="A rule code of RULES.md.", examples=["not_renewable"])
     detail: str | None = Field(None, description="The finer reason, where a code has several.")
     message: str = Field(description="A sentence in the caller's language (French or English).")
 
     @classmethod
     def of(cls, reasons: tuple[Violation, ...], language: str) -> list[Reason]:
-        """Put each reason into words: once per tuple of reasons and language in a process
-        (eligibility gives subscriptions alike the same tuple, call after call)."""
-        key = (id(reasons), language)
-        kept = _WORDED.get(key)
-        if kept is not None and kept[0] is reasons:
-            return kept[1]
-        worded = [
+        """Put each reason into words."""
+        return [
             cls(code=r.code.value, detail=r.detail, message=r.message(language)) for r in reasons
         ]
-        if len(_WORDED) >= _WORDED_SIZE:
-            _WORDED.clear()
-        # The tuple is held with its words, so its id names no other tuple while kept.
-        _WORDED[key] = (reasons, worded)
-        return worded
+
+
+def worded(reasons: tuple[Violation, ...], language: str) -> list[Reason]:
+    """`Reason.of`, once per tuple of reasons and language in a process: grouping gives
+    subscriptions alike eligibility's own tuple, the same object call after call."""
+    key = (id(reasons), language)
+    kept = _WORDED.get(key)
+    if kept is not None and kept[0] is reasons:
+        return list(kept[1])
+    words = Reason.of(reasons, language)
+    if len(_WORDED) >= _WORDED_SIZE:
+        _WORDED.clear()
+    # The tuple is held with its words, so its id names no other tuple while kept.
+    _WORDED[key] = (reasons, tuple(words))
+    return words
 
 
 # Reasons put into words, by the id of their tuple and the language.
-_WORDED: dict[tuple[int, str], tuple[tuple[Violation, ...], list[Reason]]] = {}
+_WORDED: dict[tuple[int, str], tuple[tuple[Violation, ...], tuple[Reason, ...]]] = {}
 _WORDED_SIZE = 4096
 
 
@@ -225,7 +233,7 @@ class RenewalGroups(BaseModel):
             ],
             ineligible=[
                 IneligiblePublic(
-                    subscription_id=i.subscription_id, reasons=Reason.of(i.reasons, language)
+                    subscription_id=i.subscription_id, reasons=worded(i.reasons, language)
                 )
                 for i in result.ineligible
             ],

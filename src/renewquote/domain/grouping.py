@@ -128,7 +128,7 @@ def group_renewals(
                 today=today,
             )
             # The judgement's own tuple when alone: the same object from one call to the next,
-            # which lets the API put it into words once (api.schemas.worded).
+            # which lets the API put it into words once (api.schemas.RenewalGroups).
             reasons = judged[facts] = (*region_reasons, *own) if region_reasons else own
         if reasons:
             # The reasons are shared between subscriptions alike; the entry names which one.

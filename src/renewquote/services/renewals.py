@@ -30,15 +30,17 @@ def renewal_groups(
     csn = caller.customer_scope(customer_csn)
     seen_as = channel if channel is not None and caller.is_staff else caller.channel
     region: tuple[Violation, ...] = ()
-    with db.read() as conn:
-        if csn is not None:
-            customer, _ = repository.customer(conn, csn, reachable=caller.customer_reachable())
-            region = region_reasons(customer, seen_as)
-        with _no_collection():
+    with _no_collection():
+        with db.read() as conn:
+            if csn is not None:
+                reachable = caller.customer_reachable()
+                customer, _ = repository.customer(conn, csn, reachable=reachable)
+                region = region_reasons(customer, seen_as)
             candidates = repository.renewal_candidates(
                 conn, customer_csn=csn, visible=caller.subscriptions_visible()
             )
-            return group_renewals(candidates, channel=seen_as, today=today, region_reasons=region)
+        # The connection given back first: grouping 100,000 rows takes a while.
+        return group_renewals(candidates, channel=seen_as, today=today, region_reasons=region)
 
 
 @contextmanager
@@ -48,9 +50,12 @@ def _no_collection() -> Iterator[None]:
     Each row becomes objects that stay alive until the answer is made (rows, candidates, the
     ineligible), and their growth set off full collections that went over every one of them
     again: 4 full collections took 502 ms of the 864 ms of grouping 100,000 subscriptions
-    (bench/run.py, PostgreSQL). Nothing is left for the collector to reclaim meanwhile, as
-    these objects form no cycles. Another thread holding it too may switch it back on first:
-    that costs time, not correctness; a collector switched off beforehand stays off.
+    (bench/run.py, PostgreSQL). These objects form no cycles: nothing is left for the collector
+    to reclaim meanwhile. The switch is the process's: other threads run without collections
+    for as long (a server worker runs one request's database work at a time; its heap of code
+    and libraries is frozen out of collections anyway). Another thread holding it too may
+    switch it back on first: that costs time, not correctness; a collector switched off
+    beforehand stays off.
     """
     held = gc.isenabled()
     gc.disable()

@@ -364,6 +364,9 @@ def renewal_candidates(
 
 
 _CANDIDATE: Callable[[Any], Candidate] = partial(tuple.__new__, Candidate)
+# tuple.__new__ checks no length: the columns and the fields must match one for one.
+if [c.key for c in CANDIDATE_COLUMNS] != list(Candidate._fields):
+    raise RuntimeError("CANDIDATE_COLUMNS and Candidate disagree")
 
 
 # What a quote needs --------------------------------------------------------------------------
@@ -478,9 +481,12 @@ def running_promotions(conn: Connection, today: date) -> list[Promotion]:
             return list(kept[2])
     generation = _promotions_generation
     found = [_promotion(*row) for row in conn.execute(_RUNNING_PROMOTIONS, {"today": today})]
-    # Kept only if nothing changed while they were read (a notification may come meanwhile).
-    if _WATCHED.get(engine, 0) > 0 and generation == _promotions_generation:
+    if _WATCHED.get(engine, 0) > 0:
         _KEPT[engine] = (today, time.monotonic() + PROMOTIONS_KEPT_SECONDS, tuple(found))
+        # Kept, then checked: a change heard while they were read or kept drops them again
+        # (checked before keeping, a change heard in between would be missed).
+        if generation != _promotions_generation:
+            _KEPT.pop(engine, None)
     return found
 
 
