@@ -475,13 +475,14 @@ def running_promotions(conn: Connection, today: date) -> list[Promotion]:
     notifications), else read every time: a statement less on every quote made.
     """
     engine = conn.engine
-    if _WATCHED.get(engine, 0) > 0:
+    watched = _WATCHED.get(engine, 0) > 0
+    if watched:
         kept = _KEPT.get(engine)
         if kept is not None and kept[0] == today and kept[1] > time.monotonic():
             return list(kept[2])
     generation = _promotions_generation
     found = [_promotion(*row) for row in conn.execute(_RUNNING_PROMOTIONS, {"today": today})]
-    if _WATCHED.get(engine, 0) > 0:
+    if watched:
         _KEPT[engine] = (today, time.monotonic() + PROMOTIONS_KEPT_SECONDS, tuple(found))
         # Kept, then checked: a change heard while they were read or kept drops them again
         # (checked before keeping, a change heard in between would be missed).
