@@ -7,7 +7,6 @@ psycopg's prepared statements and `insertmanyvalues`.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,12 +15,10 @@ from typing import Any
 import psycopg
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from renewquote.storage import pgcursor
 
-_WRITE = "renewquote_write"
 # Connections per worker process and engine; two workers stay well under PostgreSQL's default
 # of 100 connections.
 POOL_SIZE = 10
@@ -34,7 +31,14 @@ class Database:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
-            self.engine = self.reader = self.bookkeeper = _sqlite_engine(url, **engine_options)
+            # Writers take the write lock as they begin, so two writers queue instead of
+            # failing half-way; readers do not wait for it (WAL). One engine in memory, where
+            # each engine would be a database of its own.
+            self.engine = self.bookkeeper = _sqlite_engine(url, "BEGIN IMMEDIATE", **engine_options)
+            in_memory = self.url.database in (None, "", ":memory:")
+            self.reader = (
+                self.engine if in_memory else _sqlite_engine(url, "BEGIN", **engine_options)
+            )
         else:
             # Pools kept open, without a ping per checkout: opening sessions under load
             # and pinging before each checkout cost more than the queries (bench/http_load.py).
@@ -95,7 +99,6 @@ class Database:
         """
         engine = self.engine if durable else self.bookkeeper
         with engine.connect() as conn:
-            conn.execution_options(**{_WRITE: True})
             if single and not self.is_sqlite:
                 conn.execution_options(isolation_level="AUTOCOMMIT")
                 yield conn
@@ -139,7 +142,8 @@ def _with_cursor(engine_options: dict[str, Any]) -> dict[str, Any]:
     return {**engine_options, "connect_args": connect_args}
 
 
-def _sqlite_engine(url: str, **engine_options: Any) -> Engine:
+def _sqlite_engine(url: str, begin: str, **engine_options: Any) -> Engine:
+    """An engine whose transactions start with `begin` ("BEGIN IMMEDIATE" or "BEGIN")."""
     engine = create_engine(
         url, connect_args={"check_same_thread": False, "timeout": 30}, **engine_options
     )
@@ -157,15 +161,12 @@ def _sqlite_engine(url: str, **engine_options: Any) -> Engine:
             cursor.execute("PRAGMA synchronous = FULL")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        immediate = conn.get_execution_options().get(_WRITE, False)
-        sql = "BEGIN IMMEDIATE" if immediate else "BEGIN"
-        # The sqlite3 module left transactions to us (isolation_level None): SQLAlchemy's
-        # begin event is where they start, on the connection it holds.
-        try:
-            conn.connection.dbapi_connection.execute(sql)  # type: ignore[union-attr]
-        except sqlite3.Error as error:
-            raise DBAPIError.instance(sql, (), error, sqlite3.Error) from error
+    def do_begin(dbapi_connection: Any) -> None:
+        # The sqlite3 module left transactions to us (isolation_level None); SQLAlchemy calls
+        # this where they start and wraps its errors. Not its "begin" event, the documented
+        # recipe: any such event makes the engine dispatch its events around every statement
+        # too (6 % of a quote's instructions on SQLite, measured with callgrind).
+        dbapi_connection.execute(begin)
 
+    engine.dialect.do_begin = do_begin  # type: ignore[method-assign]
     return engine
