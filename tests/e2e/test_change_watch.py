@@ -1,14 +1,12 @@
-"""A worker keeps who a bearer token belongs to, and the promotions running today. On PostgreSQL
-it listens for changes to users, tokens and promotions made anywhere (another worker,
-`renewquote load`, plain SQL) and forgets them at once, so it may keep them for minutes; on
-SQLite, where nothing tells it, callers for ten seconds at most and promotions not at all."""
+"""A worker keeps who a bearer token belongs to. On PostgreSQL it listens for changes to users
+and tokens made anywhere (another worker, `renewquote load`, plain SQL) and forgets them at once,
+so it may keep them for minutes; on SQLite, where nothing tells it, ten seconds at most."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import datetime, timedelta
 
 from sqlalchemy import text, update
 
@@ -18,10 +16,8 @@ from renewquote.api.dependencies import TOKENS, caller_of, remember, watched
 from renewquote.domain.model import CallerKind, ContactRole
 from renewquote.services.access import Caller
 from renewquote.services.auth import token_hash
-from renewquote.services.book.writer import load_book
-from renewquote.storage import repository
 from renewquote.storage.database import Database
-from renewquote.storage.tables import api_tokens, promotions, users
+from renewquote.storage.tables import api_tokens, users
 from tests.book import NOW
 
 GROUPS = "/api/v1/renewal-groups"
@@ -129,77 +125,3 @@ def test_a_watch_whose_connection_is_lost_listens_again(postgres_url: str):
         watch.stop()
         dependencies.forget_token("rq_watched")
         db.dispose()
-
-
-def kept_promotions(db: Database) -> list[str] | None:
-    """The codes of the promotions this process keeps for `db`'s writes, None if none kept."""
-    kept = repository._KEPT.get(db.engine)
-    return None if kept is None else [p.code for p in kept[2]]
-
-
-def test_promotions_are_kept_while_watched_and_forgotten_when_they_change(book: Database, client):
-    assert until(lambda: watched() != book.is_sqlite)
-    with book.write() as conn:
-        assert [p.code for p in repository.running_promotions(conn, NOW.date())] == ["RENEW3Y10"]
-    if book.is_sqlite:
-        assert kept_promotions(book) is None  # nothing tells SQLite: read every time
-        return
-    assert until(lambda: kept_promotions(book) == ["RENEW3Y10"])
-    # Changed as `renewquote load` or an administrator would, by another connection.
-    with book.write() as conn:
-        conn.execute(update(promotions).values(ends=date(2026, 11, 1)))
-    assert until(lambda: kept_promotions(book) is None), "the change was not heard"
-    with book.write() as conn:
-        assert repository.running_promotions(conn, NOW.date()) == []
-
-
-def test_a_changed_promotion_prices_the_next_quote(book: Database, client, auth):
-    headers = auth("marie@dupont.example")
-    assert until(lambda: watched() != book.is_sqlite)
-    body = {"type": "renewal", "lines": [{"subscription_id": "SUB-0001", "term": "3-year"}]}
-    first = client.post("/api/v1/quotes", headers=headers, json=body)
-    assert first.status_code == 201, first.text
-    assert first.json()["lines"][0]["promotion"]["code"] == "RENEW3Y10"
-    with book.write() as conn:
-        conn.execute(update(promotions).values(percent_off=Decimal("20")))
-    if not book.is_sqlite:
-        assert until(lambda: kept_promotions(book) is None), "the change was not heard"
-    client.post(f"/api/v1/quotes/{first.json()['number']}/cancel", headers=headers)
-    second = client.post("/api/v1/quotes", headers=headers, json=body)
-    assert second.status_code == 201, second.text
-    first_line, second_line = first.json()["lines"][0], second.json()["lines"][0]
-    assert Decimal(second_line["discount"]) == 2 * Decimal(first_line["discount"])
-
-
-def test_promotions_read_while_they_change_are_not_kept(book: Database, monkeypatch):
-    repository.watch_promotions([book.engine], True)
-    try:
-        promotion = repository._promotion
-
-        def read_while_changed(*row):
-            repository.forget_promotions()  # a notification heard during the read
-            return promotion(*row)
-
-        monkeypatch.setattr(repository, "_promotion", read_while_changed)
-        with book.write() as conn:
-            assert len(repository.running_promotions(conn, NOW.date())) == 1
-        assert kept_promotions(book) is None  # they may predate the change
-        monkeypatch.setattr(repository, "_promotion", promotion)
-        with book.write() as conn:
-            repository.running_promotions(conn, NOW.date())
-        assert kept_promotions(book) == ["RENEW3Y10"]
-    finally:
-        repository.watch_promotions([book.engine], False)
-    assert kept_promotions(book) is None  # no longer watched over: forgotten
-
-
-def test_a_book_loaded_by_the_process_itself_prices_its_next_quote(book: Database):
-    repository.watch_promotions([book.engine], True)
-    try:
-        with book.write() as conn:
-            repository.running_promotions(conn, NOW.date())
-        assert kept_promotions(book) == ["RENEW3Y10"]
-        load_book(book, {"promotions": []})  # changes nothing, yet may have: read again
-        assert kept_promotions(book) is None
-    finally:
-        repository.watch_promotions([book.engine], False)

@@ -9,14 +9,12 @@ are the domain's enums on SQLite as on PostgreSQL. Access rules come in as SQL c
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache, partial
-from typing import Any
+from typing import Any, NamedTuple
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import (
@@ -29,6 +27,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     func,
+    literal_column,
     or_,
     select,
     true,
@@ -57,6 +56,7 @@ from renewquote.storage.tables import (
     countries,
     currencies,
     customers,
+    data_versions,
     offerings,
     partners,
     prices,
@@ -372,6 +372,17 @@ if [c.key for c in CANDIDATE_COLUMNS] != list(Candidate._fields):
 # What a quote needs --------------------------------------------------------------------------
 
 
+class CustomerFacts(NamedTuple):
+    """What a quote for one customer reads first, in one query."""
+
+    customer: Customer
+    address: Address
+    subscriptions: dict[str, Subscription]
+    prices: dict[tuple[str, Term, str], Price]
+    # The running promotions' version (`running_promotions`); None if the row is missing.
+    promotions_version: int | None
+
+
 def customer_facts(
     conn: Connection,
     csn: str,
@@ -380,10 +391,11 @@ def customer_facts(
     reachable: Condition,
     visible: Condition,
     all_terms: bool,
-) -> tuple[Customer, Address, dict[str, Subscription], dict[tuple[str, Term, str], Price]]:
-    """Return in one query the customer `csn` (with its country's rules and its address) and
-    the subscriptions among `ids` that `visible` lets through, with their prices: each
-    subscription's own term's, or every term's if `all_terms` (a line changes the term).
+) -> CustomerFacts:
+    """Return in one query the customer `csn` (with its country's rules and its address), the
+    subscriptions among `ids` that `visible` lets through, with their prices (each
+    subscription's own term's, or every term's if `all_terms`: a line changes the term), and
+    the promotions' version.
 
     `not_found` when there is no such customer or `reachable` (the caller's access) excludes
     it; subscriptions of another customer are read too, so that the rules can name the mix.
@@ -401,7 +413,7 @@ def customer_facts(
         )
         columns = (*SUBSCRIPTION_COLUMNS, _PRICE_TERM, prices.c.new_price, prices.c.renewal_price)
         return (
-            select(*_CUSTOMER_COLUMNS, *columns)
+            select(*_CUSTOMER_COLUMNS, *columns, _PROMOTIONS_VERSION)
             .select_from(source)
             .where(customers.c.csn == bindparam("csn"), reachable.clause)
         )
@@ -414,18 +426,27 @@ def customer_facts(
     subs: dict[str, Subscription] = {}
     found: dict[tuple[str, Term, str], Price] = {}
     # After the customer's columns come the subscription's (None when none matched), then its
-    # price's (term, new, renewal): one row per price found.
+    # price's (term, new, renewal), one row per price found, then the promotions' version.
     width = _CUSTOMER_WIDTH + _SUBSCRIPTION_WIDTH
     for row in rows:
         sid = row[_CUSTOMER_WIDTH]
         if sid is None:
             continue
         sub = subs.get(sid) or subs.setdefault(sid, Subscription(*row[_CUSTOMER_WIDTH:width]))
-        term, new, renewal = row[width:]
+        term, new, renewal = row[width:-1]
         if term is not None:
             key = (sub.offering_code, term, sub.currency)
             found[key] = Price(*key, new, renewal)
-    return _customer(rows[0]), _address(rows[0]), subs, found
+    first = rows[0]
+    return CustomerFacts(_customer(first), _address(first), subs, found, first[-1])
+
+
+_PROMOTIONS_VERSION = (
+    select(data_versions.c.version)
+    .where(data_versions.c.subject == literal_column("'promotions'"))
+    .scalar_subquery()
+    .label("promotions_version")
+)
 
 
 def offerings_by_code(conn: Connection, codes: Collection[str]) -> dict[str, Offering]:
@@ -467,55 +488,31 @@ _PRICES = select(
 )
 
 
-def running_promotions(conn: Connection, today: date) -> list[Promotion]:
+def running_promotions(
+    conn: Connection, today: date, version: int | None = None
+) -> list[Promotion]:
     """Return the promotions running on `today`.
 
-    Kept by this process for `PROMOTIONS_KEPT_SECONDS` while something tells it of every change
-    to promotions (`watch_promotions`: on PostgreSQL, the server's watch of migration 0011's
-    notifications), else read every time: a statement less on every quote made.
+    `version` is the promotions' version (see `CustomerFacts`) read before, on `conn`: what is
+    read with one is kept by this process and given again while the version stays the same, a
+    statement less on nearly every quote made. Without one (no version row), read every time.
     """
     engine = conn.engine
-    watched = _WATCHED.get(engine, 0) > 0
-    if watched:
+    if version is not None:
         kept = _KEPT.get(engine)
-        if kept is not None and kept[0] == today and kept[1] > time.monotonic():
+        if kept is not None and kept[0] == version and kept[1] == today:
             return list(kept[2])
-    generation = _promotions_generation
     found = [_promotion(*row) for row in conn.execute(_RUNNING_PROMOTIONS, {"today": today})]
-    if watched:
-        _KEPT[engine] = (today, time.monotonic() + PROMOTIONS_KEPT_SECONDS, tuple(found))
-        # Kept, then checked: a change heard while they were read or kept drops them again
-        # (checked before keeping, a change heard in between would be missed).
-        if generation != _promotions_generation:
-            _KEPT.pop(engine, None)
+    if version is not None:
+        # Read after the version (in the same snapshot on SQLite, a later one on PostgreSQL):
+        # never older than it, so never kept under a version that came after a change.
+        _KEPT[engine] = (version, today, tuple(found))
     return found
 
 
-def watch_promotions(engines: Collection[Engine], watched: bool) -> None:
-    """Count a watch over these engines' database that starts (True) or stops (False) telling
-    this process of changes to promotions; while none does, nothing is kept."""
-    with _WATCHING:
-        for engine in engines:
-            _WATCHED[engine] = _WATCHED.get(engine, 0) + (1 if watched else -1)
-    forget_promotions()
-
-
-def forget_promotions() -> None:
-    """Forget the promotions this process keeps (they changed somewhere, or may have)."""
-    global _promotions_generation
-    _promotions_generation += 1
-    _KEPT.clear()
-
-
-# An entry still ends after this long, whatever happens.
-PROMOTIONS_KEPT_SECONDS = 300.0
-# Per engine (each Database has its own): the day, the entry's deadline, the promotions.
-_KEPT: WeakKeyDictionary[Engine, tuple[date, float, tuple[Promotion, ...]]] = WeakKeyDictionary()
-# How many watches tell of changes to each engine's database.
-_WATCHED: WeakKeyDictionary[Engine, int] = WeakKeyDictionary()
-_WATCHING = threading.Lock()
-# How many times the kept promotions were forgotten: what was read before is not kept after.
-_promotions_generation = 0
+# Per engine (each Database has its own, and copies of one database share versions): the
+# version, the day and the promotions read with them.
+_KEPT: WeakKeyDictionary[Engine, tuple[int, date, tuple[Promotion, ...]]] = WeakKeyDictionary()
 
 
 def _text(column: ColumnElement[Any]) -> ColumnElement[str]:

@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -438,6 +439,15 @@ class SignInThrottle(Base):
     last_failure_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
+class DataVersion(Base):
+    """A mark that changes with every change to a subject (`promotions`): triggers of
+    migration 0012 give it a new random value in the changing statement's transaction."""
+
+    __tablename__ = "data_versions"
+    subject: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+
+
 def _table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
@@ -466,3 +476,4 @@ quote_requests = _table(QuoteRequest)
 api_tokens = _table(ApiToken)
 idempotency_keys = _table(IdempotencyKey)
 sign_in_throttles = _table(SignInThrottle)
+data_versions = _table(DataVersion)

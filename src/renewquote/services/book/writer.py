@@ -19,7 +19,6 @@ from renewquote.services.book.checks import StoredKeys, parse_book
 from renewquote.services.book.schema import Book
 from renewquote.storage import tables
 from renewquote.storage.database import Database
-from renewquote.storage.repository import forget_promotions
 from renewquote.storage.types import ExactDecimal
 
 # The card and PayPal limit of a currency the book does not set (API.md: only USD has one).
@@ -82,15 +81,6 @@ class LoadReport:
 
 def load_book(db: Database, data: object, *, hasher: PasswordHasher = PASSWORDS) -> LoadReport:
     """Load a book of business in one transaction, or refuse it whole with `BookError`."""
-    try:
-        return _load(db, data, hasher)
-    finally:
-        # Promotions this process keeps are read again, without waiting for the database's
-        # notification of the change (it comes just after the commit).
-        forget_promotions()
-
-
-def _load(db: Database, data: object, hasher: PasswordHasher) -> LoadReport:
     with db.write() as conn:
         book = parse_book(data, stored=_stored_keys(conn))
         return LoadReport(

@@ -89,7 +89,7 @@ def quote_context(
     anything is read (a form could name tens of thousands)."""
     if len(draft.lines) > MAX_LINES_PER_QUOTE:
         raise RuleViolation.one(Code.TOO_MANY_LINES, limit=MAX_LINES_PER_QUOTE)
-    customer, address, subscriptions, prices = repository.customer_facts(
+    facts = repository.customer_facts(
         conn,
         customer_csn,
         draft.subscription_ids,
@@ -97,6 +97,7 @@ def quote_context(
         visible=caller.subscriptions_visible(),
         all_terms=any(line.term is not None for line in draft.lines),
     )
+    customer, subscriptions, prices = facts.customer, facts.subscriptions, facts.prices
     codes = {line.offering_code for line in draft.lines if line.offering_code}
     currencies = {s.currency for s in subscriptions.values()}
     if draft.currency is not None:
@@ -109,14 +110,14 @@ def quote_context(
         subscriptions=subscriptions,
         offerings=repository.offerings_by_code(conn, codes),
         prices=prices,
-        promotions=repository.running_promotions(conn, today),
+        promotions=repository.running_promotions(conn, today, facts.promotions_version),
         contact_emails=(
             repository.contact_emails(conn, customer_csn) if draft.contact_email else frozenset()
         ),
         partner_csn=caller.partner,
         buyer_email=caller.email if caller.is_customer else None,
     )
-    return context, address
+    return context, facts.address
 
 
 def recipients_of(
