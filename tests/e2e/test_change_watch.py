@@ -17,7 +17,7 @@ from renewquote.domain.model import CallerKind, ContactRole
 from renewquote.services.access import Caller
 from renewquote.services.auth import token_hash
 from renewquote.storage.database import Database
-from renewquote.storage.tables import api_tokens, users
+from renewquote.storage.tables import api_tokens, countries, users
 from tests.book import NOW
 
 GROUPS = "/api/v1/renewal-groups"
@@ -81,6 +81,29 @@ def test_a_change_to_users_anywhere_empties_the_cache_on_postgresql(book: Databa
             update(users).where(users.c.email == "anne@partner.example").values(language="fr")
         )
     assert until(lambda: token not in TOKENS), "the change to users was not heard"
+
+
+def test_a_country_that_stops_self_service_is_seen_by_the_next_list_on_postgresql(
+    book: Database, client, auth
+):
+    headers = auth("marie@dupont.example")  # a contact of a French customer
+    assert until(lambda: watched() != book.is_sqlite)
+    first = client.get(GROUPS, headers=headers)
+    assert first.status_code == 200 and first.json()["data"]
+    token = headers["Authorization"].removeprefix("Bearer ")
+    assert token in TOKENS  # kept with its company's region
+    if book.is_sqlite:
+        # No one tells SQLite: the region is kept with the caller, ten seconds at most.
+        assert not until(lambda: token not in TOKENS, seconds=0.3)
+        return
+    with book.write() as conn:  # as `renewquote load` or an administrator would
+        conn.execute(
+            update(countries).where(countries.c.code == "FR").values(self_service_quotes=False)
+        )
+    assert until(lambda: token not in TOKENS), "the change to countries was not heard"
+    second = client.get(GROUPS, headers=headers).json()
+    assert second["data"] == []
+    assert {r["code"] for i in second["ineligible"] for r in i["reasons"]} >= {"region_not_enabled"}
 
 
 def test_a_caller_read_while_the_cache_is_emptied_is_not_kept(book: Database, auth, monkeypatch):

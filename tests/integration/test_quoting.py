@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import gc
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, event, insert, select
 
 from renewquote.domain.errors import Code, RuleViolation
 from renewquote.domain.lifecycle import QuoteStatus
-from renewquote.domain.model import Channel, QuoteType, Term
+from renewquote.domain.model import Channel, QuoteType, Region, Term
 from renewquote.domain.quotes import Delivery, Recipient
 from renewquote.domain.quoting import LineRequest
 from renewquote.services import renewals
@@ -61,6 +62,30 @@ def test_customer_in_a_country_without_self_service_is_told_to_ask_a_partner(boo
     result = renewals.renewal_groups(book, actor("ana@rio.example"), today=TODAY)
     assert result.groups == ()
     assert [r.code for r in result.ineligible[0].reasons] == [Code.REGION_NOT_ENABLED]
+
+
+def test_a_contact_knows_its_company_region_so_its_list_reads_no_customer(book, actor):
+    ana = actor("ana@rio.example")
+    assert ana.region == Region("BR", self_service_enabled=False)  # read with the user
+    statements: list[str] = []
+
+    def collect(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    event.listen(book.reader, "before_cursor_execute", collect)
+    try:
+        known = renewals.renewal_groups(book, ana, today=TODAY)
+        # A contact built without it (as a test or script may) reads its customer instead.
+        read = renewals.renewal_groups(book, replace(ana, region=None), today=TODAY)
+    finally:
+        event.remove(book.reader, "before_cursor_execute", collect)
+    assert known == read
+    assert [r.code for r in known.ineligible[0].reasons] == [Code.REGION_NOT_ENABLED]
+    assert [s.split("FROM")[1].split()[0] for s in statements] == [
+        "subscriptions",  # the first list: the candidates only
+        "customers",  # the second: its customer, then the candidates
+        "subscriptions",
+    ]
 
 
 def test_a_customer_without_subscriptions_has_no_groups_and_an_unknown_one_is_not_found(

@@ -1,11 +1,12 @@
 """Keep the callers a server process holds for long true to the database.
 
 Each worker keeps who a bearer token belongs to (api.dependencies), which saves a query on
-nearly every call. On PostgreSQL, triggers notify `renewquote_callers` whenever a statement
-changes or deletes users or tokens (migration 0010), whoever runs it (sign-out in another
-worker, `renewquote load`, an administrator's SQL); this thread LISTENs and forgets the kept
-callers at once, so they can be kept for minutes. Whenever it is not listening (starting, its
-connection lost, SQLite) callers are kept for ten seconds only.
+nearly every call, and with a customer's contact its company's region. On PostgreSQL, triggers
+notify `renewquote_callers` whenever a statement changes or deletes users or tokens (migration
+0010), customers or countries (0013), whoever runs it (sign-out in another worker, `renewquote
+load`, an administrator's SQL); this thread LISTENs and forgets the kept callers at once, so
+they can be kept for minutes. Whenever it is not listening (starting, its connection lost,
+SQLite) callers are kept for ten seconds only.
 
 (Promotions need no watch: each quote reads their version with its other facts, see
 storage.repository.running_promotions.)

@@ -16,7 +16,7 @@ from starlette.datastructures import Headers
 
 from renewquote.api.problems import language_of
 from renewquote.domain.errors import Code, RuleViolation
-from renewquote.domain.model import CallerKind, ContactRole
+from renewquote.domain.model import CallerKind, ContactRole, Region
 from renewquote.services.access import Caller
 from renewquote.services.auth import token_caller
 from renewquote.storage.database import Database
@@ -105,7 +105,9 @@ def known_caller(token: str, now: datetime) -> Caller | None:
     cached = TOKENS.get(token)
     if cached is None or cached[-2] <= now or cached[-1] <= time.monotonic():
         return None
-    email, kind, user_id, role, customer_csn, partner_csn, language = cached[:-2]
+    email, kind, user_id, role, customer_csn, partner_csn, language, country, self_service = cached[
+        :-2
+    ]
     return Caller(
         email=email,
         kind=CallerKind(kind),
@@ -114,6 +116,7 @@ def known_caller(token: str, now: datetime) -> Caller | None:
         customer_csn=customer_csn,
         partner_csn=partner_csn,
         language=language,
+        region=None if country is None else Region(country, self_service),
     )
 
 
@@ -145,6 +148,8 @@ def remember(token: str, caller: Caller, expires_at: datetime) -> None:
         caller.customer_csn,
         caller.partner_csn,
         caller.language,
+        None if caller.region is None else caller.region.country,
+        None if caller.region is None else caller.region.self_service_enabled,
         expires_at,
         time.monotonic() + kept,
     )

@@ -137,6 +137,15 @@ class Customer:
 
 
 @dataclass(frozen=True, slots=True)
+class Region:
+    """A customer's country and whether it lets customers quote themselves: all that the
+    region rule reads of a customer (`eligibility.region_reasons`)."""
+
+    country: str
+    self_service_enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Subscription:
     """A subscription as the rules see it; `renewed_by_order` names the order that set its term."""
 

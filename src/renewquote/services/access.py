@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 
 from renewquote.domain.errors import Code, RuleViolation
 from renewquote.domain.lifecycle import QuoteStatus
-from renewquote.domain.model import CallerKind, Channel, ContactRole
+from renewquote.domain.model import CallerKind, Channel, ContactRole, Region
 from renewquote.domain.quotes import Quote
 from renewquote.domain.translations import NC_
 from renewquote.storage.conditions import EVERYTHING, Condition
@@ -48,6 +48,8 @@ class Caller:
     customer_csn: str | None = None
     partner_csn: str | None = None
     language: str | None = None  # the portal's language the user chose, if any
+    # A customer's contact: its company's country and self-service flag, read with the user.
+    region: Region | None = None
 
     @property
     def channel(self) -> Channel:
@@ -117,6 +119,13 @@ class Caller:
         if self.kind is CallerKind.PARTNER and asked is None:
             return None
         return self.customer_to_quote(asked)
+
+    def own_region(self, csn: str) -> Region | None:
+        """Return the region of customer `csn` if it is the caller's own company and the
+        caller knows it (saving a list the customer's query), else None."""
+        return (
+            self.region if self.kind is CallerKind.CUSTOMER and csn == self.customer_csn else None
+        )
 
     def sees(self, quote: Quote) -> bool:
         """Tell whether the caller may see `quote`.

@@ -55,6 +55,7 @@ def caller_of(account: Account) -> Caller:
         customer_csn=account.customer_csn,
         partner_csn=account.partner_csn,
         language=account.language,
+        region=account.region,
     )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 
-from renewquote.domain.eligibility import region_reasons
+from renewquote.domain.eligibility import CustomerRegion, region_reasons
 from renewquote.domain.errors import Violation
 from renewquote.domain.grouping import RenewalGroups, group_renewals
 from renewquote.domain.model import Channel
@@ -33,9 +33,13 @@ def renewal_groups(
     with _no_collection():
         with db.read() as conn:
             if csn is not None:
-                reachable = caller.customer_reachable()
-                customer, _ = repository.customer(conn, csn, reachable=reachable)
-                region = region_reasons(customer, seen_as)
+                # A customer's contact knows its own company's region; others read the
+                # customer they name, as far as they reach.
+                known: CustomerRegion | None = caller.own_region(csn)
+                if known is None:
+                    reachable = caller.customer_reachable()
+                    known, _ = repository.customer(conn, csn, reachable=reachable)
+                region = region_reasons(known, seen_as)
             candidates = repository.renewal_candidates(
                 conn, customer_csn=csn, visible=caller.subscriptions_visible()
             )

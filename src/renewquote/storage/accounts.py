@@ -9,8 +9,8 @@ from typing import NamedTuple
 from sqlalchemy import Connection, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from renewquote.domain.model import CallerKind, ContactRole
-from renewquote.storage.tables import api_tokens, sign_in_throttles, users
+from renewquote.domain.model import CallerKind, ContactRole, Region
+from renewquote.storage.tables import api_tokens, countries, customers, sign_in_throttles, users
 from renewquote.storage.types import AnyRow
 
 
@@ -24,6 +24,8 @@ class Account(NamedTuple):
     customer_csn: str | None
     partner_csn: str | None
     language: str | None = None
+    # A customer's contact: its company's region, which lists of renewals judge.
+    region: Region | None = None
 
 
 _ACCOUNT_COLUMNS = (
@@ -34,6 +36,12 @@ _ACCOUNT_COLUMNS = (
     users.c.customer_csn,
     users.c.partner_csn,
     users.c.language,
+    customers.c.country,
+    countries.c.self_service_quotes,
+)
+# Users with their company's country, if they are a customer's contacts.
+_ACCOUNTS = users.outerjoin(customers, customers.c.csn == users.c.customer_csn).outerjoin(
+    countries, countries.c.code == customers.c.country
 )
 
 
@@ -46,6 +54,7 @@ def _account(row: AnyRow) -> Account:
         customer_csn=row.customer_csn,
         partner_csn=row.partner_csn,
         language=row.language,
+        region=None if row.country is None else Region(row.country, bool(row.self_service_quotes)),
     )
 
 
@@ -55,8 +64,10 @@ def account_by_email(conn: Connection, email: str) -> tuple[Account, str | None]
     return None if row is None else (_account(row), row.password_hash)
 
 
-_BY_EMAIL = select(*_ACCOUNT_COLUMNS, users.c.password_hash).where(
-    func.lower(users.c.email) == bindparam("email")
+_BY_EMAIL = (
+    select(*_ACCOUNT_COLUMNS, users.c.password_hash)
+    .select_from(_ACCOUNTS)
+    .where(func.lower(users.c.email) == bindparam("email"))
 )
 
 
@@ -72,7 +83,7 @@ def token_owner(
 # Built once: every request whose token this process has not seen lately runs it.
 _TOKEN_OWNER = (
     select(*_ACCOUNT_COLUMNS, api_tokens.c.expires_at)
-    .join(api_tokens, api_tokens.c.user_id == users.c.id)
+    .select_from(_ACCOUNTS.join(api_tokens, api_tokens.c.user_id == users.c.id))
     .where(
         api_tokens.c.token_hash == bindparam("hash"),
         api_tokens.c.revoked_at.is_(None),
