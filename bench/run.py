@@ -57,7 +57,7 @@ QUOTES_SHARE_TARGET = 0.40
 MB = 1024 * 1024
 
 # The query renewquote.storage.repository.renewal_candidates builds for the customer's buyer
-# (after the one row of the customer and its country), written out by hand.
+# (the buyer knows its company's region: no customer row is read first), written out by hand.
 PLAIN_READ = (
     "SELECT s.id, s.customer_csn, s.currency, s.purchase_method, s.partner_csn, s.end_date,"
     " s.term, s.status, o.kind AS offering_kind, s.renewed_by_order"
