@@ -8,7 +8,8 @@ import asyncio
 import time
 from datetime import datetime, timedelta
 
-from sqlalchemy import text, update
+import pytest
+from sqlalchemy import event, text, update
 
 from renewquote.api import dependencies
 from renewquote.api.change_watch import ChangeWatch
@@ -17,7 +18,7 @@ from renewquote.domain.model import CallerKind, ContactRole
 from renewquote.services.access import Caller
 from renewquote.services.auth import token_hash
 from renewquote.storage.database import Database
-from renewquote.storage.tables import api_tokens, countries, users
+from renewquote.storage.tables import api_tokens, countries, customers, users
 from tests.book import NOW
 
 GROUPS = "/api/v1/renewal-groups"
@@ -83,8 +84,34 @@ def test_a_change_to_users_anywhere_empties_the_cache_on_postgresql(book: Databa
     assert until(lambda: token not in TOKENS), "the change to users was not heard"
 
 
-def test_a_country_that_stops_self_service_is_seen_by_the_next_list_on_postgresql(
-    book: Database, client, auth
+def test_a_kept_caller_lists_with_its_region_and_reads_no_customer(book: Database, client, auth):
+    headers = auth("marie@dupont.example")
+    assert client.get(GROUPS, headers=headers).status_code == 200  # now kept
+    token = headers["Authorization"].removeprefix("Bearer ")
+    assert TOKENS[token][7:9] == ("FR", True)  # the company's country and self-service flag
+    statements: list[str] = []
+
+    def collect(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    event.listen(book.reader, "before_cursor_execute", collect)
+    try:
+        assert client.get(GROUPS, headers=headers).json()["data"]
+    finally:
+        event.remove(book.reader, "before_cursor_execute", collect)
+    assert len(statements) == 1 and "FROM customers" not in statements[0]  # the candidates
+
+
+# A country that stops self-service, or a customer moved to a country without it.
+REGION_CHANGES = {
+    "country": update(countries).where(countries.c.code == "FR").values(self_service_quotes=False),
+    "customer": update(customers).where(customers.c.csn == "5200000001").values(country="BR"),
+}
+
+
+@pytest.mark.parametrize("change", REGION_CHANGES)
+def test_a_region_change_is_seen_by_the_next_list_on_postgresql(
+    book: Database, client, auth, change: str
 ):
     headers = auth("marie@dupont.example")  # a contact of a French customer
     assert until(lambda: watched() != book.is_sqlite)
@@ -97,10 +124,8 @@ def test_a_country_that_stops_self_service_is_seen_by_the_next_list_on_postgresq
         assert not until(lambda: token not in TOKENS, seconds=0.3)
         return
     with book.write() as conn:  # as `renewquote load` or an administrator would
-        conn.execute(
-            update(countries).where(countries.c.code == "FR").values(self_service_quotes=False)
-        )
-    assert until(lambda: token not in TOKENS), "the change to countries was not heard"
+        conn.execute(REGION_CHANGES[change])
+    assert until(lambda: token not in TOKENS), f"the change to the {change} was not heard"
     second = client.get(GROUPS, headers=headers).json()
     assert second["data"] == []
     assert {r["code"] for i in second["ineligible"] for r in i["reasons"]} >= {"region_not_enabled"}

@@ -16,6 +16,7 @@ from renewquote.domain.model import QuoteType, Term
 from renewquote.domain.quoting import LineRequest
 from renewquote.services.book.writer import load_book
 from renewquote.services.quoting import QuoteDraft, create_quote
+from renewquote.storage import repository
 from renewquote.storage.database import Database
 from renewquote.storage.tables import data_versions, promotions
 from tests.book import BOOK, NOW, TODAY
@@ -128,3 +129,31 @@ def test_without_a_version_promotions_are_read_every_time(book: Database, actor)
         second = discount_of_a_new_quote(book, actor)
     assert first == second > 0
     assert len(reads) == 2
+
+
+def test_kept_promotions_are_read_again_after_a_while_whatever_the_version(
+    book: Database, actor, monkeypatch
+):
+    # A change the triggers did not see (switched off, a restore): the version stays.
+    monkeypatch.setattr(repository, "PROMOTIONS_KEPT_SECONDS", 0.0)
+    with promotion_reads(book) as reads:
+        discount_of_a_new_quote(book, actor)
+        discount_of_a_new_quote(book, actor)
+    assert len(reads) == 2
+
+
+def test_the_triggers_that_give_promotions_a_version_exist(book: Database):
+    # A migration that rebuilds the table (SQLite's batch mode) would drop them silently.
+    with book.read() as conn:
+        if book.is_sqlite:
+            query = (
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'promotions'"
+            )
+            expected = {"promotions_inserted", "promotions_updated", "promotions_deleted"}
+        else:
+            query = (
+                "SELECT tgname FROM pg_trigger"
+                " WHERE NOT tgisinternal AND tgrelid = 'promotions'::regclass"
+            )
+            expected = {"promotions_changed"}
+        assert set(conn.execute(text(query)).scalars()) == expected

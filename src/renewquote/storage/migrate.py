@@ -31,8 +31,9 @@ def upgrade(db: Database, revision: str = "head") -> None:
 
 
 def current_revision(db: Database) -> str | None:
-    """Return the revision the database is at, None for a database never migrated."""
-    with db.engine.connect() as conn:
+    """Return the revision the database is at, None for a database never migrated (a read:
+    on SQLite it waits for no writer)."""
+    with db.reader.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 

@@ -9,6 +9,7 @@ are the domain's enums on SQLite as on PostgreSQL. Access rules come in as SQL c
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
@@ -494,25 +495,37 @@ def running_promotions(
     """Return the promotions running on `today`.
 
     `version` is the promotions' version (see `CustomerFacts`) read before, on `conn`: what is
-    read with one is kept by this process and given again while the version stays the same, a
-    statement less on nearly every quote made. Without one (no version row), read every time.
+    read with one is kept by this process and given again while the version stays the same (for
+    `PROMOTIONS_KEPT_SECONDS` at most), a statement less on nearly every quote made. Without one
+    (the row deleted), read every time.
     """
     engine = conn.engine
     if version is not None:
         kept = _KEPT.get(engine)
-        if kept is not None and kept[0] == version and kept[1] == today:
-            return list(kept[2])
+        if (
+            kept is not None
+            and kept[0] == version
+            and kept[1] == today
+            and kept[2] > time.monotonic()
+        ):
+            return list(kept[3])
     found = [_promotion(*row) for row in conn.execute(_RUNNING_PROMOTIONS, {"today": today})]
     if version is not None:
         # Read after the version (in the same snapshot on SQLite, a later one on PostgreSQL):
         # never older than it, so never kept under a version that came after a change.
-        _KEPT[engine] = (version, today, tuple(found))
+        deadline = time.monotonic() + PROMOTIONS_KEPT_SECONDS
+        _KEPT[engine] = (version, today, deadline, tuple(found))
     return found
 
 
+# However the version stays (a change made with triggers switched off, `pg_restore
+# --disable-triggers`, a table rebuilt without them), kept promotions are read again after this.
+PROMOTIONS_KEPT_SECONDS = 300.0
 # Per engine (each Database has its own, and copies of one database share versions): the
-# version, the day and the promotions read with them.
-_KEPT: WeakKeyDictionary[Engine, tuple[int, date, tuple[Promotion, ...]]] = WeakKeyDictionary()
+# version, the day, the deadline and the promotions read with them.
+_KEPT: WeakKeyDictionary[Engine, tuple[int, date, float, tuple[Promotion, ...]]] = (
+    WeakKeyDictionary()
+)
 
 
 def _text(column: ColumnElement[Any]) -> ColumnElement[str]:

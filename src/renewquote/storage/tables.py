@@ -441,7 +441,13 @@ class SignInThrottle(Base):
 
 class DataVersion(Base):
     """A mark that changes with every change to a subject (`promotions`): triggers of
-    migration 0012 give it a new random value in the changing statement's transaction."""
+    migration 0012 give it a new random value in the changing statement's transaction.
+
+    A migration that rebuilds `promotions` on SQLite (Alembic's batch mode copies the table)
+    drops its triggers: it must create them again (tests/integration/test_promotions_kept.py
+    checks they exist at head). On PostgreSQL every transaction that changes promotions holds
+    the row's lock until it ends: two book loads take turns.
+    """
 
     __tablename__ = "data_versions"
     subject: Mapped[str] = mapped_column(String(40), primary_key=True)

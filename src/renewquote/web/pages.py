@@ -22,7 +22,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2_fragments import render_block
 
-from renewquote.api.dependencies import forget_token, remember, run
+from renewquote.api.dependencies import caller_of, forget_token, run
 from renewquote.delivery.formatting import day_text, money_text, percent_text
 from renewquote.delivery.pdf import render_quote_pdf
 from renewquote.delivery.templates import ENVIRONMENT, render
@@ -227,8 +227,9 @@ async def sign_in(
             problem = _("Wrong e-mail or password.")
             status = 401
         return here.page("signin.html", status, next=_safe_next(next), email=email, problem=problem)
-    caller, _expires = await run(auth.token_caller, here.db, issued.access_token, now=here.now)
-    remember(issued.access_token, caller, issued.expires_at)
+    # Kept for the pages that follow, read and kept as every signed-in call is (a change to
+    # users, customers or countries heard meanwhile drops it again).
+    await caller_of(here.db, issued.access_token, here.now)
     response = _see_other(_safe_next(next))
     keep_session(response, request, issued.access_token, issued.expires_at, here.now)
     # A new session, a new form value: one planted before signing in is worth nothing after.

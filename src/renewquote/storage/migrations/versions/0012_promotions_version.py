@@ -9,7 +9,11 @@ when the version it sees with a quote's other facts differs
 filled again (a restore, a test) never brings back a version a process still holds.
 
 This replaces the notification of migration 0011, which only a listening PostgreSQL server
-could hear.
+could hear; the trigger still sends it, for workers of the previous release during a rolling
+upgrade (they keep promotions until told).
+
+A later migration that rebuilds `promotions` on SQLite (batch mode) must create the three
+triggers again.
 
 Revision ID: 0012
 Revises: 0011
@@ -53,7 +57,8 @@ def upgrade() -> None:
         op.execute("DROP FUNCTION renewquote_promotions_changed()")
         op.execute(
             "CREATE FUNCTION renewquote_promotions_changed() RETURNS trigger LANGUAGE plpgsql"
-            f" AS $$ BEGIN {POSTGRES_MARK}; RETURN NULL; END $$"
+            f" AS $$ BEGIN {POSTGRES_MARK}; PERFORM pg_notify('renewquote_promotions', '');"
+            " RETURN NULL; END $$"
         )
         op.execute(
             "CREATE TRIGGER promotions_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE"
