@@ -122,7 +122,7 @@ class Caller:
 
     def own_region(self, csn: str) -> Region | None:
         """Return the region of customer `csn` if it is the caller's own company and the
-        caller knows it (saving a list the customer's query), else None."""
+        caller knows it (a list then reads no customer), else None."""
         return (
             self.region if self.kind is CallerKind.CUSTOMER and csn == self.customer_csn else None
         )
