@@ -14,7 +14,7 @@ from typing import Any
 
 import psycopg
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from renewquote.storage import pgcursor
@@ -35,7 +35,7 @@ class Database:
             # failing half-way; readers do not wait for it (WAL). One engine in memory, where
             # each engine would be a database of its own.
             self.engine = self.bookkeeper = _sqlite_engine(url, "BEGIN IMMEDIATE", **engine_options)
-            in_memory = self.url.database in (None, "", ":memory:")
+            in_memory = _in_memory(self.url)
             self.reader = (
                 self.engine if in_memory else _sqlite_engine(url, "BEGIN", **engine_options)
             )
@@ -61,7 +61,7 @@ class Database:
     @property
     def sqlite_path(self) -> Path | None:
         """Return the file of a SQLite database (None in memory or on PostgreSQL)."""
-        if not self.is_sqlite or self.url.database in (None, "", ":memory:"):
+        if not self.is_sqlite or _in_memory(self.url):
             return None
         return Path(str(self.url.database))
 
@@ -113,8 +113,8 @@ class Database:
         self.bookkeeper.dispose()
 
 
-def listen(engine: Engine, *channels: str) -> psycopg.Connection[Any]:
-    """Open a PostgreSQL connection of its own (outside the pools) that LISTENs on `channels`,
+def listen(engine: Engine, channel: str) -> psycopg.Connection[Any]:
+    """Open a PostgreSQL connection of its own (outside the pools) that LISTENs on `channel`,
     for a thread that waits for notifications. TCP keepalives and a bound on unacknowledged
     sends make a connection the network dropped fail within a minute instead of waiting on
     in silence."""
@@ -128,8 +128,7 @@ def listen(engine: Engine, *channels: str) -> psycopg.Connection[Any]:
         tcp_user_timeout=30_000,
     )
     try:
-        for channel in channels:
-            connection.execute(f"LISTEN {channel}")
+        connection.execute(f"LISTEN {channel}")
     except BaseException:
         connection.close()
         raise
@@ -140,6 +139,11 @@ def _with_cursor(engine_options: dict[str, Any]) -> dict[str, Any]:
     """Return `engine_options` with psycopg's connections making our cursors (pgcursor)."""
     connect_args = {"cursor_factory": pgcursor.Cursor, **engine_options.get("connect_args", {})}
     return {**engine_options, "connect_args": connect_args}
+
+
+def _in_memory(url: URL) -> bool:
+    """Tell whether a SQLite URL names a database in memory, which lives with its connection."""
+    return url.database in (None, "", ":memory:")
 
 
 def _sqlite_engine(url: str, begin: str, **engine_options: Any) -> Engine:
@@ -155,7 +159,7 @@ def _sqlite_engine(url: str, begin: str, **engine_options: Any) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA busy_timeout = 30000")
-        if make_url(url).database not in (None, "", ":memory:"):
+        if not _in_memory(make_url(url)):
             cursor.execute("PRAGMA journal_mode = WAL")
             # FULL: a committed order survives a power cut, as on PostgreSQL with its defaults.
             cursor.execute("PRAGMA synchronous = FULL")

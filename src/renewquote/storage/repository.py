@@ -504,28 +504,36 @@ def running_promotions(
         kept = _KEPT.get(engine)
         if (
             kept is not None
-            and kept[0] == version
-            and kept[1] == today
-            and kept[2] > time.monotonic()
+            and kept.version == version
+            and kept.day == today
+            and kept.deadline > time.monotonic()
         ):
-            return list(kept[3])
+            return list(kept.promotions)
     found = [_promotion(*row) for row in conn.execute(_RUNNING_PROMOTIONS, {"today": today})]
     if version is not None:
         # Read after the version (in the same snapshot on SQLite, a later one on PostgreSQL):
         # never older than it, so never kept under a version that came after a change.
         deadline = time.monotonic() + PROMOTIONS_KEPT_SECONDS
-        _KEPT[engine] = (version, today, deadline, tuple(found))
+        _KEPT[engine] = _Kept(version, today, deadline, tuple(found))
     return found
 
 
 # However the version stays (a change made with triggers switched off, `pg_restore
 # --disable-triggers`, a table rebuilt without them), kept promotions are read again after this.
 PROMOTIONS_KEPT_SECONDS = 300.0
-# Per engine (each Database has its own, and copies of one database share versions): the
-# version, the day, the deadline and the promotions read with them.
-_KEPT: WeakKeyDictionary[Engine, tuple[int, date, float, tuple[Promotion, ...]]] = (
-    WeakKeyDictionary()
-)
+
+
+class _Kept(NamedTuple):
+    """The promotions running on `day`, read with `version`, given again until `deadline`."""
+
+    version: int
+    day: date
+    deadline: float  # time.monotonic()
+    promotions: tuple[Promotion, ...]
+
+
+# Per engine: each Database has its own, and copies of one database share versions.
+_KEPT: WeakKeyDictionary[Engine, _Kept] = WeakKeyDictionary()
 
 
 def _text(column: ColumnElement[Any]) -> ColumnElement[str]:
